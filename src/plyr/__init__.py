@@ -1,0 +1,3 @@
+"""plyr: AT-Protocol-native audio streaming."""
+
+__version__ = "0.1.0"

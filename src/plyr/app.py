@@ -1,0 +1,42 @@
+"""The ASGI application."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from plyr import __version__
+from plyr.artists.router import router as artists_router
+from plyr.core.config import Settings, get_settings
+from plyr.core.errors import install_error_handlers
+from plyr.core.runtime import Runtime
+from plyr.jobs.router import router as jobs_router
+from plyr.meta.router import router as meta_router
+from plyr.stream.router import router as stream_router
+from plyr.tracks.router import router as tracks_router
+
+
+def create_app(settings: Settings | None = None, *, with_worker: bool | None = None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        runtime = await Runtime.start(settings, with_worker=with_worker)
+        app.state.runtime = runtime
+        try:
+            yield
+        finally:
+            await runtime.close()
+
+    app = FastAPI(
+        title="plyr",
+        version=__version__,
+        description="A self-hostable, AT-Protocol-native audio streaming platform.",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    for router in (meta_router, tracks_router, jobs_router, stream_router, artists_router):
+        app.include_router(router)
+    return app

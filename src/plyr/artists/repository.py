@@ -1,0 +1,39 @@
+"""Artist rows (every user is an artist row keyed by DID)."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from plyr.models import Artist, Track
+
+
+async def get(db: AsyncSession, did: str) -> Artist | None:
+    return await db.get(Artist, did)
+
+
+async def get_by_handle(db: AsyncSession, handle: str) -> Artist | None:
+    result = await db.execute(select(Artist).where(func.lower(Artist.handle) == handle.lower()))
+    return result.scalars().first()
+
+
+async def upsert_identity(
+    db: AsyncSession, *, did: str, handle: str, display_name: str | None = None
+) -> Artist:
+    artist = await db.get(Artist, did)
+    if artist is None:
+        artist = Artist(did=did, handle=handle, display_name=display_name or handle)
+        db.add(artist)
+    else:
+        artist.handle = handle
+        if display_name:
+            artist.display_name = display_name
+    await db.flush()
+    return artist
+
+
+async def public_track_count(db: AsyncSession, did: str) -> int:
+    query = select(func.count(Track.id)).where(
+        Track.artist_did == did, Track.visibility == "public", Track.status == "published"
+    )
+    return int((await db.execute(query)).scalar_one())

@@ -1,0 +1,62 @@
+"""`CurrentUser` / `OptionalUser`: the session from the `session_id` cookie or a Bearer token."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import urlsplit
+
+from fastapi import Depends, Request
+
+from plyr.auth import service
+from plyr.auth.service import AuthContext
+from plyr.core.deps import DbSession, SettingsDep
+from plyr.core.errors import Forbidden, Unauthorized
+
+SESSION_COOKIE = "session_id"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def _token_from(request: Request) -> tuple[str | None, bool]:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip(), False
+    return request.cookies.get(SESSION_COOKIE), True
+
+
+def _origin(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}".lower()
+
+
+def _check_same_origin(request: Request, public_url: str) -> None:
+    """Cookie-authenticated writes must come from our own pages (CSRF)."""
+    source = request.headers.get("origin") or request.headers.get("referer")
+    if not source or _origin(source) != _origin(public_url):
+        raise Forbidden("cross-origin request refused: Origin must match this instance")
+
+
+async def optional_user(
+    request: Request, db: DbSession, settings: SettingsDep
+) -> AuthContext | None:
+    token, via_cookie = _token_from(request)
+    if not token:
+        return None
+    found = await service.resolve(db, token)
+    if found is None:
+        if via_cookie:
+            return None  # a stale cookie is just an anonymous visitor
+        raise Unauthorized("invalid or expired token")
+    if via_cookie and request.method in UNSAFE_METHODS:
+        _check_same_origin(request, settings.public_url)
+    return AuthContext(artist=found[1], session=found[0], via_cookie=via_cookie)
+
+
+async def current_user(user: Annotated[AuthContext | None, Depends(optional_user)]) -> AuthContext:
+    if user is None:
+        raise Unauthorized("sign in required")
+    return user
+
+
+CurrentUser = Annotated[AuthContext, Depends(current_user)]
+OptionalUser = Annotated[AuthContext | None, Depends(optional_user)]

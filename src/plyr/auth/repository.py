@@ -1,0 +1,37 @@
+"""Session rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from plyr.models import Artist, Session
+
+
+async def get_with_artist(db: AsyncSession, session_id: str) -> tuple[Session, Artist] | None:
+    row = (
+        await db.execute(
+            select(Session, Artist)
+            .join(Artist, Artist.did == Session.did)
+            .where(Session.id == session_id)
+        )
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def add(db: AsyncSession, session: Session) -> None:
+    db.add(session)
+
+
+async def touch(db: AsyncSession, session_id: str, when: datetime) -> None:
+    await db.execute(update(Session).where(Session.id == session_id).values(last_used_at=when))
+
+
+async def delete_by_id(db: AsyncSession, session_id: str) -> None:
+    await db.execute(delete(Session).where(Session.id == session_id))
+
+
+async def delete_group(db: AsyncSession, group_id: str) -> None:
+    await db.execute(delete(Session).where(Session.group_id == group_id))

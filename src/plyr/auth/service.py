@@ -1,0 +1,86 @@
+"""Sessions: opaque tokens handed to browsers and scripts; only their SHA-256 is stored."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from plyr.artists import repository as artists
+from plyr.auth import repository
+from plyr.models import Artist, Session, utcnow
+
+TOUCH_EVERY = timedelta(minutes=5)
+
+
+@dataclass(frozen=True)
+class AuthContext:
+    """Who is calling, and through which session."""
+
+    artist: Artist
+    session: Session
+    via_cookie: bool
+
+    @property
+    def did(self) -> str:
+        return self.artist.did
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+async def create_session(
+    db: AsyncSession,
+    *,
+    did: str,
+    handle: str,
+    kind: str = "browser",
+    name: str | None = None,
+    group_id: str | None = None,
+    ttl: timedelta | None = timedelta(days=14),
+    display_name: str | None = None,
+) -> str:
+    """Create (or refresh) the artist row and a session for it; returns the token, once."""
+    await artists.upsert_identity(db, did=did, handle=handle, display_name=display_name)
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    repository.add(
+        db,
+        Session(
+            id=hash_token(token),
+            did=did,
+            group_id=group_id or secrets.token_hex(16),
+            kind=kind,
+            name=name,
+            prefix=token[:8],
+            created_at=now,
+            expires_at=now + ttl if ttl else None,
+        ),
+    )
+    await db.flush()
+    return token
+
+
+async def resolve(db: AsyncSession, token: str) -> tuple[Session, Artist] | None:
+    found = await repository.get_with_artist(db, hash_token(token))
+    if found is None:
+        return None
+    session, artist = found
+    now = utcnow()
+    if session.expires_at is not None and session.expires_at <= now:
+        return None
+    if session.last_used_at is None or now - session.last_used_at > TOUCH_EVERY:
+        await repository.touch(db, session.id, now)
+    return session, artist
+
+
+async def end_session(db: AsyncSession, session: Session) -> None:
+    await repository.delete_by_id(db, session.id)
+
+
+def is_expired(session: Session, now: datetime) -> bool:
+    return session.expires_at is not None and session.expires_at <= now

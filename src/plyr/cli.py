@@ -1,0 +1,152 @@
+"""The `plyr` command: serve, worker, db upgrade, and developer helpers."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+from typing import Annotated
+
+import typer
+
+from plyr.core.config import get_settings
+
+app = typer.Typer(help="plyr: AT-Protocol-native audio streaming.", no_args_is_help=True)
+db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
+dev_app = typer.Typer(help="Developer helpers.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(dev_app, name="dev")
+
+
+def _migrate() -> None:
+    from plyr.core.migrate import upgrade
+
+    settings = get_settings()
+    settings.ensure_dirs()
+    upgrade(settings.resolved_database_url)
+
+
+@app.command()
+def serve(
+    host: str = "127.0.0.1",
+    port: int = 8000,
+    workers: Annotated[int, typer.Option(help="server processes (needs REDIS_URL when > 1)")] = 1,
+    migrate: Annotated[bool, typer.Option(help="apply migrations first")] = True,
+    server: Annotated[str, typer.Option(help="uvicorn or granian")] = "uvicorn",
+) -> None:
+    """Serve the web app and API."""
+    settings = get_settings()
+    if workers > 1 and settings.redis_url is None:
+        raise typer.BadParameter(
+            "several workers share jobs and caches through Redis: set REDIS_URL"
+        )
+    if migrate:
+        _migrate()
+    if server == "granian":
+        _serve_granian(host, port, workers)
+        return
+    import uvicorn
+
+    uvicorn.run(
+        "plyr.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        loop="uvloop",
+        http="httptools",
+        log_level="info",
+        proxy_headers=True,
+    )
+
+
+def _serve_granian(host: str, port: int, workers: int) -> None:
+    from granian.constants import Interfaces
+    from granian.server import Server
+
+    Server(
+        "plyr.app:create_app",
+        factory=True,
+        address=host,
+        port=port,
+        workers=workers,
+        interface=Interfaces.ASGI,
+        workers_kill_timeout=10,
+    ).serve()
+
+
+@app.command()
+def worker(
+    concurrency: Annotated[int, typer.Option(help="tasks run at once")] = 2,
+) -> None:
+    """Run background tasks from the Redis queue (scale-out mode)."""
+    settings = get_settings()
+    if settings.redis_url is None:
+        raise typer.BadParameter(
+            "`plyr worker` needs REDIS_URL; without it `plyr serve` runs tasks"
+        )
+    settings.worker_concurrency = concurrency
+    logging.basicConfig(level=logging.INFO)
+    asyncio.run(_run_worker())
+
+
+async def _run_worker() -> None:
+    from plyr.core.runtime import Runtime
+
+    runtime = await Runtime.start(get_settings(), with_worker=False)
+    task = asyncio.create_task(runtime.run_worker())
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, task.cancel)
+    try:
+        await task
+    except asyncio.CancelledError:
+        pass
+    finally:
+        await runtime.close()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Apply database migrations."""
+    _migrate()
+    typer.echo("database is up to date")
+
+
+@dev_app.command("session")
+def dev_session(
+    handle: str = "alice.test",
+    did: Annotated[
+        str | None, typer.Option(help="defaults to a DID derived from the handle")
+    ] = None,
+    days: int = 30,
+) -> None:
+    """Create a user and a session token for local testing; prints the token."""
+    import hashlib
+
+    _migrate()
+    did = did or "did:plc:" + hashlib.sha256(handle.encode()).hexdigest()[:24]
+    token = asyncio.run(_create_session(did, handle, days))
+    typer.echo(token)
+
+
+async def _create_session(did: str, handle: str, days: int) -> str:
+    from datetime import timedelta
+
+    from plyr.auth.service import create_session
+    from plyr.core.db import create_engine, create_sessionmaker
+
+    engine = create_engine(get_settings().resolved_database_url)
+    try:
+        async with create_sessionmaker(engine)() as db:
+            token = await create_session(
+                db, did=did, handle=handle, kind="developer", name="dev", ttl=timedelta(days=days)
+            )
+            await db.commit()
+            return token
+    finally:
+        await engine.dispose()
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,143 @@
+"""Cache and pub/sub: in-process by default, Redis when REDIS_URL is set."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Protocol
+
+from redis.asyncio import Redis
+
+
+class Cache(Protocol):
+    async def add(self, key: str, ttl_s: float) -> bool:
+        """Set `key` if absent (atomically); True when it was set."""
+
+    async def get(self, key: str) -> str | None: ...
+
+    async def set(self, key: str, value: str, ttl_s: float) -> None: ...
+
+    async def delete(self, key: str) -> None: ...
+
+    async def publish(self, channel: str, message: str) -> None: ...
+
+    def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:
+        """`async with cache.subscribe(ch) as messages: async for m in messages: ...`"""
+
+    async def close(self) -> None: ...
+
+
+class MemoryCache:
+    """A TTL dict and in-process fan-out; right for one `plyr serve` process."""
+
+    def __init__(self, max_entries: int = 100_000) -> None:
+        self._data: dict[str, tuple[str, float]] = {}
+        self._max = max_entries
+        self._subscribers: dict[str, set[asyncio.Queue[str]]] = defaultdict(set)
+
+    def _live(self, key: str) -> str | None:
+        item = self._data.get(key)
+        if item is None:
+            return None
+        if item[1] < time.monotonic():
+            del self._data[key]
+            return None
+        return item[0]
+
+    def _store(self, key: str, value: str, ttl_s: float) -> None:
+        if len(self._data) >= self._max:
+            self._evict()
+        self._data[key] = (value, time.monotonic() + ttl_s)
+
+    def _evict(self) -> None:
+        now = time.monotonic()
+        for k in [k for k, (_, exp) in self._data.items() if exp < now]:
+            del self._data[k]
+        while len(self._data) >= self._max:
+            del self._data[next(iter(self._data))]
+
+    async def add(self, key: str, ttl_s: float) -> bool:
+        if self._live(key) is not None:
+            return False
+        self._store(key, "1", ttl_s)
+        return True
+
+    async def get(self, key: str) -> str | None:
+        return self._live(key)
+
+    async def set(self, key: str, value: str, ttl_s: float) -> None:
+        self._store(key, value, ttl_s)
+
+    async def delete(self, key: str) -> None:
+        self._data.pop(key, None)
+
+    async def publish(self, channel: str, message: str) -> None:
+        for queue in self._subscribers.get(channel, ()):
+            queue.put_nowait(message)
+
+    @asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:
+        queue: asyncio.Queue[str] = asyncio.Queue()
+        self._subscribers[channel].add(queue)
+
+        async def messages() -> AsyncIterator[str]:
+            while True:
+                yield await queue.get()
+
+        try:
+            yield messages()
+        finally:
+            self._subscribers[channel].discard(queue)
+            if not self._subscribers[channel]:
+                del self._subscribers[channel]
+
+    async def close(self) -> None:
+        self._data.clear()
+
+
+class RedisCache:
+    def __init__(self, url: str, prefix: str = "plyr:") -> None:
+        self.redis: Redis = Redis.from_url(url, decode_responses=True)
+        self.prefix = prefix
+
+    async def add(self, key: str, ttl_s: float) -> bool:
+        return bool(await self.redis.set(self.prefix + key, "1", nx=True, px=int(ttl_s * 1000)))
+
+    async def get(self, key: str) -> str | None:
+        value: str | None = await self.redis.get(self.prefix + key)
+        return value
+
+    async def set(self, key: str, value: str, ttl_s: float) -> None:
+        await self.redis.set(self.prefix + key, value, px=int(ttl_s * 1000))
+
+    async def delete(self, key: str) -> None:
+        await self.redis.delete(self.prefix + key)
+
+    async def publish(self, channel: str, message: str) -> None:
+        await self.redis.publish(self.prefix + channel, message)
+
+    @asynccontextmanager
+    async def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:
+        pubsub = self.redis.pubsub(ignore_subscribe_messages=True)
+        await pubsub.subscribe(self.prefix + channel)
+
+        async def messages() -> AsyncIterator[str]:
+            async for item in pubsub.listen():
+                if item.get("type") == "message":
+                    yield item["data"]
+
+        try:
+            yield messages()
+        finally:
+            await pubsub.unsubscribe()
+            await pubsub.aclose()
+
+    async def close(self) -> None:
+        await self.redis.aclose()
+
+
+def create_cache(redis_url: str | None) -> Cache:
+    return RedisCache(redis_url) if redis_url else MemoryCache()

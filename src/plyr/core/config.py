@@ -1,0 +1,116 @@
+"""Settings, read from the environment and a `.env` file (see the spec's configuration contract)."""
+
+from __future__ import annotations
+
+import secrets
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    data_dir: Path = Field(Path("./data"), alias="PLYR_DATA_DIR")
+    database_url: str | None = Field(None, alias="DATABASE_URL")
+    redis_url: str | None = Field(None, alias="REDIS_URL")
+    public_url: str = Field("http://127.0.0.1:8000", alias="PLYR_PUBLIC_URL")
+    plc_url: str = Field("https://plc.directory", alias="PLYR_PLC_URL")
+    allow_app_passwords: bool = Field(False, alias="PLYR_ALLOW_APP_PASSWORDS")
+    max_upload_mb: int = Field(1536, alias="PLYR_MAX_UPLOAD_MB")
+    max_image_mb: int = Field(20, alias="PLYR_MAX_IMAGE_MB")
+    secret_key: str | None = Field(None, alias="PLYR_SECRET_KEY")
+    admin_dids: str = Field("", alias="PLYR_ADMIN_DIDS")
+    atproto_namespace: str = Field("fm.plyr", alias="PLYR_ATPROTO_NAMESPACE")
+
+    storage_backend: Literal["local", "s3"] = Field("local", alias="STORAGE_BACKEND")
+    s3_endpoint_url: str | None = Field(None, alias="S3_ENDPOINT_URL")
+    s3_bucket: str = Field("plyr-media", alias="S3_BUCKET")
+    s3_private_bucket: str | None = Field(None, alias="S3_PRIVATE_BUCKET")
+    s3_access_key_id: str | None = Field(None, alias="S3_ACCESS_KEY_ID")
+    s3_secret_access_key: str | None = Field(None, alias="S3_SECRET_ACCESS_KEY")
+    s3_region: str = Field("us-east-1", alias="S3_REGION")
+    public_media_base_url: str | None = Field(None, alias="PUBLIC_MEDIA_BASE_URL")
+    presigned_url_seconds: int = Field(600, alias="PLYR_PRESIGNED_URL_SECONDS")
+
+    # Set to a path prefix (e.g. "/_media/") when nginx serves the media folder as an
+    # `internal` location: /audio answers with X-Accel-Redirect and nginx pushes the bytes.
+    accel_redirect_prefix: str | None = Field(None, alias="PLYR_ACCEL_REDIRECT_PREFIX")
+    run_worker_in_process: bool | None = Field(None, alias="PLYR_IN_PROCESS_WORKER")
+    queue_name: str = Field("plyr", alias="PLYR_QUEUE_NAME")
+    worker_concurrency: int = Field(2, alias="PLYR_WORKER_CONCURRENCY")
+    job_stale_after_s: int = Field(1800, alias="PLYR_JOB_STALE_AFTER_S")
+    # A task whose worker died is handed to another worker after this long.
+    redelivery_timeout_s: float = Field(300, alias="PLYR_REDELIVERY_TIMEOUT_S")
+    default_hidden_tags: list[str] = ["ai", "ai-slop", "suno"]
+
+    @field_validator("public_url")
+    @classmethod
+    def _strip_slash(cls, v: str) -> str:
+        return v.rstrip("/")
+
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'plyr.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    @property
+    def media_dir(self) -> Path:
+        return self.data_dir / "media"
+
+    @property
+    def tmp_dir(self) -> Path:
+        return self.data_dir / "tmp"
+
+    @property
+    def max_upload_bytes(self) -> int:
+        return self.max_upload_mb * 1024 * 1024
+
+    @property
+    def max_image_bytes(self) -> int:
+        return self.max_image_mb * 1024 * 1024
+
+    @property
+    def docket_url(self) -> str:
+        return self.redis_url or "memory://plyr"
+
+    @property
+    def in_process_worker(self) -> bool:
+        """With no Redis the queue lives in this process, so this process must run it."""
+        if self.run_worker_in_process is not None:
+            return self.run_worker_in_process
+        return self.redis_url is None
+
+    @property
+    def admin_did_set(self) -> frozenset[str]:
+        return frozenset(d.strip() for d in self.admin_dids.split(",") if d.strip())
+
+    @property
+    def cookie_secure(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    def ensure_dirs(self) -> None:
+        for d in (self.data_dir, self.media_dir, self.tmp_dir):
+            d.mkdir(parents=True, exist_ok=True)
+
+    def resolved_secret_key(self) -> str:
+        """The configured key, or one generated into the data dir on first run."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "secret_key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            path.write_text(secrets.token_urlsafe(48))
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,86 @@
+"""Everything a process holds open: database, storage, cache, task queue (and its worker)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from docket import Docket, Worker
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+from plyr.core.cache import Cache, create_cache
+from plyr.core.config import Settings
+from plyr.core.db import create_engine, create_sessionmaker
+from plyr.core.storage import Storage, create_storage
+
+log = logging.getLogger(__name__)
+
+_current: Runtime | None = None
+
+
+def current_runtime() -> Runtime:
+    """The process's runtime; tasks reach the database and storage through it."""
+    if _current is None:
+        raise RuntimeError("plyr runtime is not started")
+    return _current
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: AsyncEngine
+    sessionmaker: async_sessionmaker[AsyncSession]
+    storage: Storage
+    cache: Cache
+    docket: Docket
+    _worker_task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    @classmethod
+    async def start(cls, settings: Settings, *, with_worker: bool | None = None) -> Runtime:
+        global _current
+        settings.ensure_dirs()
+        engine = create_engine(settings.resolved_database_url)
+        docket = Docket(name=settings.queue_name, url=settings.docket_url)
+        await docket.__aenter__()
+        from plyr.tasks import register_tasks
+
+        register_tasks(docket)
+        runtime = cls(
+            settings=settings,
+            engine=engine,
+            sessionmaker=create_sessionmaker(engine),
+            storage=create_storage(settings),
+            cache=create_cache(settings.redis_url),
+            docket=docket,
+        )
+        _current = runtime
+        if settings.in_process_worker if with_worker is None else with_worker:
+            runtime._worker_task = asyncio.create_task(runtime.run_worker())
+        return runtime
+
+    async def run_worker(self) -> None:
+        from plyr.tasks import on_worker_start
+
+        await on_worker_start(self)
+        async with Worker(
+            self.docket,
+            concurrency=self.settings.worker_concurrency,
+            redelivery_timeout=timedelta(seconds=self.settings.redelivery_timeout_s),
+        ) as worker:
+            await worker.run_forever()
+
+    async def close(self) -> None:
+        global _current
+        if self._worker_task is not None:
+            self._worker_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._worker_task
+        await self.docket.__aexit__(None, None, None)
+        await self.cache.close()
+        await self.storage.close()
+        await self.engine.dispose()
+        if _current is self:
+            _current = None

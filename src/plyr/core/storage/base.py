@@ -1,0 +1,55 @@
+"""The storage contract. Keys are content-addressed, so every write is idempotent."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Protocol, runtime_checkable
+
+
+class StorageError(Exception):
+    """A storage backend failed (disk full, S3 unreachable, ...)."""
+
+
+def audio_key(file_id: str, ext: str) -> str:
+    return f"audio/{file_id}.{ext}"
+
+
+def image_key(image_id: str, ext: str) -> str:
+    return f"images/{image_id}.{ext}"
+
+
+def thumbnail_key(image_id: str) -> str:
+    return f"images/{image_id}_thumb.webp"
+
+
+@runtime_checkable
+class Storage(Protocol):
+    name: str
+
+    async def put_file(self, key: str, src: Path, content_type: str) -> None:
+        """Store the file at `src` under `key`; `src` may be consumed (moved)."""
+
+    async def put_bytes(self, key: str, data: bytes, content_type: str) -> None: ...
+
+    async def exists(self, key: str) -> bool: ...
+
+    async def delete(self, key: str) -> None:
+        """Delete `key`; deleting a missing key is not an error."""
+
+    async def read_chunks(self, key: str, chunk_size: int = 1 << 20) -> AsyncIterator[bytes]:
+        """Stream the object's bytes (downloads, exports) in constant memory."""
+        yield b""  # pragma: no cover
+
+    async def list_keys(self, prefix: str = "") -> list[str]: ...
+
+    def local_path(self, key: str) -> Path | None:
+        """The file on this machine's disk, when the backend has one (local only)."""
+
+    def public_url(self, key: str) -> str:
+        """The URL browsers fetch public objects from (the app itself, or the CDN)."""
+
+    async def presigned_url(self, key: str, *, filename: str | None = None) -> str | None:
+        """A short-lived URL for gated objects, or None when the app must serve them."""
+
+    async def close(self) -> None: ...

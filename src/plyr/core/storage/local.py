@@ -1,0 +1,90 @@
+"""Media in a folder on this machine; the app (or nginx via X-Accel-Redirect) serves it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import anyio
+
+from plyr.core.storage.base import StorageError
+
+
+class LocalStorage:
+    name = "local"
+
+    def __init__(self, root: Path, *, public_url: str) -> None:
+        self.root = root.resolve()
+        self.base_url = public_url.rstrip("/")
+
+    def local_path(self, key: str) -> Path:
+        path = (self.root / key).resolve()
+        if not path.is_relative_to(self.root) or path == self.root:
+            raise StorageError(f"invalid storage key: {key!r}")
+        return path
+
+    async def put_file(self, key: str, src: Path, content_type: str) -> None:
+        await anyio.to_thread.run_sync(self._move_into_place, key, src)
+
+    async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+        await anyio.to_thread.run_sync(self._write_bytes, key, data)
+
+    async def exists(self, key: str) -> bool:
+        return await anyio.to_thread.run_sync(self.local_path(key).is_file)
+
+    async def delete(self, key: str) -> None:
+        try:
+            await anyio.to_thread.run_sync(self.local_path(key).unlink, True)
+        except OSError as e:
+            raise StorageError(f"could not delete {key}: {e}") from e
+
+    async def read_chunks(self, key: str, chunk_size: int = 1 << 20) -> AsyncIterator[bytes]:
+        async with await anyio.open_file(self.local_path(key), "rb") as f:
+            while chunk := await f.read(chunk_size):
+                yield chunk
+
+    async def list_keys(self, prefix: str = "") -> list[str]:
+        def walk() -> list[str]:
+            if not self.root.exists():
+                return []
+            keys = (p.relative_to(self.root).as_posix() for p in self.root.rglob("*"))
+            return sorted(k for k in keys if k.startswith(prefix) and (self.root / k).is_file())
+
+        return await anyio.to_thread.run_sync(walk)
+
+    def public_url(self, key: str) -> str:
+        if key.startswith("audio/"):
+            return f"{self.base_url}/audio/{Path(key).stem}"
+        return f"{self.base_url}/media/{key}"
+
+    async def presigned_url(self, key: str, *, filename: str | None = None) -> str | None:
+        return None
+
+    async def close(self) -> None:
+        return None
+
+    def _move_into_place(self, key: str, src: Path) -> None:
+        dst = self.local_path(key)
+        try:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dst.with_name(f".{dst.name}.{os.getpid()}.part")
+            try:
+                os.replace(src, tmp)  # same filesystem: a rename, no copy
+            except OSError:
+                shutil.copyfile(src, tmp)
+                src.unlink(missing_ok=True)
+            os.replace(tmp, dst)
+        except OSError as e:
+            raise StorageError(f"could not store {key}: {e}") from e
+
+    def _write_bytes(self, key: str, data: bytes) -> None:
+        dst = self.local_path(key)
+        try:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dst.with_name(f".{dst.name}.{os.getpid()}.part")
+            tmp.write_bytes(data)
+            os.replace(tmp, dst)
+        except OSError as e:
+            raise StorageError(f"could not store {key}: {e}") from e

@@ -1,0 +1,79 @@
+"""Housekeeping that keeps "nothing lost, nothing leaked" true after crashes."""
+
+from __future__ import annotations
+
+import logging
+import time
+from datetime import timedelta
+
+import anyio
+from sqlalchemy import select
+
+from plyr.core.multipart import remove_tree
+from plyr.core.runtime import Runtime
+from plyr.core.storage import StorageError
+from plyr.jobs import repository as jobs
+from plyr.models import PendingWrite, utcnow
+
+log = logging.getLogger(__name__)
+
+ORPHAN_TMP_AFTER_S = 3600
+
+
+async def retry_pending_writes(runtime: Runtime) -> int:
+    """Retry deferred storage deletes; returns how many are still pending."""
+    remaining = 0
+    async with runtime.sessionmaker() as db:
+        query = select(PendingWrite).where(
+            PendingWrite.done.is_(False), PendingWrite.next_attempt_at <= utcnow()
+        )
+        for write in (await db.execute(query)).scalars():
+            try:
+                for key in write.payload.get("keys", []):
+                    await runtime.storage.delete(key)
+                write.done = True
+            except StorageError as e:
+                write.attempts += 1
+                write.last_error = str(e)
+                write.next_attempt_at = utcnow() + timedelta(
+                    seconds=min(3600, 30 * 2**write.attempts)
+                )
+                remaining += 1
+        await db.commit()
+    return remaining
+
+
+async def fail_stale_jobs(runtime: Runtime) -> None:
+    """A job nobody has touched for a long time lost its worker: fail it and free its files."""
+    before = utcnow() - timedelta(seconds=runtime.settings.job_stale_after_s)
+    async with runtime.sessionmaker() as db:
+        for job in await jobs.stale(db, before):
+            await jobs.set_fields(
+                db,
+                job.id,
+                status="failed",
+                message="failed",
+                error="processing was interrupted; please upload again",
+            )
+            await anyio.to_thread.run_sync(
+                remove_tree, runtime.settings.tmp_dir / "uploads" / job.id
+            )
+        await db.commit()
+
+
+async def remove_orphan_upload_dirs(runtime: Runtime) -> None:
+    """Upload folders whose job never got recorded (the process died mid-request)."""
+    root = runtime.settings.tmp_dir / "uploads"
+    if not root.exists():
+        return
+    cutoff = time.time() - ORPHAN_TMP_AFTER_S
+    async with runtime.sessionmaker() as db:
+        for path in root.iterdir():
+            if path.stat().st_mtime < cutoff and await jobs.get(db, path.name) is None:
+                await anyio.to_thread.run_sync(remove_tree, path)
+
+
+async def sweep(runtime: Runtime) -> None:
+    await retry_pending_writes(runtime)
+    await fail_stale_jobs(runtime)
+    await remove_orphan_upload_dirs(runtime)

@@ -1,0 +1,34 @@
+"""Job rows."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from plyr.models import Job, utcnow
+
+
+async def get(db: AsyncSession, job_id: str) -> Job | None:
+    return await db.get(Job, job_id, populate_existing=True)
+
+
+def add(db: AsyncSession, job: Job) -> None:
+    db.add(job)
+
+
+async def set_fields(db: AsyncSession, job_id: str, **values: Any) -> None:
+    values.setdefault("updated_at", utcnow())
+    await db.execute(update(Job).where(Job.id == job_id).values(**values))
+
+
+async def unfinished(db: AsyncSession, job_type: str) -> list[Job]:
+    query = select(Job).where(Job.type == job_type, Job.status.in_(("pending", "processing")))
+    return list((await db.execute(query)).scalars())
+
+
+async def stale(db: AsyncSession, before: datetime) -> list[Job]:
+    query = select(Job).where(Job.status.in_(("pending", "processing")), Job.updated_at < before)
+    return list((await db.execute(query)).scalars())

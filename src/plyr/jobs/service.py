@@ -1,0 +1,71 @@
+"""Job progress: written to the database (the truth) and announced on pub/sub (the nudge)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from plyr.core.runtime import Runtime
+from plyr.jobs import repository
+from plyr.jobs.schemas import JobOut
+
+POLL_SECONDS = 1.0
+
+
+def channel(job_id: str) -> str:
+    return f"job:{job_id}"
+
+
+class JobReporter:
+    """Updates one job from a task; progress writes are throttled, phase changes are not."""
+
+    def __init__(self, runtime: Runtime, job_id: str, min_interval: float = 0.5) -> None:
+        self.runtime = runtime
+        self.job_id = job_id
+        self.min_interval = min_interval
+        self._last = 0.0
+        self.phase = "upload"
+
+    async def update(self, **values: Any) -> None:
+        async with self.runtime.sessionmaker() as db:
+            await repository.set_fields(db, self.job_id, **values)
+            await db.commit()
+        self._last = time.monotonic()
+        with contextlib.suppress(Exception):  # a lost nudge only delays a poll
+            await self.runtime.cache.publish(channel(self.job_id), "1")
+
+    async def phase_started(self, phase: str, progress_pct: float, message: str) -> None:
+        self.phase = phase
+        await self.update(
+            status="processing", phase=phase, progress_pct=progress_pct, message=message
+        )
+
+    async def progress(self, progress_pct: float) -> None:
+        if time.monotonic() - self._last >= self.min_interval:
+            await self.update(progress_pct=progress_pct)
+
+
+async def snapshot(runtime: Runtime, job_id: str) -> JobOut | None:
+    async with runtime.sessionmaker() as db:
+        job = await repository.get(db, job_id)
+        return JobOut.of(job) if job else None
+
+
+async def watch(runtime: Runtime, job_id: str) -> AsyncIterator[JobOut]:
+    """Yield the job each time it changes, until it is completed or failed."""
+    async with runtime.cache.subscribe(channel(job_id)) as nudges:
+        last: JobOut | None = None
+        while True:
+            job = await snapshot(runtime, job_id)
+            if job is None:
+                return
+            if job != last:
+                yield job
+                last = job
+            if job.finished:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(anext(nudges), POLL_SECONDS)

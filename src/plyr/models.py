@@ -1,0 +1,258 @@
+"""The ORM tables, in one place. A user is an artist row keyed by DID."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
+from sqlalchemy.engine import Dialect
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        return value.astimezone(UTC) if value is not None else None
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is not None and value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
+
+
+class Timestamped:
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class RecordRef:
+    """The AT Protocol record that mirrors a row, once written."""
+
+    atproto_record_uri: Mapped[str | None] = mapped_column(String(512))
+    atproto_record_cid: Mapped[str | None] = mapped_column(String(128))
+
+
+class Artist(Timestamped, RecordRef, Base):
+    __tablename__ = "artists"
+
+    did: Mapped[str] = mapped_column(String(255), primary_key=True)
+    handle: Mapped[str] = mapped_column(String(255), index=True)
+    display_name: Mapped[str | None] = mapped_column(String(256))
+    bio: Mapped[str | None] = mapped_column(Text)
+    avatar_url: Mapped[str | None] = mapped_column(String(1024))
+    pds_url: Mapped[str | None] = mapped_column(String(1024))
+    preferences: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class Session(Base):
+    """A signed-in browser, developer token or app-password session (token stored hashed)."""
+
+    __tablename__ = "sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # sha256 of the token
+    did: Mapped[str] = mapped_column(ForeignKey("artists.did", ondelete="CASCADE"), index=True)
+    group_id: Mapped[str] = mapped_column(String(64), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="browser")
+    name: Mapped[str | None] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(8), index=True)
+    oauth_data: Mapped[str | None] = mapped_column(Text)  # encrypted token set
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column()
+    last_used_at: Mapped[datetime | None] = mapped_column()
+
+
+class AudioFile(Base):
+    """One stored audio rendition, addressed by the first 16 hex of its SHA-256."""
+
+    __tablename__ = "audio_files"
+
+    file_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    ext: Mapped[str] = mapped_column(String(8))
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    codec: Mapped[str | None] = mapped_column(String(32))
+    duration: Mapped[float | None] = mapped_column(Float)
+    loudness_lufs: Mapped[float | None] = mapped_column(Float)
+    peaks: Mapped[list[Any] | None] = mapped_column(deferred=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    @property
+    def key(self) -> str:
+        return f"audio/{self.file_id}.{self.ext}"
+
+
+class Album(Timestamped, RecordRef, Base):
+    __tablename__ = "albums"
+    __table_args__ = (UniqueConstraint("artist_did", "slug"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    artist_did: Mapped[str] = mapped_column(ForeignKey("artists.did", ondelete="CASCADE"))
+    slug: Mapped[str] = mapped_column(String(100))
+    title: Mapped[str] = mapped_column(String(256))
+    description: Mapped[str | None] = mapped_column(Text)
+    image_id: Mapped[str | None] = mapped_column(String(16))
+    image_type: Mapped[str | None] = mapped_column(String(8))
+
+    artist: Mapped[Artist] = relationship(lazy="raise")
+
+
+class Track(Timestamped, RecordRef, Base):
+    __tablename__ = "tracks"
+    __table_args__ = (
+        # Duplicate detection: the same bytes by the same artist is one track.
+        UniqueConstraint("artist_did", "upload_file_id"),
+        Index("ix_tracks_feed", "visibility", "status", "created_at", "id"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    artist_did: Mapped[str] = mapped_column(
+        ForeignKey("artists.did", ondelete="CASCADE"), index=True
+    )
+    title: Mapped[str] = mapped_column(String(256))
+    description: Mapped[str | None] = mapped_column(Text)
+    upload_file_id: Mapped[str] = mapped_column(String(16))
+    file_id: Mapped[str] = mapped_column(ForeignKey("audio_files.file_id"), index=True)
+    file_type: Mapped[str] = mapped_column(String(8))
+    original_file_id: Mapped[str | None] = mapped_column(
+        ForeignKey("audio_files.file_id"), index=True
+    )
+    original_file_type: Mapped[str | None] = mapped_column(String(8))
+    duration: Mapped[int | None] = mapped_column(Integer)
+    album_id: Mapped[int | None] = mapped_column(
+        ForeignKey("albums.id", ondelete="SET NULL"), index=True
+    )
+    album_position: Mapped[int | None] = mapped_column(Integer)
+    image_id: Mapped[str | None] = mapped_column(String(16))
+    image_type: Mapped[str | None] = mapped_column(String(8))
+    visibility: Mapped[str] = mapped_column(String(16), default="public")
+    # "pending" until every phase (including the PDS record) is done; only "published" shows.
+    status: Mapped[str] = mapped_column(String(16), default="published")
+    features: Mapped[list[Any]] = mapped_column(default=list)
+    play_count: Mapped[int] = mapped_column(Integer, default=0)
+    like_count: Mapped[int] = mapped_column(Integer, default=0)
+    comment_count: Mapped[int] = mapped_column(Integer, default=0)
+
+    artist: Mapped[Artist] = relationship(lazy="raise")
+    album: Mapped[Album | None] = relationship(lazy="raise")
+    audio: Mapped[AudioFile] = relationship(foreign_keys=[file_id], lazy="raise")
+    tags: Mapped[list[Tag]] = relationship(secondary="track_tags", lazy="raise")
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(50), unique=True)
+
+
+class TrackTag(Base):
+    __tablename__ = "track_tags"
+
+    track_id: Mapped[int] = mapped_column(
+        ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True
+    )
+    tag_id: Mapped[int] = mapped_column(
+        ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class Job(Timestamped, Base):
+    __tablename__ = "jobs"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    owner_did: Mapped[str] = mapped_column(
+        ForeignKey("artists.did", ondelete="CASCADE"), index=True
+    )
+    type: Mapped[str] = mapped_column(String(32))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    phase: Mapped[str] = mapped_column(String(16), default="upload")
+    progress_pct: Mapped[float] = mapped_column(Float, default=0.0)
+    message: Mapped[str | None] = mapped_column(String(512))
+    error: Mapped[str | None] = mapped_column(Text)
+    track_id: Mapped[int | None] = mapped_column(ForeignKey("tracks.id", ondelete="SET NULL"))
+    warnings: Mapped[list[Any]] = mapped_column(default=list)
+    params: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PlayEvent(Base):
+    __tablename__ = "play_events"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"), index=True)
+    listener: Mapped[str] = mapped_column(String(255))
+    ref_code: Mapped[str | None] = mapped_column(String(16))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Like(RecordRef, Base):
+    __tablename__ = "likes"
+    __table_args__ = (UniqueConstraint("track_id", "did"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"), index=True)
+    did: Mapped[str] = mapped_column(ForeignKey("artists.did", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Comment(Timestamped, RecordRef, Base):
+    __tablename__ = "comments"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"), index=True)
+    did: Mapped[str] = mapped_column(ForeignKey("artists.did", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(String(1000))
+    timestamp_ms: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class PendingWrite(Base):
+    """A write to another system (storage delete, PDS record) that must be retried until done."""
+
+    __tablename__ = "pending_writes"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    done: Mapped[bool] = mapped_column(Boolean, default=False, index=True)

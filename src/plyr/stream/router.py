@@ -1,0 +1,95 @@
+"""Serving audio and images: Range requests locally, redirects to the CDN on S3."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+from fastapi import APIRouter, Request, Response
+from fastapi.responses import FileResponse, RedirectResponse
+
+from plyr.auth.dependencies import OptionalUser
+from plyr.core.deps import DbSession, RuntimeDep
+from plyr.core.errors import NotFound
+from plyr.stream import service
+from plyr.stream.service import AudioAccess
+
+router = APIRouter(tags=["audio"])
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+PRIVATE = "private, max-age=3600"
+AUDIO_RESPONSES = {
+    200: {"content": {"audio/mpeg": {}}},
+    206: {"description": "partial"},
+    307: {"description": "redirect to the CDN"},
+    416: {"description": "bad range"},
+}
+
+
+def _not_modified(request: Request, etag: str) -> bool:
+    candidates = request.headers.get("if-none-match", "")
+    return etag in (c.strip() for c in candidates.split(","))
+
+
+async def _send(
+    request: Request, runtime: RuntimeDep, access: AudioAccess, filename: str | None = None
+) -> Response:
+    etag = f'"{access.file_id}"'
+    headers = {"ETag": etag, "Cache-Control": IMMUTABLE if access.public else PRIVATE}
+    storage = runtime.storage
+    path = storage.local_path(access.key)
+    if path is None:  # S3: the CDN or a presigned URL serves the bytes
+        if access.public and not filename:
+            url = storage.public_url(access.key)
+        else:
+            url = await storage.presigned_url(access.key, filename=filename) or ""
+        return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
+    if filename:
+        headers["Content-Disposition"] = _attachment(filename)
+    if _not_modified(request, etag):
+        return Response(status_code=304, headers=headers)
+    accel = runtime.settings.accel_redirect_prefix
+    if accel:  # nginx pushes the bytes (and answers Range itself)
+        headers["X-Accel-Redirect"] = accel.rstrip("/") + "/" + access.key
+        return Response(status_code=200, headers=headers, media_type=access.content_type)
+    if not path.is_file():
+        raise NotFound("audio not found")
+    return FileResponse(path, media_type=access.content_type, headers=headers)
+
+
+def _attachment(filename: str) -> str:
+    fallback = filename.encode("ascii", "replace").decode().replace('"', "'").replace("?", "_")
+    return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
+
+
+@router.api_route("/audio/{file_id}", methods=["GET", "HEAD"], responses=AUDIO_RESPONSES)
+async def stream_audio(
+    file_id: str, request: Request, db: DbSession, runtime: RuntimeDep, user: OptionalUser
+) -> Response:
+    """Stream a track's audio (Range requests, ETag, immutable caching)."""
+    access = service.public_cache.get(file_id)
+    if access is None:
+        access = await service.audio_access(db, file_id, user.did if user else None)
+    return await _send(request, runtime, access)
+
+
+@router.get("/audio/{file_id}/download", responses=AUDIO_RESPONSES)
+async def download_audio(
+    file_id: str, request: Request, db: DbSession, runtime: RuntimeDep, user: OptionalUser
+) -> Response:
+    """Download a track as `artist - title.ext`, the lossless original when there is one."""
+    viewer = user.did if user else None
+    track, key, ext = await service.download_source(db, file_id, viewer)
+    audio_id = key.removeprefix("audio/").rsplit(".", 1)[0]
+    access = await service.audio_access(db, audio_id, viewer)
+    artist = track.artist.display_name or track.artist.handle
+    safe_title = track.title.replace("/", "-")
+    return await _send(request, runtime, access, filename=f"{artist} - {safe_title}.{ext}")
+
+
+@router.api_route("/media/images/{name}", methods=["GET", "HEAD"])
+async def image(name: str, runtime: RuntimeDep) -> Response:
+    """Artwork and thumbnails stored on this machine."""
+    path = runtime.storage.local_path(f"images/{name}")
+    if path is None or "/" in name or not path.is_file():
+        raise NotFound("image not found")
+    return FileResponse(path, headers={"Cache-Control": IMMUTABLE})

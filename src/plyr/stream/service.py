@@ -1,0 +1,86 @@
+"""Who may fetch an audio file, and from where: decided once per file, cached when public."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from plyr.core.errors import Forbidden, NotFound
+from plyr.models import Track
+from plyr.tracks import repository as tracks
+
+PUBLIC_CACHE_SECONDS = 30.0
+PUBLIC_CACHE_MAX = 10_000
+
+
+@dataclass(frozen=True)
+class AudioAccess:
+    file_id: str
+    key: str
+    content_type: str
+    size: int
+    public: bool  # playable by anyone who has the link (public or unlisted)
+
+
+class PublicAudioCache:
+    """Per-process cache of public files, so a hot stream costs no database query."""
+
+    def __init__(self) -> None:
+        self._entries: dict[str, tuple[AudioAccess, float]] = {}
+
+    def get(self, file_id: str) -> AudioAccess | None:
+        entry = self._entries.get(file_id)
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry[0]
+
+    def put(self, access: AudioAccess) -> None:
+        if len(self._entries) >= PUBLIC_CACHE_MAX:
+            self._entries.clear()
+        self._entries[access.file_id] = (access, time.monotonic() + PUBLIC_CACHE_SECONDS)
+
+    def forget(self, file_id: str) -> None:
+        self._entries.pop(file_id, None)
+
+
+public_cache = PublicAudioCache()
+
+
+def _playable_by_link(track: Track) -> bool:
+    return track.status == "published" and track.visibility in ("public", "unlisted")
+
+
+async def audio_access(db: AsyncSession, file_id: str, viewer_did: str | None) -> AudioAccess:
+    """404 unless some track using this file is public/unlisted or belongs to the viewer."""
+    audio = await tracks.get_audio_file(db, file_id)
+    users = await tracks.tracks_using_file(db, file_id) if audio else []
+    public = any(_playable_by_link(t) for t in users)
+    if audio is None or not (public or any(t.artist_did == viewer_did for t in users)):
+        raise NotFound("audio not found")
+    access = AudioAccess(file_id, audio.key, audio.content_type, audio.size, public)
+    if public:
+        public_cache.put(access)
+    return access
+
+
+async def download_source(
+    db: AsyncSession, file_id: str, viewer_did: str | None
+) -> tuple[Track, str, str]:
+    """The track behind a download, and the key and extension to send (lossless preferred)."""
+    users = await tracks.tracks_using_file(db, file_id)
+    visible = [t for t in users if _playable_by_link(t) or t.artist_did == viewer_did]
+    if not visible:
+        raise NotFound("audio not found")
+    track = visible[0]
+    policy = (track.artist.preferences or {}).get("download_policy", "open")
+    if policy != "open" and track.artist_did != viewer_did:
+        raise Forbidden("the artist does not allow downloads of this track")
+    if track.original_file_id and track.original_file_type:
+        return (
+            track,
+            f"audio/{track.original_file_id}.{track.original_file_type}",
+            track.original_file_type,
+        )
+    return track, f"audio/{track.file_id}.{track.file_type}", track.file_type

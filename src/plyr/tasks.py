@@ -1,0 +1,51 @@
+"""Every background task, registered with the docket; and what a worker does when it starts."""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from docket import Docket, Perpetual
+
+from plyr.core import sweeper
+from plyr.core.runtime import Runtime, current_runtime
+from plyr.jobs import repository as jobs
+from plyr.tracks.tasks import enqueue_upload, process_upload
+from plyr.tracks.uploads import upload_dir
+
+log = logging.getLogger(__name__)
+
+
+async def housekeeping(
+    perpetual: Perpetual = Perpetual(every=timedelta(minutes=1), automatic=True),
+) -> None:
+    """Retry deferred deletes, fail abandoned jobs, remove orphaned temp files."""
+    await sweeper.sweep(current_runtime())
+
+
+TASKS = [process_upload, housekeeping]
+
+
+def register_tasks(docket: Docket) -> None:
+    for task in TASKS:
+        docket.register(task)
+
+
+async def on_worker_start(runtime: Runtime) -> None:
+    """With the in-process queue, a restart lost the queue: pick unfinished uploads back up."""
+    if runtime.settings.redis_url:
+        return  # Redis keeps the queue and redelivers the tasks of a worker that died
+    async with runtime.sessionmaker() as db:
+        for job in await jobs.unfinished(db, "upload"):
+            if upload_dir(runtime, job.id).exists():
+                log.info("resuming upload %s", job.id)
+                await enqueue_upload(runtime, job.id)
+            else:
+                await jobs.set_fields(
+                    db,
+                    job.id,
+                    status="failed",
+                    message="failed",
+                    error="processing was interrupted; please upload again",
+                )
+        await db.commit()

@@ -1,0 +1,84 @@
+"""Media files of tracks: storing artwork, and releasing files no row refers to any more."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+import anyio
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from plyr.audio import ImageError, ProcessedImage, process_image
+from plyr.core.errors import BadRequest, UnsupportedMedia
+from plyr.core.runtime import Runtime
+from plyr.core.storage import StorageError, audio_key, image_key, thumbnail_key
+from plyr.models import PendingWrite
+from plyr.tracks import repository
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class StoredImage:
+    image_id: str
+    ext: str
+
+
+async def prepare_image(path: Path) -> ProcessedImage:
+    """Validate and normalize an uploaded image (4xx on bad input)."""
+    data = await anyio.Path(path).read_bytes()
+    try:
+        return await anyio.to_thread.run_sync(process_image, data)
+    except ImageError as e:
+        message = str(e)
+        raise (UnsupportedMedia if "format" in message else BadRequest)(message) from e
+
+
+IMAGE_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif"}
+
+
+def image_id_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()[:16]
+
+
+async def store_image(runtime: Runtime, data: bytes, thumbnail: bytes, ext: str) -> StoredImage:
+    """Store artwork and its thumbnail under content-addressed keys (idempotent)."""
+    image_id = image_id_of(data)
+    await runtime.storage.put_bytes(image_key(image_id, ext), data, IMAGE_TYPES[ext])
+    await runtime.storage.put_bytes(thumbnail_key(image_id), thumbnail, "image/webp")
+    return StoredImage(image_id, ext)
+
+
+def image_keys(image_id: str, ext: str) -> list[str]:
+    return [image_key(image_id, ext), thumbnail_key(image_id)]
+
+
+async def unreferenced_keys(
+    db: AsyncSession, audio: list[tuple[str, str]], images: list[tuple[str, str]]
+) -> list[str]:
+    """Storage keys of these files that no track or album refers to any more."""
+    keys: list[str] = []
+    for file_id, ext in audio:
+        if not await repository.file_in_use(db, file_id):
+            keys.append(audio_key(file_id, ext))
+    for image_id, ext in images:
+        if not await repository.image_in_use(db, image_id):
+            keys.extend(image_keys(image_id, ext))
+    return keys
+
+
+async def delete_keys(runtime: Runtime, keys: list[str]) -> None:
+    """Delete now; what fails is recorded as a pending write and retried by the sweeper."""
+    failed: list[str] = []
+    for key in keys:
+        try:
+            await runtime.storage.delete(key)
+        except StorageError:
+            log.warning("deferring delete of %s", key, exc_info=True)
+            failed.append(key)
+    if failed:
+        async with runtime.sessionmaker() as db:
+            db.add(PendingWrite(kind="storage_delete", payload={"keys": failed}))
+            await db.commit()

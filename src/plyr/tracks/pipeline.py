@@ -1,0 +1,240 @@
+"""The upload pipeline: probe -> transcode -> store -> atproto -> done, all or nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import anyio
+from sqlalchemy.exc import IntegrityError
+
+from plyr.audio import (
+    CONTENT_TYPES,
+    AudioError,
+    AudioInfo,
+    ImageError,
+    analyze,
+    extract_cover,
+    needs_transcode,
+    probe,
+    process_image,
+    transcode_to_mp3,
+)
+from plyr.core.multipart import remove_tree
+from plyr.core.runtime import Runtime
+from plyr.core.storage import audio_key
+from plyr.jobs import repository as jobs
+from plyr.jobs.service import JobReporter
+from plyr.tracks import records, repository
+from plyr.tracks.media import (
+    StoredImage,
+    delete_keys,
+    image_id_of,
+    image_keys,
+    store_image,
+    unreferenced_keys,
+)
+from plyr.tracks.progress import run_with_progress
+from plyr.tracks.uploads import upload_dir
+
+log = logging.getLogger(__name__)
+
+
+class UploadFailed(Exception):
+    """A failure the user must act on (not retried)."""
+
+
+@dataclass
+class Rendition:
+    file_id: str
+    ext: str
+    path: Path
+    size: int
+    codec: str | None = None
+
+
+@dataclass
+class Prepared:
+    """What the processing phases produced, ready to be stored and recorded."""
+
+    info: AudioInfo
+    original: Rendition
+    playable: Rendition
+    loudness: float | None
+    peaks: list[tuple[float, float]]
+    duration: float
+    image: tuple[bytes, bytes, str] | None = None
+    stored_image: StoredImage | None = None
+    warnings: list[str] = field(default_factory=list)
+    stored_keys: list[str] = field(default_factory=list)
+
+
+async def process_upload(runtime: Runtime, job_id: str, *, final_attempt: bool) -> None:
+    """Run the job to completion, or fail it leaving nothing behind. Safe to re-run."""
+    async with runtime.sessionmaker() as db:
+        job = await jobs.get(db, job_id)
+        if job is None or job.status in ("completed", "failed"):
+            return
+        await jobs.set_fields(db, job_id, attempts=job.attempts + 1)
+        await db.commit()
+    reporter = JobReporter(runtime, job_id)
+    prepared: Prepared | None = None
+    try:
+        prepared = await _prepare(runtime, reporter, job.params, job.owner_did, job_id)
+        await _store(runtime, reporter, prepared)
+        await _record(runtime, reporter, prepared, job.params, job.owner_did, job_id)
+    except (UploadFailed, AudioError) as e:
+        await _fail(runtime, job_id, str(e), prepared)
+    except Exception as e:
+        if not final_attempt:
+            log.warning("upload %s failed, will retry", job_id, exc_info=True)
+            await reporter.update(message=f"retrying after an error: {e}")
+            raise
+        log.exception("upload %s failed", job_id)
+        await _fail(runtime, job_id, f"processing failed: {e}", prepared)
+    else:
+        await anyio.to_thread.run_sync(remove_tree, upload_dir(runtime, job_id))
+
+
+async def _prepare(
+    runtime: Runtime, reporter: JobReporter, params: dict[str, Any], owner: str, job_id: str
+) -> Prepared:
+    work = upload_dir(runtime, job_id)
+    source = work / params["audio_path"]
+    if not source.exists():
+        raise UploadFailed("the uploaded file is gone (the upload was interrupted); upload again")
+    await reporter.phase_started("probe", 10.0, "reading the audio")
+    async with runtime.sessionmaker() as db:
+        existing = await repository.find_by_upload(db, owner, params["upload_file_id"])
+    if existing is not None:
+        raise UploadFailed(f"duplicate upload: track already exists (id: {existing})")
+    info = await anyio.to_thread.run_sync(probe, source)
+    analysis = await run_with_progress(
+        reporter,
+        10.0,
+        30.0,
+        lambda on_progress: analyze(
+            source, expected_duration=info.duration, on_progress=on_progress
+        ),
+    )
+    original = Rendition(params["upload_file_id"], info.format, source, params["size"], info.codec)
+    playable = original
+    if needs_transcode(info):
+        await reporter.phase_started("transcode", 30.0, "converting to MP3 for browsers")
+        playable = await _transcode(reporter, source, work)
+    prepared = Prepared(
+        info, original, playable, analysis.loudness_lufs, analysis.peaks, analysis.duration
+    )
+    prepared.image = await _artwork(work, params, source, prepared.warnings)
+    return prepared
+
+
+async def _transcode(reporter: JobReporter, source: Path, work: Path) -> Rendition:
+    target = work / "playable.mp3"
+    await run_with_progress(
+        reporter,
+        30.0,
+        80.0,
+        lambda on_progress: transcode_to_mp3(source, target, on_progress=on_progress),
+    )
+    digest, size = await anyio.to_thread.run_sync(_sha256_and_size, target)
+    return Rendition(digest[:16], "mp3", target, size, "mp3")
+
+
+def _sha256_and_size(path: Path) -> tuple[str, int]:
+    sha, size = hashlib.sha256(), 0
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            sha.update(chunk)
+            size += len(chunk)
+    return sha.hexdigest(), size
+
+
+async def _artwork(
+    work: Path, params: dict[str, Any], source: Path, warnings: list[str]
+) -> tuple[bytes, bytes, str] | None:
+    if params.get("image_ext"):
+        data = await anyio.Path(work / "image").read_bytes()
+        thumb = await anyio.Path(work / "thumb.webp").read_bytes()
+        return data, thumb, params["image_ext"]
+    cover = await anyio.to_thread.run_sync(extract_cover, source)
+    if cover is None:
+        return None
+    try:
+        image = await anyio.to_thread.run_sync(process_image, cover)
+    except ImageError as e:
+        warnings.append(f"embedded cover art was ignored: {e}")
+        return None
+    return image.data, image.thumbnail, image.ext
+
+
+async def _store(runtime: Runtime, reporter: JobReporter, prepared: Prepared) -> None:
+    await reporter.phase_started("store", 80.0, "saving")
+    for rendition in {
+        prepared.original.file_id: prepared.original,
+        prepared.playable.file_id: prepared.playable,
+    }.values():
+        key = audio_key(rendition.file_id, rendition.ext)
+        prepared.stored_keys.append(key)
+        await runtime.storage.put_file(key, rendition.path, CONTENT_TYPES[rendition.ext])
+    if prepared.image is not None:
+        data, thumb, ext = prepared.image
+        prepared.stored_image = StoredImage(image_id_of(data), ext)
+        prepared.stored_keys.extend(image_keys(prepared.stored_image.image_id, ext))
+        await store_image(runtime, data, thumb, ext)
+
+
+async def _record(
+    runtime: Runtime,
+    reporter: JobReporter,
+    prepared: Prepared,
+    params: dict[str, Any],
+    owner: str,
+    job_id: str,
+) -> None:
+    """One transaction: the audio rows, the track, its tags and the job's completion."""
+    await reporter.phase_started("atproto", 95.0, "publishing")
+    try:
+        async with runtime.sessionmaker() as db, db.begin():
+            track = await records.create_track(db, prepared, params, owner)
+            await jobs.set_fields(
+                db,
+                job_id,
+                status="completed",
+                phase="done",
+                progress_pct=100.0,
+                message="done",
+                track_id=track.id,
+                warnings=prepared.warnings,
+            )
+    except IntegrityError as e:
+        async with runtime.sessionmaker() as db:
+            existing = await repository.find_by_upload(db, owner, prepared.original.file_id)
+        if existing is None:
+            raise
+        raise UploadFailed(f"duplicate upload: track already exists (id: {existing})") from e
+    await reporter.update()  # nudge watchers
+
+
+async def _fail(runtime: Runtime, job_id: str, error: str, prepared: Prepared | None) -> None:
+    """Mark the job failed and remove everything it left: temp files, unreferenced media."""
+    async with runtime.sessionmaker() as db:
+        await jobs.set_fields(db, job_id, status="failed", error=error, message="failed")
+        await db.commit()
+        if prepared is not None and prepared.stored_keys:
+            orphans = await _orphaned(db, prepared)
+            await delete_keys(runtime, orphans)
+    await anyio.to_thread.run_sync(remove_tree, upload_dir(runtime, job_id))
+    await JobReporter(runtime, job_id).update()
+
+
+async def _orphaned(db: Any, prepared: Prepared) -> list[str]:
+    audio = [(r.file_id, r.ext) for r in (prepared.original, prepared.playable)]
+    images = []
+    if prepared.stored_image is not None:
+        images.append((prepared.stored_image.image_id, prepared.stored_image.ext))
+    candidates = await unreferenced_keys(db, audio, images)
+    return [k for k in candidates if k in prepared.stored_keys]

@@ -1,0 +1,210 @@
+"""Track, tag, audio-file and play SQL."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import joinedload, selectinload
+
+from plyr.models import Album, Artist, AudioFile, Like, PlayEvent, Tag, Track, TrackTag
+
+LISTED = ("public",)
+
+
+def _with_relations(query: Select[tuple[Track]]) -> Select[tuple[Track]]:
+    return query.options(
+        joinedload(Track.artist),
+        joinedload(Track.album),
+        joinedload(Track.audio),
+        selectinload(Track.tags),
+    )
+
+
+def listed() -> list[object]:
+    """Conditions for a track that appears in feeds, tag pages, top and search."""
+    return [Track.visibility.in_(LISTED), Track.status == "published"]
+
+
+async def get(db: AsyncSession, track_id: int) -> Track | None:
+    query = _with_relations(select(Track).where(Track.id == track_id))
+    return (await db.execute(query)).unique().scalars().first()
+
+
+async def feed(
+    db: AsyncSession,
+    *,
+    limit: int,
+    after: tuple[datetime, int] | None = None,
+    artist_did: str | None = None,
+    include_unlisted_of: str | None = None,
+    tags: Sequence[str] = (),
+    hidden_tags: Sequence[str] = (),
+) -> list[Track]:
+    """Newest first, keyset-paginated on (created_at, id)."""
+    query = select(Track)
+    if include_unlisted_of and include_unlisted_of == artist_did:
+        query = query.where(Track.artist_did == artist_did, Track.status == "published")
+    else:
+        query = query.where(*listed())
+        if artist_did:
+            query = query.where(Track.artist_did == artist_did)
+    for tag in tags:
+        query = query.where(_has_tag(tag))
+    if hidden_tags:
+        query = query.where(~_has_any_tag(hidden_tags))
+    if after is not None:
+        at, track_id = after
+        query = query.where(
+            or_(Track.created_at < at, and_(Track.created_at == at, Track.id < track_id))
+        )
+    query = query.order_by(Track.created_at.desc(), Track.id.desc()).limit(limit)
+    return list((await db.execute(_with_relations(query))).unique().scalars())
+
+
+def _has_tag(name: str) -> object:
+    return exists().where(
+        TrackTag.track_id == Track.id, TrackTag.tag_id == Tag.id, Tag.name == name
+    )
+
+
+def _has_any_tag(names: Sequence[str]) -> object:
+    return exists().where(
+        TrackTag.track_id == Track.id, TrackTag.tag_id == Tag.id, Tag.name.in_(names)
+    )
+
+
+async def by_artist(db: AsyncSession, artist_did: str) -> list[Track]:
+    query = select(Track).where(Track.artist_did == artist_did, Track.status == "published")
+    query = query.order_by(Track.created_at.desc(), Track.id.desc())
+    return list((await db.execute(_with_relations(query))).unique().scalars())
+
+
+async def top(db: AsyncSession, *, since: datetime | None, limit: int) -> list[Track]:
+    """Most liked in the period (plays break ties)."""
+    if since is None:
+        score = Track.like_count
+        query = select(Track).where(*listed())
+    else:
+        score = func.count(Like.id)
+        query = (
+            select(Track)
+            .outerjoin(Like, and_(Like.track_id == Track.id, Like.created_at >= since))
+            .where(*listed())
+            .group_by(Track.id)
+        )
+    query = query.order_by(score.desc(), Track.play_count.desc(), Track.id.desc()).limit(limit)
+    ids = list((await db.execute(query.with_only_columns(Track.id))).scalars())
+    tracks = await by_ids(db, ids)
+    return sorted(tracks, key=lambda t: ids.index(t.id))
+
+
+async def by_ids(db: AsyncSession, ids: Sequence[int]) -> list[Track]:
+    if not ids:
+        return []
+    query = _with_relations(select(Track).where(Track.id.in_(ids)))
+    return list((await db.execute(query)).unique().scalars())
+
+
+async def liked_ids(db: AsyncSession, did: str, track_ids: Sequence[int]) -> set[int]:
+    if not track_ids:
+        return set()
+    query = select(Like.track_id).where(Like.did == did, Like.track_id.in_(track_ids))
+    return set((await db.execute(query)).scalars())
+
+
+async def find_by_upload(db: AsyncSession, artist_did: str, upload_file_id: str) -> int | None:
+    query = select(Track.id).where(
+        Track.artist_did == artist_did, Track.upload_file_id == upload_file_id
+    )
+    return (await db.execute(query)).scalars().first()
+
+
+async def tags_by_name(db: AsyncSession, names: Sequence[str]) -> list[Tag]:
+    """The tags with these names, created when missing."""
+    found = {
+        t.name: t for t in (await db.execute(select(Tag).where(Tag.name.in_(names)))).scalars()
+    }
+    for name in names:
+        if name in found:
+            continue
+        try:
+            async with db.begin_nested():
+                tag = Tag(name=name)
+                db.add(tag)
+        except IntegrityError:
+            tag = (await db.execute(select(Tag).where(Tag.name == name))).scalars().one()
+        found[name] = tag
+    return [found[n] for n in names]
+
+
+async def tag_counts(db: AsyncSession, prefix: str, limit: int) -> list[tuple[str, int]]:
+    count = func.count(Track.id)
+    query = (
+        select(Tag.name, count)
+        .join(TrackTag, TrackTag.tag_id == Tag.id)
+        .join(Track, Track.id == TrackTag.track_id)
+        .where(*listed())
+        .group_by(Tag.name)
+        .order_by(count.desc(), Tag.name)
+        .limit(limit)
+    )
+    if prefix:
+        escaped = prefix.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        query = query.where(Tag.name.like(f"{escaped}%", escape="\\"))
+    return [(name, int(n)) for name, n in (await db.execute(query)).all()]
+
+
+async def get_audio_file(db: AsyncSession, file_id: str) -> AudioFile | None:
+    return await db.get(AudioFile, file_id)
+
+
+async def tracks_using_file(db: AsyncSession, file_id: str) -> list[Track]:
+    query = select(Track).where(or_(Track.file_id == file_id, Track.original_file_id == file_id))
+    return list((await db.execute(query.options(joinedload(Track.artist)))).unique().scalars())
+
+
+async def file_in_use(db: AsyncSession, file_id: str) -> bool:
+    query = select(Track.id).where(or_(Track.file_id == file_id, Track.original_file_id == file_id))
+    return (await db.execute(query.limit(1))).first() is not None
+
+
+async def image_in_use(db: AsyncSession, image_id: str) -> bool:
+    for model in (Track, Album):
+        found = await db.execute(select(model.id).where(model.image_id == image_id).limit(1))
+        if found.first() is not None:
+            return True
+    return False
+
+
+async def count_play(db: AsyncSession, track_id: int, listener: str, ref: str | None) -> int:
+    await db.execute(
+        update(Track).where(Track.id == track_id).values(play_count=Track.play_count + 1)
+    )
+    db.add(PlayEvent(track_id=track_id, listener=listener, ref_code=ref))
+    query = select(Track.play_count).where(Track.id == track_id)
+    return int((await db.execute(query)).scalar_one())
+
+
+async def platform_stats(db: AsyncSession) -> tuple[int, int, int, float]:
+    query = select(
+        func.coalesce(func.sum(Track.play_count), 0),
+        func.count(Track.id),
+        func.count(func.distinct(Track.artist_did)),
+        func.coalesce(func.sum(Track.duration), 0),
+    ).where(*listed())
+    plays, tracks, artists, seconds = (await db.execute(query)).one()
+    return int(plays), int(tracks), int(artists), float(seconds)
+
+
+async def artist_of(db: AsyncSession, did: str) -> Artist | None:
+    return await db.get(Artist, did)
+
+
+async def delete_audio_file(db: AsyncSession, file_id: str) -> None:
+    audio_file = await db.get(AudioFile, file_id)
+    if audio_file is not None:
+        await db.delete(audio_file)

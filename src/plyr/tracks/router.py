@@ -1,0 +1,245 @@
+"""Tracks: upload, catalog, edit, delete, plays, tags."""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+
+from plyr.auth.dependencies import CurrentUser, OptionalUser
+from plyr.core.deps import CacheDep, DbSession, RuntimeDep
+from plyr.core.errors import NotFound
+from plyr.core.multipart import receive_form
+from plyr.tracks import edits, repository, service, uploads
+from plyr.tracks.forms import parse_fields
+from plyr.tracks.media import delete_keys
+from plyr.tracks.schemas import (
+    PlayIn,
+    PlayOut,
+    TagCount,
+    TopPeriod,
+    TrackOut,
+    TrackPage,
+    UploadAccepted,
+    Waveform,
+)
+from plyr.tracks.tasks import enqueue_upload
+
+router = APIRouter(prefix="/tracks", tags=["tracks"])
+
+PLAY_COOKIE = "plyr_play_id"
+PLAY_COOKIE_AGE = 180 * 24 * 3600
+
+
+def _form_schema(required: list[str], files: list[str], fields: list[str]) -> dict[str, Any]:
+    properties: dict[str, Any] = {f: {"type": "string"} for f in fields}
+    properties.update({f: {"type": "string", "format": "binary"} for f in files})
+    schema = {"type": "object", "properties": properties, "required": required}
+    return {
+        "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}
+    }
+
+
+UPLOAD_FORM = _form_schema(
+    ["file", "title"],
+    ["file", "image"],
+    ["title", "description", "tags", "album", "album_id", "features", "visibility"],
+)
+EDIT_FORM = _form_schema(
+    [],
+    ["image"],
+    ["title", "description", "tags", "album", "visibility", "features", "remove_image"],
+)
+
+
+@router.post(
+    "/",
+    status_code=202,
+    openapi_extra=UPLOAD_FORM,
+    responses={413: {"description": "too large"}, 415: {"description": "not audio"}},
+)
+async def upload_track(
+    request: Request, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+) -> UploadAccepted:
+    """Upload a track; processing continues in the background (watch the job)."""
+    job = await uploads.accept(request, user, db, runtime)
+    await db.commit()  # the worker must see the job before it runs
+    await enqueue_upload(runtime, job.id)
+    return UploadAccepted(upload_id=job.id)
+
+
+@router.get("/")
+async def list_tracks(
+    db: DbSession,
+    runtime: RuntimeDep,
+    user: OptionalUser,
+    artist_did: str | None = None,
+    tags: Annotated[list[str] | None, Query()] = None,
+    filter_hidden_tags: bool = False,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> TrackPage:
+    """The feed, newest first."""
+    viewer = user.did if user else None
+    hidden: list[str] = []
+    if filter_hidden_tags:
+        prefs = user.artist.preferences if user else {}
+        hidden = prefs.get("hidden_tags", runtime.settings.default_hidden_tags)
+    return await service.page(
+        db,
+        runtime,
+        viewer,
+        limit=limit,
+        cursor=cursor,
+        artist_did=artist_did,
+        include_unlisted_of=viewer,
+        tags=[t.lower() for t in tags or []],
+        hidden_tags=hidden,
+    )
+
+
+@router.get("/top")
+async def top_tracks(
+    db: DbSession,
+    runtime: RuntimeDep,
+    user: OptionalUser,
+    period: TopPeriod = "all_time",
+    limit: int = 10,
+) -> list[TrackOut]:
+    """Most liked tracks in a period."""
+    tracks = await repository.top(
+        db, since=service.period_start(period), limit=max(1, min(50, limit))
+    )
+    return await service.present(db, runtime, tracks, user.did if user else None)
+
+
+@router.get("/me")
+async def my_tracks(user: CurrentUser, db: DbSession, runtime: RuntimeDep) -> list[TrackOut]:
+    """My tracks, every visibility."""
+    return await service.present(db, runtime, await repository.by_artist(db, user.did), user.did)
+
+
+@router.get("/tags")
+async def list_tags(
+    db: DbSession,
+    q: Annotated[str, Query(max_length=50)] = "",
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> list[TagCount]:
+    """Tags in use, optionally by prefix."""
+    rows = await repository.tag_counts(db, q.strip().lower(), limit)
+    return [TagCount(name=name, track_count=count) for name, count in rows]
+
+
+@router.get("/tags/{name:path}")
+async def tracks_with_tag(
+    name: str,
+    db: DbSession,
+    runtime: RuntimeDep,
+    user: OptionalUser,
+    cursor: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+) -> TrackPage:
+    """Tracks with a tag (tags may contain `/`)."""
+    return await service.page(
+        db, runtime, user.did if user else None, limit=limit, cursor=cursor, tags=[name.lower()]
+    )
+
+
+@router.get("/{track_id}")
+async def get_track(
+    track_id: int, db: DbSession, runtime: RuntimeDep, user: OptionalUser
+) -> TrackOut:
+    """A track."""
+    viewer = user.did if user else None
+    track = await service.get_visible(db, track_id, viewer)
+    return (await service.present(db, runtime, [track], viewer))[0]
+
+
+@router.get("/{track_id}/waveform")
+async def get_waveform(
+    track_id: int, db: DbSession, user: OptionalUser, response: Response
+) -> Waveform:
+    """Waveform peaks computed at upload: 1,000 (min, max) pairs."""
+    track = await service.get_visible(db, track_id, user.did if user else None)
+    audio = await repository.get_audio_file(db, track.file_id)
+    if audio is None or audio.peaks is None:
+        raise NotFound("no waveform for this track")
+    response.headers["Cache-Control"] = "public, max-age=86400"
+    peaks = [(p[0], p[1]) for p in audio.peaks]
+    return Waveform(file_id=audio.file_id, duration=audio.duration, peaks=peaks)
+
+
+@router.patch("/{track_id}", openapi_extra=EDIT_FORM)
+async def edit_track(
+    track_id: int, request: Request, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+) -> TrackOut:
+    """Edit a track's details or artwork (its artist only)."""
+    track = await service.get_owned(db, track_id, user.did)
+    work = runtime.settings.tmp_dir / "edits" / uuid.uuid4().hex
+    try:
+        form = await receive_form(
+            request, work, file_limits={"image": runtime.settings.max_image_bytes}
+        )
+        fields = parse_fields(
+            {k: v for k, v in form.fields.items() if k != "remove_image"}, allowed=edits.EDIT_FIELDS
+        )
+        image = form.files.get("image")
+        stale_keys = await edits.apply_edit(
+            db,
+            runtime,
+            track,
+            fields,
+            image_path=image.path if image and image.size else None,
+            remove_image=form.fields.get("remove_image", "").lower() in ("1", "true", "yes"),
+        )
+    finally:
+        await edits.remove_dir(work)
+    await db.commit()
+    await delete_keys(runtime, stale_keys)
+    track = await service.get_visible(db, track_id, user.did)
+    return (await service.present(db, runtime, [track], user.did))[0]
+
+
+@router.delete("/{track_id}", status_code=204)
+async def delete_track(
+    track_id: int, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+) -> Response:
+    """Delete a track and its media (its artist only)."""
+    track = await service.get_owned(db, track_id, user.did)
+    keys = await edits.delete_track(db, track)
+    await db.commit()
+    await delete_keys(runtime, keys)
+    return Response(status_code=204)
+
+
+@router.post("/{track_id}/play")
+async def count_play(
+    track_id: int,
+    request: Request,
+    db: DbSession,
+    cache: CacheDep,
+    user: OptionalUser,
+    body: PlayIn | None = None,
+) -> JSONResponse:
+    """Report a play (after min(30 s, half the track) of listening); deduplicated per listener."""
+    track = await service.get_visible(db, track_id, user.did if user else None)
+    anonymous_id = request.cookies.get(PLAY_COOKIE)
+    new_cookie = None
+    if user is None and not anonymous_id:
+        anonymous_id = new_cookie = secrets.token_urlsafe(16)
+    listener = user.did if user else f"anon:{anonymous_id}"
+    count = await service.count_play(db, cache, track, listener, body.ref if body else None)
+    response = JSONResponse(PlayOut(play_count=count).model_dump())
+    if new_cookie:
+        response.set_cookie(
+            PLAY_COOKIE,
+            new_cookie,
+            max_age=PLAY_COOKIE_AGE,
+            httponly=True,
+            samesite="lax",
+            secure=request.url.scheme == "https",
+        )
+    return response

@@ -1,0 +1,133 @@
+"""Test harness: a real database (SQLite, or PostgreSQL with PLYR_TEST_DB=postgres), a fresh
+media folder per test, the app in-process with its in-process worker."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import text
+
+from plyr.app import create_app
+from plyr.auth.service import create_session
+from plyr.core.config import Settings
+from plyr.core.db import create_engine
+from plyr.core.migrate import upgrade
+from plyr.models import Base
+from tests.services import REDIS_URL, missing, postgres_admin_url, reachable
+
+PUBLIC_URL = "http://plyr.test"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """One migrated database per run; tests empty it after themselves."""
+    if os.environ.get("PLYR_TEST_DB", "sqlite") != "postgres":
+        path = tmp_path_factory.mktemp("db") / "plyr.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        upgrade(url)
+        yield url
+        return
+    import asyncio
+
+    import asyncpg
+
+    admin = postgres_admin_url()
+    if not reachable(admin, 5432):
+        missing("PostgreSQL")
+    name = f"plyr_test_{uuid.uuid4().hex[:12]}"
+
+    async def run(sql: str) -> None:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    url = admin.replace("postgresql://", "postgresql+asyncpg://").rsplit("/", 1)[0] + f"/{name}"
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture
+def settings(tmp_path: Path, database_url: str) -> Settings:
+    return Settings(
+        PLYR_DATA_DIR=tmp_path / "data",
+        DATABASE_URL=database_url,
+        PLYR_PUBLIC_URL=PUBLIC_URL,
+        PLYR_SECRET_KEY="test-secret",
+        PLYR_MAX_UPLOAD_MB=64,
+    )
+
+
+async def _empty_tables(url: str) -> None:
+    engine = create_engine(url)
+    names = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    async with engine.begin() as conn:
+        if engine.dialect.name == "postgresql":
+            await conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
+        else:
+            for name in names:
+                await conn.execute(text(f"DELETE FROM {name}"))
+    await engine.dispose()
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, with_worker=True)
+    async with application.router.lifespan_context(application):
+        yield application
+    await _empty_tables(settings.resolved_database_url)
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
+    transport = ASGITransport(app=app)
+    async with AsyncClient(transport=transport, base_url=PUBLIC_URL, timeout=60) as c:
+        yield c
+
+
+@dataclass
+class User:
+    did: str
+    handle: str
+    token: str
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+
+async def make_user(app: FastAPI, handle: str) -> User:
+    did = f"did:plc:{uuid.uuid4().hex[:24]}"
+    async with app.state.runtime.sessionmaker() as db:
+        token = await create_session(db, did=did, handle=handle)
+        await db.commit()
+    return User(did=did, handle=handle, token=token)
+
+
+@pytest.fixture
+async def alice(app: FastAPI) -> User:
+    return await make_user(app, "alice.test")
+
+
+@pytest.fixture
+async def bob(app: FastAPI) -> User:
+    return await make_user(app, "bob.test")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    if not reachable(REDIS_URL, 6379):
+        missing("Redis")
+    return REDIS_URL

@@ -1,0 +1,111 @@
+"""One contract, two backends: the local folder and S3 (against a moto server)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from plyr.core.storage import LocalStorage, Storage, StorageError
+from plyr.core.storage.s3 import S3Storage
+
+
+@pytest.fixture(params=["local", "s3"])
+async def storage(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Storage]:
+    if request.param == "local":
+        backend: Storage = LocalStorage(tmp_path / "media", public_url="http://plyr.test")
+    else:
+        endpoint = request.getfixturevalue("moto_endpoint")
+        backend = S3Storage(
+            bucket=request.getfixturevalue("s3_bucket"),
+            endpoint_url=endpoint,
+            region="us-east-1",
+            access_key_id="test",
+            secret_access_key="test",
+            public_base_url="https://cdn.example/media",
+        )
+    yield backend
+    await backend.close()
+
+
+async def read_all(storage: Storage, key: str) -> bytes:
+    return b"".join([chunk async for chunk in storage.read_chunks(key, chunk_size=1000)])
+
+
+async def test_put_file_read_and_delete(storage: Storage, tmp_path: Path) -> None:
+    src = tmp_path / "upload.bin"
+    payload = bytes(range(256)) * 50
+    src.write_bytes(payload)
+    await storage.put_file("audio/abc.mp3", src, "audio/mpeg")
+    assert not src.exists()  # consumed
+    assert await storage.exists("audio/abc.mp3")
+    assert await read_all(storage, "audio/abc.mp3") == payload
+    assert await storage.list_keys("audio/") == ["audio/abc.mp3"]
+    await storage.delete("audio/abc.mp3")
+    await storage.delete("audio/abc.mp3")  # idempotent
+    assert not await storage.exists("audio/abc.mp3")
+    assert await storage.list_keys() == []
+
+
+async def test_put_bytes_is_idempotent(storage: Storage) -> None:
+    await storage.put_bytes("images/x.png", b"one", "image/png")
+    await storage.put_bytes("images/x.png", b"one", "image/png")
+    assert await storage.list_keys("images/") == ["images/x.png"]
+
+
+async def test_large_file_in_parts(storage: Storage, tmp_path: Path) -> None:
+    src = tmp_path / "big.bin"
+    with src.open("wb") as f:
+        for i in range(40):
+            f.write(bytes([i]) * (1 << 20))
+    await storage.put_file("audio/big.flac", src, "audio/flac")
+    size = 0
+    async for chunk in storage.read_chunks("audio/big.flac"):
+        size += len(chunk)
+    assert size == 40 << 20
+
+
+async def test_local_keys_cannot_escape_the_folder(tmp_path: Path) -> None:
+    local = LocalStorage(tmp_path / "media", public_url="http://plyr.test")
+    with pytest.raises(StorageError):
+        await local.put_bytes("../escape.txt", b"x", "text/plain")
+    assert not (tmp_path / "escape.txt").exists()
+
+
+async def test_s3_urls(moto_endpoint: str, s3_bucket: str) -> None:
+    s3 = S3Storage(
+        bucket=s3_bucket,
+        endpoint_url=moto_endpoint,
+        region="us-east-1",
+        access_key_id="test",
+        secret_access_key="test",
+        public_base_url="https://cdn.example/media",
+    )
+    await s3.put_bytes("audio/f.mp3", b"ID3 audio", "audio/mpeg")
+    assert s3.public_url("audio/f.mp3") == "https://cdn.example/media/audio/f.mp3"
+    url = await s3.presigned_url("audio/f.mp3", filename="a - b.mp3")
+    assert url and "X-Amz-Signature" in url
+    async with httpx.AsyncClient() as http:
+        fetched = await http.get(url)
+    assert fetched.status_code == 200 and fetched.content == b"ID3 audio"
+    assert "attachment" in fetched.headers.get("content-disposition", "")
+    await s3.close()
+
+
+async def test_s3_unreachable_raises_storage_error(tmp_path: Path) -> None:
+    s3 = S3Storage(
+        bucket="b",
+        endpoint_url="http://127.0.0.1:1",
+        region="us-east-1",
+        access_key_id="t",
+        secret_access_key="t",
+        public_base_url=None,
+    )
+    src = tmp_path / "f"
+    src.write_bytes(b"x")
+    with pytest.raises(StorageError):
+        await s3.put_bytes("audio/f.mp3", b"x", "audio/mpeg")
+    assert src.exists()
+    await s3.close()
