@@ -57,9 +57,12 @@ async def wait_for_phase(app: FastAPI, job_id: str, phase: str, timeout: float =
 def worker_env(settings: Settings, ffmpeg: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PLYR_")}
     env.update(
-        PLYR_DATA_DIR=str(settings.data_dir), DATABASE_URL=settings.resolved_database_url,
-        REDIS_URL=settings.redis_url or "", PLYR_QUEUE_NAME=settings.queue_name,
-        PLYR_REDELIVERY_TIMEOUT_S="2", PLYR_FFMPEG=str(ffmpeg),
+        PLYR_DATA_DIR=str(settings.data_dir),
+        DATABASE_URL=settings.resolved_database_url,
+        REDIS_URL=settings.redis_url or "",
+        PLYR_QUEUE_NAME=settings.queue_name,
+        PLYR_REDELIVERY_TIMEOUT_S="2",
+        PLYR_FFMPEG=str(ffmpeg),
         PLYR_PUBLIC_URL=settings.public_url,
     )
     return env
@@ -131,8 +134,13 @@ async def test_embedded_server_restart_resumes_the_upload(
     env.pop("REDIS_URL")
     port = free_port()
     env["PLYR_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
-    token = subprocess.run([sys.executable, "-m", "plyr.cli", "dev", "session"], env=env,
-                           capture_output=True, text=True, check=True).stdout.strip()
+    token = subprocess.run(
+        [sys.executable, "-m", "plyr.cli", "dev", "session"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
     user = User(did="", handle="alice.test", token=token)
     cmd = [sys.executable, "-m", "plyr.cli", "serve", "--port", str(port), "--no-migrate"]
     server = subprocess.Popen(cmd, env=env)

@@ -39,7 +39,7 @@ async def test_put_file_read_and_delete(storage: Storage, tmp_path: Path) -> Non
     payload = bytes(range(256)) * 50
     src.write_bytes(payload)
     await storage.put_file("audio/abc.mp3", src, "audio/mpeg")
-    assert not src.exists()  # consumed
+    assert src.read_bytes() == payload  # the caller's file is left alone
     assert await storage.exists("audio/abc.mp3")
     assert await read_all(storage, "audio/abc.mp3") == payload
     assert await storage.list_keys("audio/") == ["audio/abc.mp3"]

@@ -138,6 +138,7 @@ async def test_edit_is_for_the_owner_only(
     cleared = await client.patch(
         f"/tracks/{track['id']}", headers=alice.auth, data={"remove_image": "true", "album": ""}
     )
+    assert cleared.status_code == 200, cleared.text
     assert cleared.json()["image_url"] is None and cleared.json()["album"] is None
     assert [k for k in media_files(settings) if k.startswith("images/")] == []
     too_long = await client.patch(

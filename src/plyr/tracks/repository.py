@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import Select, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, selectinload, undefer
 
 from plyr.models import Album, Artist, AudioFile, Like, PlayEvent, Tag, Track, TrackTag
 
@@ -31,6 +31,7 @@ def listed() -> list[object]:
 
 async def get(db: AsyncSession, track_id: int) -> Track | None:
     query = _with_relations(select(Track).where(Track.id == track_id))
+    query = query.execution_options(populate_existing=True)
     return (await db.execute(query)).unique().scalars().first()
 
 
@@ -160,6 +161,12 @@ async def tag_counts(db: AsyncSession, prefix: str, limit: int) -> list[tuple[st
 
 async def get_audio_file(db: AsyncSession, file_id: str) -> AudioFile | None:
     return await db.get(AudioFile, file_id)
+
+
+async def get_audio_file_with_peaks(db: AsyncSession, file_id: str) -> AudioFile | None:
+    return await db.get(
+        AudioFile, file_id, options=[undefer(AudioFile.peaks)], populate_existing=True
+    )
 
 
 async def tracks_using_file(db: AsyncSession, file_id: str) -> list[Track]:

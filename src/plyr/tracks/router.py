@@ -164,7 +164,7 @@ async def get_waveform(
 ) -> Waveform:
     """Waveform peaks computed at upload: 1,000 (min, max) pairs."""
     track = await service.get_visible(db, track_id, user.did if user else None)
-    audio = await repository.get_audio_file(db, track.file_id)
+    audio = await repository.get_audio_file_with_peaks(db, track.file_id)
     if audio is None or audio.peaks is None:
         raise NotFound("no waveform for this track")
     response.headers["Cache-Control"] = "public, max-age=86400"

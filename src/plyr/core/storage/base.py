@@ -28,7 +28,7 @@ class Storage(Protocol):
     name: str
 
     async def put_file(self, key: str, src: Path, content_type: str) -> None:
-        """Store the file at `src` under `key`; `src` may be consumed (moved)."""
+        """Store a copy of the file at `src` under `key` (`src` stays; the caller removes it)."""
 
     async def put_bytes(self, key: str, data: bytes, content_type: str) -> None: ...
 

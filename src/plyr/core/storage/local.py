@@ -26,7 +26,7 @@ class LocalStorage:
         return path
 
     async def put_file(self, key: str, src: Path, content_type: str) -> None:
-        await anyio.to_thread.run_sync(self._move_into_place, key, src)
+        await anyio.to_thread.run_sync(self._link_into_place, key, src)
 
     async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
         await anyio.to_thread.run_sync(self._write_bytes, key, data)
@@ -65,17 +65,21 @@ class LocalStorage:
     async def close(self) -> None:
         return None
 
-    def _move_into_place(self, key: str, src: Path) -> None:
+    def _link_into_place(self, key: str, src: Path) -> None:
         dst = self.local_path(key)
         try:
             dst.parent.mkdir(parents=True, exist_ok=True)
             tmp = dst.with_name(f".{dst.name}.{os.getpid()}.part")
+            if dst.exists() and os.path.samefile(src, dst):
+                return  # stored by an earlier attempt
+            tmp.unlink(missing_ok=True)
             try:
-                os.replace(src, tmp)  # same filesystem: a rename, no copy
+                os.link(src, tmp)  # same filesystem: no copy
             except OSError:
                 shutil.copyfile(src, tmp)
-                src.unlink(missing_ok=True)
             os.replace(tmp, dst)
+            # rename() between two links of one file is a no-op that leaves `tmp`
+            tmp.unlink(missing_ok=True)
         except OSError as e:
             raise StorageError(f"could not store {key}: {e}") from e
 

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import aioboto3
-import anyio
 from boto3.s3.transfer import TransferConfig
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError
@@ -79,7 +78,6 @@ class S3Storage:
             await s3.upload_file(str(src), self.bucket, key, ExtraArgs=extra, Config=TRANSFER)
         except (BotoCoreError, ClientError, OSError) as e:
             raise StorageError(f"could not store {key}: {e}") from e
-        await anyio.Path(src).unlink(missing_ok=True)
 
     async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
         s3 = await self._s3()
@@ -117,9 +115,12 @@ class S3Storage:
             obj = await s3.get_object(Bucket=self.bucket, Key=key)
         except (BotoCoreError, ClientError) as e:
             raise StorageError(f"could not read {key}: {e}") from e
-        async with obj["Body"] as body:
-            while chunk := await body.read(chunk_size):
+        body = obj["Body"]
+        try:
+            async for chunk in body.iter_chunks(chunk_size):
                 yield chunk
+        finally:
+            body.close()
 
     async def list_keys(self, prefix: str = "") -> list[str]:
         s3 = await self._s3()
