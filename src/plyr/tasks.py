@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from docket import Docket, Perpetual
@@ -23,7 +24,7 @@ async def housekeeping(
     await sweeper.sweep(current_runtime())
 
 
-TASKS = [process_upload, housekeeping]
+TASKS: list[Callable[..., Awaitable[None]]] = [process_upload, housekeeping]
 
 
 def register_tasks(docket: Docket) -> None:

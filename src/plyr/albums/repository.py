@@ -34,4 +34,4 @@ async def next_position(db: AsyncSession, album_id: int) -> int:
     query = select(func.coalesce(func.max(Track.album_position), -1)).where(
         Track.album_id == album_id
     )
-    return int((await db.execute(query)).scalar_one()) + 1
+    return int((await db.execute(query)).scalar_one() or 0) + 1

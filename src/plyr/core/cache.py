@@ -6,7 +6,7 @@ import asyncio
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from typing import Protocol
 
 from redis.asyncio import Redis
@@ -24,7 +24,7 @@ class Cache(Protocol):
 
     async def publish(self, channel: str, message: str) -> None: ...
 
-    def subscribe(self, channel: str) -> AsyncIterator[AsyncIterator[str]]:
+    def subscribe(self, channel: str) -> AbstractAsyncContextManager[AsyncIterator[str]]:
         """`async with cache.subscribe(ch) as messages: async for m in messages: ...`"""
 
     async def close(self) -> None: ...
@@ -107,8 +107,8 @@ class RedisCache:
         return bool(await self.redis.set(self.prefix + key, "1", nx=True, px=int(ttl_s * 1000)))
 
     async def get(self, key: str) -> str | None:
-        value: str | None = await self.redis.get(self.prefix + key)
-        return value
+        value = await self.redis.get(self.prefix + key)
+        return value if value is None else str(value)
 
     async def set(self, key: str, value: str, ttl_s: float) -> None:
         await self.redis.set(self.prefix + key, value, px=int(ttl_s * 1000))

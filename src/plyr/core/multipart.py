@@ -158,7 +158,7 @@ async def receive_form(
 
     await anyio.Path(dest).mkdir(parents=True, exist_ok=True)
     receiver = _FormReceiver(dest, file_limits)
-    parser = MultipartParser(boundary, receiver.callbacks())
+    parser = MultipartParser(boundary, receiver.callbacks())  # type: ignore[arg-type]
     try:
         async for chunk in request.stream():
             parser.write(chunk)

@@ -32,3 +32,12 @@ async def unfinished(db: AsyncSession, job_type: str) -> list[Job]:
 async def stale(db: AsyncSession, before: datetime) -> list[Job]:
     query = select(Job).where(Job.status.in_(("pending", "processing")), Job.updated_at < before)
     return list((await db.execute(query)).scalars())
+
+
+async def fail_unfinished(db: AsyncSession, job_id: str, error: str) -> None:
+    """Fail the job unless it already finished (a late duplicate run must not undo success)."""
+    await db.execute(
+        update(Job)
+        .where(Job.id == job_id, Job.status.in_(("pending", "processing")))
+        .values(status="failed", error=error, message="failed", updated_at=utcnow())
+    )

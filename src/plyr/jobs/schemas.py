@@ -27,7 +27,7 @@ class JobOut(BaseModel):
         return cls(
             id=job.id,
             type=job.type,
-            status=job.status,  # type: ignore[arg-type]
+            status=job.status,
             phase=job.phase,
             progress_pct=round(job.progress_pct, 1),
             message=job.message,

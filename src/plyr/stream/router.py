@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import APIRouter, Request, Response
@@ -17,7 +18,7 @@ router = APIRouter(tags=["audio"])
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 PRIVATE = "private, max-age=3600"
-AUDIO_RESPONSES = {
+AUDIO_RESPONSES: dict[int | str, dict[str, Any]] = {
     200: {"content": {"audio/mpeg": {}}},
     206: {"description": "partial"},
     307: {"description": "redirect to the CDN"},

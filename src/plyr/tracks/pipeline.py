@@ -81,6 +81,9 @@ async def process_upload(runtime: Runtime, job_id: str, *, final_attempt: bool) 
         await jobs.set_fields(db, job_id, attempts=job.attempts + 1)
         await db.commit()
     reporter = JobReporter(runtime, job_id)
+    if job.track_id is not None:  # recorded by an attempt that died before finishing
+        await _complete(runtime, reporter)
+        return
     prepared: Prepared | None = None
     try:
         prepared = await _prepare(runtime, reporter, job.params, job.owner_did, job_id)
@@ -96,7 +99,7 @@ async def process_upload(runtime: Runtime, job_id: str, *, final_attempt: bool) 
         log.exception("upload %s failed", job_id)
         await _fail(runtime, job_id, f"processing failed: {e}", prepared)
     else:
-        await anyio.to_thread.run_sync(remove_tree, upload_dir(runtime, job_id))
+        await _complete(runtime, reporter)
 
 
 async def _prepare(
@@ -195,39 +198,35 @@ async def _record(
     owner: str,
     job_id: str,
 ) -> None:
-    """One transaction: the audio rows, the track, its tags and the job's completion."""
+    """One transaction: the audio rows, the track and its tags, and the job's link to it."""
     await reporter.phase_started("atproto", 95.0, "publishing")
     try:
         async with runtime.sessionmaker() as db, db.begin():
             track = await records.create_track(db, prepared, params, owner)
-            await jobs.set_fields(
-                db,
-                job_id,
-                status="completed",
-                phase="done",
-                progress_pct=100.0,
-                message="done",
-                track_id=track.id,
-                warnings=prepared.warnings,
-            )
+            await jobs.set_fields(db, job_id, track_id=track.id, warnings=prepared.warnings)
     except IntegrityError as e:
         async with runtime.sessionmaker() as db:
             existing = await repository.find_by_upload(db, owner, prepared.original.file_id)
         if existing is None:
             raise
         raise UploadFailed(f"duplicate upload: track already exists (id: {existing})") from e
-    await reporter.update()  # nudge watchers
+
+
+async def _complete(runtime: Runtime, reporter: JobReporter) -> None:
+    """Remove the temp files, then say `completed`: a watcher then sees the finished state."""
+    await anyio.to_thread.run_sync(remove_tree, upload_dir(runtime, reporter.job_id))
+    await reporter.update(status="completed", phase="done", progress_pct=100.0, message="done")
 
 
 async def _fail(runtime: Runtime, job_id: str, error: str, prepared: Prepared | None) -> None:
-    """Mark the job failed and remove everything it left: temp files, unreferenced media."""
+    """Remove everything the job left (temp files, unreferenced media), then mark it failed,
+    so that a watcher who sees `failed` also sees a clean slate."""
     async with runtime.sessionmaker() as db:
-        await jobs.set_fields(db, job_id, status="failed", error=error, message="failed")
-        await db.commit()
         if prepared is not None and prepared.stored_keys:
-            orphans = await _orphaned(db, prepared)
-            await delete_keys(runtime, orphans)
-    await anyio.to_thread.run_sync(remove_tree, upload_dir(runtime, job_id))
+            await delete_keys(runtime, await _orphaned(db, prepared))
+        await anyio.to_thread.run_sync(remove_tree, upload_dir(runtime, job_id))
+        await jobs.fail_unfinished(db, job_id, error)
+        await db.commit()
     await JobReporter(runtime, job_id).update()
 
 

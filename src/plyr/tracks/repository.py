@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, and_, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Exists, Select, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload, undefer
@@ -15,7 +15,7 @@ from plyr.models import Album, Artist, AudioFile, Like, PlayEvent, Tag, Track, T
 LISTED = ("public",)
 
 
-def _with_relations(query: Select[tuple[Track]]) -> Select[tuple[Track]]:
+def _with_relations(query: Select[Track]) -> Select[Track]:
     return query.options(
         joinedload(Track.artist),
         joinedload(Track.album),
@@ -24,7 +24,7 @@ def _with_relations(query: Select[tuple[Track]]) -> Select[tuple[Track]]:
     )
 
 
-def listed() -> list[object]:
+def listed() -> list[ColumnElement[bool]]:
     """Conditions for a track that appears in feeds, tag pages, top and search."""
     return [Track.visibility.in_(LISTED), Track.status == "published"]
 
@@ -66,13 +66,13 @@ async def feed(
     return list((await db.execute(_with_relations(query))).unique().scalars())
 
 
-def _has_tag(name: str) -> object:
+def _has_tag(name: str) -> Exists:
     return exists().where(
         TrackTag.track_id == Track.id, TrackTag.tag_id == Tag.id, Tag.name == name
     )
 
 
-def _has_any_tag(names: Sequence[str]) -> object:
+def _has_any_tag(names: Sequence[str]) -> Exists:
     return exists().where(
         TrackTag.track_id == Track.id, TrackTag.tag_id == Tag.id, Tag.name.in_(names)
     )
@@ -86,8 +86,9 @@ async def by_artist(db: AsyncSession, artist_did: str) -> list[Track]:
 
 async def top(db: AsyncSession, *, since: datetime | None, limit: int) -> list[Track]:
     """Most liked in the period (plays break ties)."""
+    score: ColumnElement[int]
     if since is None:
-        score = Track.like_count
+        score = Track.like_count.expression
         query = select(Track).where(*listed())
     else:
         score = func.count(Like.id)
@@ -204,7 +205,7 @@ async def platform_stats(db: AsyncSession) -> tuple[int, int, int, float]:
         func.coalesce(func.sum(Track.duration), 0),
     ).where(*listed())
     plays, tracks, artists, seconds = (await db.execute(query)).one()
-    return int(plays), int(tracks), int(artists), float(seconds)
+    return int(plays or 0), int(tracks or 0), int(artists or 0), float(seconds or 0)
 
 
 async def artist_of(db: AsyncSession, did: str) -> Artist | None:
