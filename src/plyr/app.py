@@ -10,7 +10,7 @@ from fastapi import FastAPI
 from plyr import __version__
 from plyr.artists.router import router as artists_router
 from plyr.core.config import Settings, get_settings
-from plyr.core.errors import install_error_handlers
+from plyr.core.errors import ERROR_RESPONSES, install_error_handlers
 from plyr.core.runtime import Runtime
 from plyr.jobs.router import router as jobs_router
 from plyr.meta.router import router as meta_router
@@ -38,5 +38,5 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
     )
     install_error_handlers(app)
     for router in (meta_router, tracks_router, jobs_router, stream_router, artists_router):
-        app.include_router(router)
+        app.include_router(router, responses=ERROR_RESPONSES)
     return app

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from plyr.core.errors import BadRequest, Invalid
+from plyr.core.errors import BadRequest, Invalid, readable_validation_error
 from plyr.core.text import normalize_tag
 from plyr.tracks.schemas import Visibility
 
@@ -23,7 +23,7 @@ class TrackFields(BaseModel):
     description: str | None = Field(None, max_length=5000)
     tags: list[str] | None = None
     album: str | None = Field(None, max_length=256)
-    album_id: int | None = None
+    album_id: int | None = Field(None, ge=1, le=2_147_483_647)
     features: list[str] | None = None
     visibility: Visibility | None = None
 
@@ -83,7 +83,4 @@ def parse_fields(raw: dict[str, str], *, allowed: set[str]) -> TrackFields:
 
 
 def _readable(error: ValidationError) -> str:
-    first = error.errors()[0]
-    where = ".".join(str(p) for p in first["loc"]) or "form"
-    message = str(first["msg"]).removeprefix("Value error, ")
-    return f"{where}: {message}"
+    return readable_validation_error(error.errors())

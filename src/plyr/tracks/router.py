@@ -21,6 +21,7 @@ from plyr.tracks.schemas import (
     PlayOut,
     TagCount,
     TopPeriod,
+    TrackId,
     TrackOut,
     TrackPage,
     UploadAccepted,
@@ -150,7 +151,7 @@ async def tracks_with_tag(
 
 @router.get("/{track_id}")
 async def get_track(
-    track_id: int, db: DbSession, runtime: RuntimeDep, user: OptionalUser
+    track_id: TrackId, db: DbSession, runtime: RuntimeDep, user: OptionalUser
 ) -> TrackOut:
     """A track."""
     viewer = user.did if user else None
@@ -160,7 +161,7 @@ async def get_track(
 
 @router.get("/{track_id}/waveform")
 async def get_waveform(
-    track_id: int, db: DbSession, user: OptionalUser, response: Response
+    track_id: TrackId, db: DbSession, user: OptionalUser, response: Response
 ) -> Waveform:
     """Waveform peaks computed at upload: 1,000 (min, max) pairs."""
     track = await service.get_visible(db, track_id, user.did if user else None)
@@ -174,7 +175,7 @@ async def get_waveform(
 
 @router.patch("/{track_id}", openapi_extra=EDIT_FORM)
 async def edit_track(
-    track_id: int, request: Request, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+    track_id: TrackId, request: Request, user: CurrentUser, db: DbSession, runtime: RuntimeDep
 ) -> TrackOut:
     """Edit a track's details or artwork (its artist only)."""
     track = await service.get_owned(db, track_id, user.did)
@@ -205,7 +206,7 @@ async def edit_track(
 
 @router.delete("/{track_id}", status_code=204)
 async def delete_track(
-    track_id: int, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+    track_id: TrackId, user: CurrentUser, db: DbSession, runtime: RuntimeDep
 ) -> Response:
     """Delete a track and its media (its artist only)."""
     track = await service.get_owned(db, track_id, user.did)
@@ -217,7 +218,7 @@ async def delete_track(
 
 @router.post("/{track_id}/play")
 async def count_play(
-    track_id: int,
+    track_id: TrackId,
     request: Request,
     db: DbSession,
     cache: CacheDep,

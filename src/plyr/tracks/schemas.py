@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
+from fastapi import Path
 from pydantic import BaseModel, Field
 
 from plyr.artists.schemas import ArtistRef
@@ -12,6 +13,8 @@ from plyr.artists.schemas import ArtistRef
 Visibility = Literal["public", "unlisted", "supporters", "private"]
 VISIBILITIES: tuple[str, ...] = ("public", "unlisted", "supporters", "private")
 TopPeriod = Literal["all_time", "month", "week", "day"]
+MAX_ID = 2_147_483_647
+TrackId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 
 class AlbumRef(BaseModel):
