@@ -1,0 +1,117 @@
+"""Behind nginx: plyr decides who may listen, nginx sends the bytes (X-Accel-Redirect)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.audio.media import make_audio
+from tests.services import missing
+from tests.test_cli import clean_env, free_port
+
+NGINX_CONF = """
+{user}
+worker_processes 1;
+pid {root}/nginx.pid;
+error_log {root}/error.log;
+daemon off;
+events {{ worker_connections 256; }}
+http {{
+  access_log off;
+  client_body_temp_path {root}/body; proxy_temp_path {root}/proxy;
+  fastcgi_temp_path {root}/fcgi; uwsgi_temp_path {root}/uwsgi; scgi_temp_path {root}/scgi;
+  sendfile on;
+  server {{
+    listen 127.0.0.1:{port};
+    client_max_body_size 100m;
+    location /_media/ {{ internal; alias {media}/; }}
+    location / {{ proxy_pass http://127.0.0.1:{upstream}; proxy_set_header Host $http_host; }}
+  }}
+}}
+"""
+
+
+def wait_for(url: str) -> None:
+    for _ in range(150):
+        try:
+            if httpx.get(url, timeout=1).status_code < 500:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.2)
+    raise AssertionError(f"{url} did not come up")
+
+
+@pytest.fixture
+def behind_nginx(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(nginx).exists():
+        missing("nginx (apt-get install nginx)")
+    data, root = tmp_path / "data", tmp_path / "nginx"
+    root.mkdir()
+    port, upstream = free_port(), free_port()
+    public = f"http://127.0.0.1:{port}"
+    env = clean_env(data)
+    env.update(PLYR_PUBLIC_URL=public, PLYR_ACCEL_REDIRECT_PREFIX="/_media/")
+    cli = [sys.executable, "-m", "plyr.cli"]
+    token = subprocess.run(
+        [*cli, "dev", "session"], env=env, capture_output=True, text=True, check=True
+    ).stdout.strip()
+    user = "user root root;" if os.geteuid() == 0 else ""
+    (root / "nginx.conf").write_text(
+        NGINX_CONF.format(user=user, root=root, port=port, upstream=upstream, media=data / "media")
+    )
+    plyr = subprocess.Popen(
+        [*cli, "serve", "--port", str(upstream), "--no-migrate"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    proxy = subprocess.Popen(
+        [nginx, "-c", str(root / "nginx.conf"), "-p", str(root)], stderr=subprocess.PIPE
+    )
+    try:
+        wait_for(f"{public}/health")
+        yield public, token, tmp_path
+    finally:
+        for proc in (proxy, plyr):
+            proc.terminate()
+            proc.wait(15)
+
+
+def test_nginx_serves_ranges_of_what_plyr_allows(behind_nginx: tuple[str, str, Path]) -> None:
+    base, token, tmp_path = behind_nginx
+    auth = {"Authorization": f"Bearer {token}"}
+    source = make_audio(tmp_path / "s.mp3", "mp3", seconds=2)
+    data = source.read_bytes()
+    with httpx.Client(base_url=base, timeout=30) as client:
+        upload = client.post(
+            "/tracks/", headers=auth, data={"title": "via nginx"}, files={"file": ("s.mp3", data)}
+        )
+        assert upload.status_code == 202, upload.text
+        job_id = upload.json()["upload_id"]
+        for _ in range(300):
+            job = client.get(f"/jobs/{job_id}", headers=auth).json()
+            if job["status"] in ("completed", "failed"):
+                break
+            time.sleep(0.1)
+        assert job["status"] == "completed", job
+        file_id = client.get(f"/tracks/{job['track_id']}").json()["file_id"]
+
+        ranged = client.get(f"/audio/{file_id}", headers={"Range": "bytes=1000-1999"})
+        assert ranged.status_code == 206
+        assert ranged.content == data[1000:2000]
+        assert ranged.headers["content-type"] == "audio/mpeg"
+        assert ranged.headers["cache-control"] == "public, max-age=31536000, immutable"
+        assert "x-accel-redirect" not in ranged.headers
+        assert client.get(f"/audio/{file_id}").content == data
+        assert client.get("/_media/audio/" + f"{file_id}.mp3").status_code == 404  # internal only
+        assert client.get("/audio/0000000000000000").status_code == 404
