@@ -1,0 +1,35 @@
+"""Accepted audio formats, their MIME types, and the audio error hierarchy."""
+
+from __future__ import annotations
+
+ACCEPTED_FORMATS: tuple[str, ...] = ("mp3", "wav", "m4a", "aiff", "flac", "ogg", "opus", "webm")
+
+CONTENT_TYPES: dict[str, str] = {
+    "mp3": "audio/mpeg",
+    "wav": "audio/wav",
+    "m4a": "audio/mp4",
+    "aiff": "audio/aiff",
+    "flac": "audio/flac",
+    "ogg": "audio/ogg",
+    "opus": "audio/ogg",  # Opus in an Ogg container
+    "webm": "audio/webm",
+}
+
+
+class AudioError(Exception):
+    """Base class; ``str(e)`` is a human-readable message that can be shown to users."""
+
+
+class UnsupportedAudio(AudioError):
+    """Not audio, or not one of ACCEPTED_FORMATS (maps to HTTP 415)."""
+
+
+class CorruptAudio(AudioError):
+    """An accepted format, but broken or truncated (fails the processing job)."""
+
+
+def unsupported_message(detail: str | None = None) -> str:
+    """The standard user-facing message for a rejected upload."""
+    accepted = ", ".join(ACCEPTED_FORMATS)
+    prefix = f"{detail}. " if detail else ""
+    return f"{prefix}Unsupported audio file; accepted formats are: {accepted}."
