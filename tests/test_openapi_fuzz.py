@@ -3,8 +3,6 @@ and every response must match the documented status codes and schemas."""
 
 from __future__ import annotations
 
-import subprocess
-import sys
 from collections.abc import Iterator
 
 import httpx
@@ -17,46 +15,21 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from tests.test_cli import clean_env, free_port
+from tests.servers import dev_token, free_port, plyr_env, running_plyr
 
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
 
 
 @pytest.fixture(scope="module")
 def plyr_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    data = tmp_path_factory.mktemp("fuzz") / "data"
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = clean_env(data)
-    env.update(PLYR_PUBLIC_URL=base, PLYR_MAX_UPLOAD_MB="4")
-    cli = [sys.executable, "-m", "plyr.cli"]
-    token = subprocess.run(
-        [*cli, "dev", "session"], env=env, capture_output=True, text=True, check=True
-    ).stdout.strip()
-    server = subprocess.Popen(
-        [*cli, "serve", "--port", str(port), "--no-migrate"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+    env = plyr_env(
+        tmp_path_factory.mktemp("fuzz") / "data", PLYR_PUBLIC_URL=base, PLYR_MAX_UPLOAD_MB="4"
     )
-    try:
-        _wait_until_up(base)
+    token = dev_token(env)
+    with running_plyr(env, port):
         yield base, token
-    finally:
-        server.terminate()
-        server.wait(15)
-
-
-def _wait_until_up(base: str) -> None:
-    import time
-
-    for _ in range(150):
-        try:
-            if httpx.get(f"{base}/health", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            time.sleep(0.2)
-    raise AssertionError("server did not start")
 
 
 def test_api_never_errors_and_matches_its_schema(plyr_server: tuple[str, str]) -> None:

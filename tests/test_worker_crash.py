@@ -6,7 +6,6 @@ import asyncio
 import os
 import signal
 import subprocess
-import sys
 import uuid
 from pathlib import Path
 
@@ -18,6 +17,7 @@ from plyr.core.config import Settings
 from tests.audio.media import make_audio
 from tests.conftest import User
 from tests.helpers import media_files, post_upload, temp_files, wait_job
+from tests.servers import PLYR, dev_token, free_port, plyr_env, start_plyr, stop, wait_until_up
 
 SLOW_FFMPEG = """#!/bin/sh
 # The first transcode hangs (so the test can kill its worker); later ones are real.
@@ -55,9 +55,8 @@ async def wait_for_phase(app: FastAPI, job_id: str, phase: str, timeout: float =
 
 
 def worker_env(settings: Settings, ffmpeg: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PLYR_")}
-    env.update(
-        PLYR_DATA_DIR=str(settings.data_dir),
+    return plyr_env(
+        settings.data_dir,
         DATABASE_URL=settings.resolved_database_url,
         REDIS_URL=settings.redis_url or "",
         PLYR_QUEUE_NAME=settings.queue_name,
@@ -65,7 +64,6 @@ def worker_env(settings: Settings, ffmpeg: Path) -> dict[str, str]:
         PLYR_FFMPEG=str(ffmpeg),
         PLYR_PUBLIC_URL=settings.public_url,
     )
-    return env
 
 
 @pytest.fixture
@@ -97,7 +95,7 @@ async def test_killed_worker_is_replaced_and_the_job_completes(
         async with AsyncClient(transport=transport, base_url=scaled_settings.public_url) as client:
             source = make_audio(tmp_path / "long.aiff", "aiff", seconds=5)
             upload_id = (await post_upload(client, alice, source)).json()["upload_id"]
-            first = subprocess.Popen([sys.executable, "-m", "plyr.cli", "worker"], env=env)
+            first = subprocess.Popen([*PLYR, "worker"], env=env)
             second = None
             try:
                 await wait_for_phase(api_only, upload_id, "transcode")
@@ -107,13 +105,11 @@ async def test_killed_worker_is_replaced_and_the_job_completes(
                 first.wait(10)
                 await asyncio.sleep(0.5)
                 assert not alive(hung_ffmpeg), "the transcoder outlived its worker"
-                second = subprocess.Popen([sys.executable, "-m", "plyr.cli", "worker"], env=env)
+                second = subprocess.Popen([*PLYR, "worker"], env=env)
                 job = await wait_job(client, alice, upload_id, timeout=60)
             finally:
-                for proc in (first, second):
-                    if proc and proc.poll() is None:
-                        proc.terminate()
-                        proc.wait(15)
+                stop(first)
+                stop(second)
             assert job["status"] == "completed", job
             track = (await client.get(f"/tracks/{job['track_id']}")).json()
             assert track["file_type"] == "mp3"
@@ -127,26 +123,18 @@ async def test_embedded_server_restart_resumes_the_upload(
 ) -> None:
     """With the in-process queue, a restarted `plyr serve` picks unfinished uploads back up."""
     from tests.conftest import _empty_tables
-    from tests.test_cli import free_port
 
     ffmpeg, pidfile = slow_ffmpeg(tmp_path)
     env = worker_env(settings, ffmpeg)
     env.pop("REDIS_URL")
     port = free_port()
     env["PLYR_PUBLIC_URL"] = f"http://127.0.0.1:{port}"
-    token = subprocess.run(
-        [sys.executable, "-m", "plyr.cli", "dev", "session"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout.strip()
-    user = User(did="", handle="alice.test", token=token)
-    cmd = [sys.executable, "-m", "plyr.cli", "serve", "--port", str(port), "--no-migrate"]
-    server = subprocess.Popen(cmd, env=env)
+    user = User(did="", handle="alice.test", token=dev_token(env))
+    health = f"http://127.0.0.1:{port}/health"
+    server = start_plyr(env, port)
     try:
         async with AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as client:
-            await _wait_up(client)
+            wait_until_up(health, server)
             source = make_audio(tmp_path / "long.aiff", "aiff", seconds=5)
             upload_id = (await post_upload(client, user, source)).json()["upload_id"]
             for _ in range(300):
@@ -155,26 +143,12 @@ async def test_embedded_server_restart_resumes_the_upload(
                 await asyncio.sleep(0.1)
             server.send_signal(signal.SIGKILL)
             server.wait(10)
-            server = subprocess.Popen(cmd, env=env)
-            await _wait_up(client)
+            server = start_plyr(env, port)
+            wait_until_up(health, server)
             job = await wait_job(client, user, upload_id, timeout=60)
             assert job["status"] == "completed", job
     finally:
-        server.terminate()
-        server.wait(15)
+        stop(server)
     assert temp_files(settings) == []
     assert len(media_files(settings)) == 2
     await _empty_tables(settings.resolved_database_url)
-
-
-async def _wait_up(client: AsyncClient) -> None:
-    import httpx
-
-    for _ in range(150):
-        try:
-            if (await client.get("/health")).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        await asyncio.sleep(0.2)
-    raise AssertionError("server did not come up")

@@ -42,11 +42,5 @@ async def on_worker_start(runtime: Runtime) -> None:
                 log.info("resuming upload %s", job.id)
                 await enqueue_upload(runtime, job.id)
             else:
-                await jobs.set_fields(
-                    db,
-                    job.id,
-                    status="failed",
-                    message="failed",
-                    error="processing was interrupted; please upload again",
-                )
+                await jobs.fail_unfinished(db, job.id)
         await db.commit()

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +13,8 @@ import httpx
 import pytest
 
 from tests.audio.media import make_audio
+from tests.servers import dev_token, free_port, plyr_env, running_plyr, stop, wait_until_up
 from tests.services import missing
-from tests.test_cli import clean_env, free_port
 
 NGINX_CONF = """
 {user}
@@ -39,17 +38,6 @@ http {{
 """
 
 
-def wait_for(url: str) -> None:
-    for _ in range(150):
-        try:
-            if httpx.get(url, timeout=1).status_code < 500:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.2)
-    raise AssertionError(f"{url} did not come up")
-
-
 @pytest.fixture
 def behind_nginx(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -59,32 +47,19 @@ def behind_nginx(tmp_path: Path) -> Iterator[tuple[str, str, Path]]:
     root.mkdir()
     port, upstream = free_port(), free_port()
     public = f"http://127.0.0.1:{port}"
-    env = clean_env(data)
-    env.update(PLYR_PUBLIC_URL=public, PLYR_ACCEL_REDIRECT_PREFIX="/_media/")
-    cli = [sys.executable, "-m", "plyr.cli"]
-    token = subprocess.run(
-        [*cli, "dev", "session"], env=env, capture_output=True, text=True, check=True
-    ).stdout.strip()
+    env = plyr_env(data, PLYR_PUBLIC_URL=public, PLYR_ACCEL_REDIRECT_PREFIX="/_media/")
+    token = dev_token(env)
     user = "user root root;" if os.geteuid() == 0 else ""
     (root / "nginx.conf").write_text(
         NGINX_CONF.format(user=user, root=root, port=port, upstream=upstream, media=data / "media")
     )
-    plyr = subprocess.Popen(
-        [*cli, "serve", "--port", str(upstream), "--no-migrate"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    proxy = subprocess.Popen(
-        [nginx, "-c", str(root / "nginx.conf"), "-p", str(root)], stderr=subprocess.PIPE
-    )
-    try:
-        wait_for(f"{public}/health")
-        yield public, token, tmp_path
-    finally:
-        for proc in (proxy, plyr):
-            proc.terminate()
-            proc.wait(15)
+    with running_plyr(env, upstream):
+        proxy = subprocess.Popen([nginx, "-c", str(root / "nginx.conf"), "-p", str(root)])
+        try:
+            wait_until_up(f"{public}/health", proxy)
+            yield public, token, tmp_path
+        finally:
+            stop(proxy)
 
 
 def test_nginx_serves_ranges_of_what_plyr_allows(behind_nginx: tuple[str, str, Path]) -> None:

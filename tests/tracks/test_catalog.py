@@ -274,3 +274,16 @@ async def test_health_reports_an_unreachable_database(app: FastAPI, client: Asyn
         await runtime.engine.dispose()
         runtime.engine = original
     assert response.status_code == 503
+
+
+async def test_making_a_track_private_stops_its_stream_at_once(
+    client: AsyncClient, alice: User, bob: User, tmp_path: Path
+) -> None:
+    track = await make_track(client, alice, tmp_path, "was public")
+    assert (await client.get(track["audio_url"], headers=bob.auth)).status_code == 200  # cached
+    edited = await client.patch(
+        f"/tracks/{track['id']}", headers=alice.auth, data={"visibility": "private"}
+    )
+    assert edited.json()["visibility"] == "private"
+    assert (await client.get(track["audio_url"], headers=bob.auth)).status_code == 404
+    assert (await client.get(track["audio_url"], headers=alice.auth)).status_code == 200

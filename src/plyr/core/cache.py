@@ -7,9 +7,46 @@ import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
-from typing import Protocol
+from typing import Generic, Protocol, TypeVar
 
 from redis.asyncio import Redis
+
+V = TypeVar("V")
+
+
+class LocalCache(Generic[V]):
+    """A bounded map with expiry, for values one process may briefly reuse (not shared)."""
+
+    def __init__(self, ttl_s: float, max_entries: int = 10_000) -> None:
+        self.ttl_s = ttl_s
+        self.max_entries = max_entries
+        self._entries: dict[str, tuple[V, float]] = {}
+
+    def get(self, key: str) -> V | None:
+        entry = self._entries.get(key)
+        if entry is None or entry[1] < time.monotonic():
+            return None
+        return entry[0]
+
+    def put(self, key: str, value: V, ttl_s: float | None = None) -> None:
+        if len(self._entries) >= self.max_entries:
+            self._evict()
+        self._entries[key] = (value, time.monotonic() + (ttl_s or self.ttl_s))
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def _evict(self) -> None:
+        """Drop expired entries; if still full, the oldest inserted."""
+        now = time.monotonic()
+        for key in [k for k, (_, expires) in self._entries.items() if expires < now]:
+            del self._entries[key]
+        while len(self._entries) >= self.max_entries:
+            del self._entries[next(iter(self._entries))]
+
+    def forget(self, *keys: str) -> None:
+        for key in keys:
+            self._entries.pop(key, None)
 
 
 class Cache(Protocol):
@@ -34,45 +71,23 @@ class MemoryCache:
     """A TTL dict and in-process fan-out; right for one `plyr serve` process."""
 
     def __init__(self, max_entries: int = 100_000) -> None:
-        self._data: dict[str, tuple[str, float]] = {}
-        self._max = max_entries
+        self._data: LocalCache[str] = LocalCache(ttl_s=60.0, max_entries=max_entries)
         self._subscribers: dict[str, set[asyncio.Queue[str]]] = defaultdict(set)
 
-    def _live(self, key: str) -> str | None:
-        item = self._data.get(key)
-        if item is None:
-            return None
-        if item[1] < time.monotonic():
-            del self._data[key]
-            return None
-        return item[0]
-
-    def _store(self, key: str, value: str, ttl_s: float) -> None:
-        if len(self._data) >= self._max:
-            self._evict()
-        self._data[key] = (value, time.monotonic() + ttl_s)
-
-    def _evict(self) -> None:
-        now = time.monotonic()
-        for k in [k for k, (_, exp) in self._data.items() if exp < now]:
-            del self._data[k]
-        while len(self._data) >= self._max:
-            del self._data[next(iter(self._data))]
-
     async def add(self, key: str, ttl_s: float) -> bool:
-        if self._live(key) is not None:
+        if self._data.get(key) is not None:
             return False
-        self._store(key, "1", ttl_s)
+        self._data.put(key, "1", ttl_s)
         return True
 
     async def get(self, key: str) -> str | None:
-        return self._live(key)
+        return self._data.get(key)
 
     async def set(self, key: str, value: str, ttl_s: float) -> None:
-        self._store(key, value, ttl_s)
+        self._data.put(key, value, ttl_s)
 
     async def delete(self, key: str) -> None:
-        self._data.pop(key, None)
+        self._data.forget(key)
 
     async def publish(self, channel: str, message: str) -> None:
         for queue in self._subscribers.get(channel, ()):
@@ -95,7 +110,7 @@ class MemoryCache:
                 del self._subscribers[channel]
 
     async def close(self) -> None:
-        self._data.clear()
+        self._data = LocalCache(ttl_s=60.0, max_entries=self._data.max_entries)
 
 
 class RedisCache:

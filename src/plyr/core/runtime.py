@@ -7,11 +7,12 @@ import contextlib
 import logging
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import Any
 
 from docket import Docket, Worker
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from plyr.core.cache import Cache, create_cache
+from plyr.core.cache import Cache, LocalCache, create_cache
 from plyr.core.config import Settings
 from plyr.core.db import create_engine, create_sessionmaker
 from plyr.core.storage import Storage, create_storage
@@ -36,6 +37,9 @@ class Runtime:
     storage: Storage
     cache: Cache
     docket: Docket
+    # file_id -> who may stream it, for public files: a hot stream costs no query. Other
+    # processes see a visibility change within the TTL.
+    public_audio: LocalCache[Any] = field(default_factory=lambda: LocalCache(ttl_s=10.0))
     _worker_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod

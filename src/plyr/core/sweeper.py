@@ -48,13 +48,7 @@ async def fail_stale_jobs(runtime: Runtime) -> None:
     before = utcnow() - timedelta(seconds=runtime.settings.job_stale_after_s)
     async with runtime.sessionmaker() as db:
         for job in await jobs.stale(db, before):
-            await jobs.set_fields(
-                db,
-                job.id,
-                status="failed",
-                message="failed",
-                error="processing was interrupted; please upload again",
-            )
+            await jobs.fail_unfinished(db, job.id)
             await anyio.to_thread.run_sync(
                 remove_tree, runtime.settings.tmp_dir / "uploads" / job.id
             )

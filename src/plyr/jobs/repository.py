@@ -34,7 +34,10 @@ async def stale(db: AsyncSession, before: datetime) -> list[Job]:
     return list((await db.execute(query)).scalars())
 
 
-async def fail_unfinished(db: AsyncSession, job_id: str, error: str) -> None:
+INTERRUPTED = "processing was interrupted; please upload again"
+
+
+async def fail_unfinished(db: AsyncSession, job_id: str, error: str = INTERRUPTED) -> None:
     """Fail the job unless it already finished (a late duplicate run must not undo success)."""
     await db.execute(
         update(Job)

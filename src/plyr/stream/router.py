@@ -67,9 +67,11 @@ async def stream_audio(
     file_id: str, request: Request, db: DbSession, runtime: RuntimeDep, user: OptionalUser
 ) -> Response:
     """Stream a track's audio (Range requests, ETag, immutable caching)."""
-    access = service.public_cache.get(file_id)
+    access = runtime.public_audio.get(file_id)
     if access is None:
-        access = await service.audio_access(db, file_id, user.did if user else None)
+        access = await service.audio_access(
+            db, runtime.public_audio, file_id, user.did if user else None
+        )
     return await _send(request, runtime, access)
 
 
@@ -81,7 +83,7 @@ async def download_audio(
     viewer = user.did if user else None
     track, key, ext = await service.download_source(db, file_id, viewer)
     audio_id = key.removeprefix("audio/").rsplit(".", 1)[0]
-    access = await service.audio_access(db, audio_id, viewer)
+    access = await service.audio_access(db, runtime.public_audio, audio_id, viewer)
     artist = track.artist.display_name or track.artist.handle
     safe_title = track.title.replace("/", "-")
     return await _send(request, runtime, access, filename=f"{artist} - {safe_title}.{ext}")

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from plyr.core.cache import LocalCache
 from plyr.core.errors import Forbidden, NotFound
 from plyr.models import Track
 from plyr.tracks import repository as tracks
-
-PUBLIC_CACHE_SECONDS = 30.0
-PUBLIC_CACHE_MAX = 10_000
 
 
 @dataclass(frozen=True)
@@ -24,35 +22,13 @@ class AudioAccess:
     public: bool  # playable by anyone who has the link (public or unlisted)
 
 
-class PublicAudioCache:
-    """Per-process cache of public files, so a hot stream costs no database query."""
-
-    def __init__(self) -> None:
-        self._entries: dict[str, tuple[AudioAccess, float]] = {}
-
-    def get(self, file_id: str) -> AudioAccess | None:
-        entry = self._entries.get(file_id)
-        if entry is None or entry[1] < time.monotonic():
-            return None
-        return entry[0]
-
-    def put(self, access: AudioAccess) -> None:
-        if len(self._entries) >= PUBLIC_CACHE_MAX:
-            self._entries.clear()
-        self._entries[access.file_id] = (access, time.monotonic() + PUBLIC_CACHE_SECONDS)
-
-    def forget(self, file_id: str) -> None:
-        self._entries.pop(file_id, None)
-
-
-public_cache = PublicAudioCache()
-
-
 def _playable_by_link(track: Track) -> bool:
     return track.status == "published" and track.visibility in ("public", "unlisted")
 
 
-async def audio_access(db: AsyncSession, file_id: str, viewer_did: str | None) -> AudioAccess:
+async def audio_access(
+    db: AsyncSession, cache: LocalCache[Any], file_id: str, viewer_did: str | None
+) -> AudioAccess:
     """404 unless some track using this file is public/unlisted or belongs to the viewer."""
     audio = await tracks.get_audio_file(db, file_id)
     users = await tracks.tracks_using_file(db, file_id) if audio else []
@@ -61,7 +37,7 @@ async def audio_access(db: AsyncSession, file_id: str, viewer_did: str | None) -
         raise NotFound("audio not found")
     access = AudioAccess(file_id, audio.key, audio.content_type, audio.size, public)
     if public:
-        public_cache.put(access)
+        cache.put(file_id, access)
     return access
 
 

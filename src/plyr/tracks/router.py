@@ -199,6 +199,7 @@ async def edit_track(
     finally:
         await edits.remove_dir(work)
     await db.commit()
+    runtime.public_audio.forget(track.file_id, track.original_file_id or "")
     await delete_keys(runtime, stale_keys)
     track = await service.get_visible(db, track_id, user.did)
     return (await service.present(db, runtime, [track], user.did))[0]
@@ -210,8 +211,10 @@ async def delete_track(
 ) -> Response:
     """Delete a track and its media (its artist only)."""
     track = await service.get_owned(db, track_id, user.did)
+    file_ids = (track.file_id, track.original_file_id or "")
     keys = await edits.delete_track(db, track)
     await db.commit()
+    runtime.public_audio.forget(*file_ids)
     await delete_keys(runtime, keys)
     return Response(status_code=204)
 
