@@ -8,8 +8,8 @@ from datetime import timedelta
 
 from docket import Docket, Perpetual
 
-from plyr.core import sweeper
 from plyr.core.runtime import Runtime, current_runtime
+from plyr.housekeeping import sweep
 from plyr.jobs import repository as jobs
 from plyr.tracks.tasks import enqueue_upload, process_upload
 from plyr.tracks.uploads import upload_dir
@@ -21,7 +21,7 @@ async def housekeeping(
     perpetual: Perpetual = Perpetual(every=timedelta(minutes=1), automatic=True),
 ) -> None:
     """Retry deferred deletes, fail abandoned jobs, remove orphaned temp files."""
-    await sweeper.sweep(current_runtime())
+    await sweep(current_runtime())
 
 
 TASKS: list[Callable[..., Awaitable[None]]] = [process_upload, housekeeping]

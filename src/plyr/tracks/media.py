@@ -70,7 +70,7 @@ async def unreferenced_keys(
 
 
 async def delete_keys(runtime: Runtime, keys: list[str]) -> None:
-    """Delete now; what fails is recorded as a pending write and retried by the sweeper."""
+    """Delete now; what fails is recorded as a pending write and retried by housekeeping."""
     failed: list[str] = []
     for key in keys:
         try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 from typing import Protocol, runtime_checkable
 
@@ -41,7 +42,8 @@ class Storage(Protocol):
         """Stream the object's bytes (downloads, exports) in constant memory."""
         yield b""  # pragma: no cover
 
-    async def list_keys(self, prefix: str = "") -> list[str]: ...
+    async def list_keys(self, prefix: str = "", *, older_than: datetime | None = None) -> list[str]:
+        """Keys under `prefix`, optionally only those last written before `older_than`."""
 
     def local_path(self, key: str) -> Path | None:
         """The file on this machine's disk, when the backend has one (local only)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import AsyncIterator
+from datetime import datetime
 from pathlib import Path
 
 import anyio
@@ -45,12 +46,17 @@ class LocalStorage:
             while chunk := await f.read(chunk_size):
                 yield chunk
 
-    async def list_keys(self, prefix: str = "") -> list[str]:
+    async def list_keys(self, prefix: str = "", *, older_than: datetime | None = None) -> list[str]:
+        cutoff = older_than.timestamp() if older_than else None
+
         def walk() -> list[str]:
             if not self.root.exists():
                 return []
-            keys = (p.relative_to(self.root).as_posix() for p in self.root.rglob("*"))
-            return sorted(k for k in keys if k.startswith(prefix) and (self.root / k).is_file())
+            files = (p for p in self.root.rglob("*") if p.is_file() and not p.name.startswith("."))
+            if cutoff is not None:
+                files = (p for p in files if p.stat().st_mtime < cutoff)
+            keys = (p.relative_to(self.root).as_posix() for p in files)
+            return sorted(k for k in keys if k.startswith(prefix))
 
         return await anyio.to_thread.run_sync(walk)
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -122,12 +123,14 @@ class S3Storage:
         finally:
             body.close()
 
-    async def list_keys(self, prefix: str = "") -> list[str]:
+    async def list_keys(self, prefix: str = "", *, older_than: datetime | None = None) -> list[str]:
         s3 = await self._s3()
         keys: list[str] = []
         paginator = s3.get_paginator("list_objects_v2")
         async for page in paginator.paginate(Bucket=self.bucket, Prefix=prefix):
-            keys.extend(obj["Key"] for obj in page.get("Contents", []))
+            for obj in page.get("Contents", []):
+                if older_than is None or obj["LastModified"] < older_than:
+                    keys.append(obj["Key"])
         return sorted(keys)
 
     def local_path(self, key: str) -> Path | None:

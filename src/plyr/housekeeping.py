@@ -14,6 +14,8 @@ from plyr.core.runtime import Runtime
 from plyr.core.storage import StorageError
 from plyr.jobs import repository as jobs
 from plyr.models import PendingWrite, utcnow
+from plyr.tracks import repository as tracks
+from plyr.tracks.media import unreferenced_keys
 
 log = logging.getLogger(__name__)
 
@@ -67,7 +69,36 @@ async def remove_orphan_upload_dirs(runtime: Runtime) -> None:
                 await anyio.to_thread.run_sync(remove_tree, path)
 
 
+async def remove_orphan_media(runtime: Runtime, older_than: timedelta = timedelta(hours=1)) -> int:
+    """Media no row refers to, left by a process that died between storing and recording.
+    The age guard leaves alone what an upload in progress has just stored."""
+    cutoff = utcnow() - older_than
+    audio = await runtime.storage.list_keys("audio/", older_than=cutoff)
+    images = await runtime.storage.list_keys("images/", older_than=cutoff)
+    async with runtime.sessionmaker() as db:
+        orphans = await unreferenced_keys(
+            db,
+            [_id_and_ext(key) for key in audio],
+            [_id_and_ext(key) for key in images if not key.endswith("_thumb.webp")],
+        )
+        orphans += [
+            key
+            for key in images
+            if key.endswith("_thumb.webp")
+            and not await tracks.image_in_use(db, key[7:].removesuffix("_thumb.webp"))
+        ]
+    for key in sorted(set(orphans)):
+        await runtime.storage.delete(key)
+    return len(set(orphans))
+
+
+def _id_and_ext(key: str) -> tuple[str, str]:
+    stem, _, ext = key.rsplit("/", 1)[-1].partition(".")
+    return stem, ext
+
+
 async def sweep(runtime: Runtime) -> None:
     await retry_pending_writes(runtime)
     await fail_stale_jobs(runtime)
     await remove_orphan_upload_dirs(runtime)
+    await remove_orphan_media(runtime)

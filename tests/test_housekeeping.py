@@ -1,0 +1,104 @@
+"""Housekeeping: what a crash left behind is found and removed, what is in use is kept."""
+
+from __future__ import annotations
+
+import os
+import time
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+from sqlalchemy import select, update
+
+from plyr.core.config import Settings
+from plyr.core.storage import StorageError
+from plyr.housekeeping import remove_orphan_media, retry_pending_writes, sweep
+from plyr.models import Job, PendingWrite, utcnow
+from tests.audio.media import make_audio
+from tests.conftest import User
+from tests.helpers import media_files, temp_files, upload_track
+
+
+def age(path: Path, seconds: float) -> None:
+    then = time.time() - seconds
+    os.utime(path, (then, then))
+
+
+async def test_orphan_media_is_removed_after_an_hour(
+    client: AsyncClient, app: FastAPI, alice: User, tmp_path: Path, settings: Settings
+) -> None:
+    track = await upload_track(client, alice, make_audio(tmp_path / "s.mp3", "mp3"), title="kept")
+    storage = app.state.runtime.storage
+    await storage.put_bytes("audio/00000000000000aa.mp3", b"left by a crash", "audio/mpeg")
+    await storage.put_bytes("audio/00000000000000bb.mp3", b"being uploaded", "audio/mpeg")
+    await storage.put_bytes("images/00000000000000cc_thumb.webp", b"thumb", "image/webp")
+    for key in (
+        "audio/00000000000000aa.mp3",
+        "images/00000000000000cc_thumb.webp",
+        f"audio/{track['file_id']}.mp3",
+    ):
+        age(settings.media_dir / key, 7200)
+
+    assert await remove_orphan_media(app.state.runtime) == 2
+    assert media_files(settings) == sorted(
+        [f"audio/{track['file_id']}.mp3", "audio/00000000000000bb.mp3"]
+    )
+    assert (await client.get(track["audio_url"])).status_code == 200
+
+
+async def test_deferred_deletes_are_retried(app: FastAPI, monkeypatch: pytest.MonkeyPatch) -> None:
+    runtime = app.state.runtime
+    key = "audio/00000000000000dd.mp3"
+    await runtime.storage.put_bytes(key, b"x", "audio/mpeg")
+    async with runtime.sessionmaker() as db:
+        db.add(PendingWrite(kind="storage_delete", payload={"keys": [key]}))
+        await db.commit()
+
+    async def unavailable(key: str) -> None:
+        raise StorageError("unreachable")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(runtime.storage, "delete", unavailable)
+        assert await retry_pending_writes(runtime) == 1
+    assert await runtime.storage.exists(key)
+    assert await retry_pending_writes(runtime) == 0  # backing off: not due yet
+    assert await runtime.storage.exists(key)
+
+    async with runtime.sessionmaker() as db:
+        await db.execute(update(PendingWrite).values(next_attempt_at=utcnow()))
+        await db.commit()
+    assert await retry_pending_writes(runtime) == 0
+    assert not await runtime.storage.exists(key)
+    async with runtime.sessionmaker() as db:
+        write = (await db.execute(select(PendingWrite))).scalars().one()
+    assert write.done and write.attempts == 1 and write.last_error == "unreachable"
+
+
+async def test_abandoned_jobs_and_temp_dirs_are_cleaned(
+    app: FastAPI, alice: User, settings: Settings
+) -> None:
+    runtime = app.state.runtime
+    stale_dir = settings.tmp_dir / "uploads" / "stalejob"
+    orphan_dir = settings.tmp_dir / "uploads" / "nojob"
+    for d in (stale_dir, orphan_dir):
+        d.mkdir(parents=True)
+        (d / "part-1").write_bytes(b"audio")
+    age(orphan_dir, 7200)
+    async with runtime.sessionmaker() as db:
+        db.add(
+            Job(
+                id="stalejob",
+                owner_did=alice.did,
+                type="upload",
+                status="processing",
+                updated_at=utcnow() - timedelta(hours=2),
+            )
+        )
+        await db.commit()
+    await sweep(runtime)
+    async with runtime.sessionmaker() as db:
+        job = await db.get(Job, "stalejob")
+    assert job is not None and job.status == "failed" and "interrupted" in (job.error or "")
+    assert temp_files(settings) == []
