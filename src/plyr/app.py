@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 from fastapi import FastAPI
+from starlette.types import Receive, Scope, Send
 
 from plyr import __version__
 from plyr.artists.router import router as artists_router
@@ -14,23 +16,39 @@ from plyr.core.errors import ERROR_RESPONSES, install_error_handlers
 from plyr.core.runtime import Runtime
 from plyr.jobs.router import router as jobs_router
 from plyr.meta.router import router as meta_router
+from plyr.stream.fastpath import PublicAudioFastPath
 from plyr.stream.router import router as stream_router
 from plyr.tracks.router import router as tracks_router
 
 
-def create_app(settings: Settings | None = None, *, with_worker: bool | None = None) -> FastAPI:
+class PlyrApp(FastAPI):
+    """FastAPI, with one shortcut in front: public audio bytes skip the middleware and
+    routing entirely (`plyr.stream.fastpath`); every other request goes the usual way."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.fast_path = PublicAudioFastPath()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        runtime = getattr(self.state, "runtime", None)
+        if runtime is None or not await self.fast_path.serve(runtime, scope, send):
+            await super().__call__(scope, receive, send)
+
+
+def create_app(settings: Settings | None = None, *, with_worker: bool | None = None) -> PlyrApp:
     settings = settings or get_settings()
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: PlyrApp) -> AsyncIterator[None]:
         runtime = await Runtime.start(settings, with_worker=with_worker)
         app.state.runtime = runtime
         try:
             yield
         finally:
+            app.fast_path.files.close_all()
             await runtime.close()
 
-    app = FastAPI(
+    app = PlyrApp(
         title="plyr",
         version=__version__,
         description="A self-hostable, AT-Protocol-native audio streaming platform.",

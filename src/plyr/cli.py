@@ -33,6 +33,7 @@ def serve(
     workers: Annotated[int, typer.Option(help="server processes (needs REDIS_URL when > 1)")] = 1,
     migrate: Annotated[bool, typer.Option(help="apply migrations first")] = True,
     server: Annotated[str, typer.Option(help="uvicorn or granian")] = "uvicorn",
+    access_log: Annotated[bool, typer.Option(help="log every request")] = True,
 ) -> None:
     """Serve the web app and API."""
     settings = get_settings()
@@ -43,7 +44,7 @@ def serve(
     if migrate:
         _migrate()
     if server == "granian":
-        _serve_granian(host, port, workers)
+        _serve_granian(host, port, workers, access_log)
         return
     import uvicorn
 
@@ -60,7 +61,7 @@ def serve(
     )
 
 
-def _serve_granian(host: str, port: int, workers: int) -> None:
+def _serve_granian(host: str, port: int, workers: int, access_log: bool) -> None:
     from granian.constants import Interfaces
     from granian.server import Server
 

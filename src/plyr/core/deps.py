@@ -1,4 +1,5 @@
-"""FastAPI dependencies shared by every domain: the runtime and the request's DB session."""
+"""FastAPI dependencies shared by every domain: the runtime and the request's DB session.
+(Plain lookups are `async def` so FastAPI does not send them to the thread pool.)"""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from plyr.core.runtime import Runtime
 from plyr.core.storage import Storage
 
 
-def get_runtime(request: Request) -> Runtime:
+async def get_runtime(request: Request) -> Runtime:
     runtime: Runtime = request.app.state.runtime
     return runtime
 
@@ -22,15 +23,15 @@ def get_runtime(request: Request) -> Runtime:
 RuntimeDep = Annotated[Runtime, Depends(get_runtime)]
 
 
-def get_settings_dep(runtime: RuntimeDep) -> Settings:
+async def get_settings_dep(runtime: RuntimeDep) -> Settings:
     return runtime.settings
 
 
-def get_storage(runtime: RuntimeDep) -> Storage:
+async def get_storage(runtime: RuntimeDep) -> Storage:
     return runtime.storage
 
 
-def get_cache(runtime: RuntimeDep) -> Cache:
+async def get_cache(runtime: RuntimeDep) -> Cache:
     return runtime.cache
 
 
