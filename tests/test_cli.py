@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import subprocess
+import time
 from pathlib import Path
 
 import httpx
 
-from tests.servers import PLYR, free_port, plyr_env, run_plyr, wait_until_up
+from tests.audio.media import make_audio
+from tests.servers import PLYR, dev_token, free_port, plyr_env, run_plyr, wait_until_up
 
 
 def test_db_upgrade_and_dev_session(tmp_path: Path) -> None:
@@ -52,3 +54,39 @@ def test_worker_needs_redis(tmp_path: Path) -> None:
     result = run_plyr("worker", env=plyr_env(tmp_path / "data"))
     assert result.returncode != 0
     assert "REDIS_URL" in result.stderr + result.stdout
+
+
+def test_serve_on_granian(tmp_path: Path) -> None:
+    """The faster server option: uploads are processed, ranges served, shutdown is clean."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = plyr_env(tmp_path / "data", PLYR_PUBLIC_URL=base)
+    auth = {"Authorization": f"Bearer {dev_token(env)}"}
+    data = make_audio(tmp_path / "s.mp3", "mp3", seconds=2).read_bytes()
+    proc = subprocess.Popen(
+        [*PLYR, "serve", "--port", str(port), "--server", "granian"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        wait_until_up(f"{base}/health")
+        upload = httpx.post(
+            f"{base}/tracks/", headers=auth, data={"title": "g"}, files={"file": ("s.mp3", data)}
+        )
+        job_url = f"{base}/jobs/{upload.json()['upload_id']}"
+        for _ in range(200):
+            job = httpx.get(job_url, headers=auth).json()
+            if job["status"] in ("completed", "failed"):
+                break
+            time.sleep(0.1)
+        assert job["status"] == "completed", job
+        file_id = httpx.get(f"{base}/tracks/{job['track_id']}").json()["file_id"]
+        for _ in range(2):  # the second answer comes from the fast path
+            ranged = httpx.get(f"{base}/audio/{file_id}", headers={"Range": "bytes=10-19"})
+            assert ranged.status_code == 206 and ranged.content == data[10:20]
+    finally:
+        proc.terminate()
+        output, _ = proc.communicate(timeout=30)
+    assert "Traceback" not in output
