@@ -11,6 +11,7 @@ from starlette.types import Receive, Scope, Send
 
 from plyr import __version__
 from plyr.artists.router import router as artists_router
+from plyr.atproto.router import router as atproto_router
 from plyr.core.config import Settings, get_settings
 from plyr.core.errors import ERROR_RESPONSES, install_error_handlers
 from plyr.core.runtime import Runtime
@@ -55,6 +56,13 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
         lifespan=lifespan,
     )
     install_error_handlers(app)
-    for router in (meta_router, tracks_router, jobs_router, stream_router, artists_router):
+    for router in (
+        meta_router,
+        tracks_router,
+        jobs_router,
+        stream_router,
+        artists_router,
+        atproto_router,
+    ):
         app.include_router(router, responses=ERROR_RESPONSES)
     return app

@@ -1,0 +1,220 @@
+"""plyr's lexicons (the JSON documents in `plyr/lexicons/`) and validation of records
+against them, so a record builder that drifts from its lexicon fails before it is written."""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import regex
+
+DEFAULT_NAMESPACE = "fm.plyr"
+STRONG_REF = "com.atproto.repo.strongRef"
+SELF_LABELS = "com.atproto.label.defs#selfLabels"
+DID = re.compile(r"^did:[a-z]+:[a-zA-Z0-9._:%-]{1,2048}$")
+HANDLE = re.compile(
+    r"^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$"
+)
+AT_URI = re.compile(r"^at://[^/\s]+(/[a-zA-Z0-9.-]+(/[a-zA-Z0-9._~:@!$&'()*+,;=-]+)?)?$")
+DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+
+
+class LexiconError(ValueError):
+    """A record does not match its lexicon; `str(e)` names the field and the rule."""
+
+
+@dataclass(frozen=True)
+class Lexicons:
+    """The lexicon documents, with ids under the configured namespace."""
+
+    namespace: str = DEFAULT_NAMESPACE
+
+    def nsid(self, name: str) -> str:
+        """`track` -> `fm.plyr.track` (or the configured namespace)."""
+        return f"{self.namespace}.{name}"
+
+    def document(self, nsid: str) -> dict[str, Any] | None:
+        name = nsid.removeprefix(f"{self.namespace}.")
+        if name == nsid:
+            return None
+        return _load(self.namespace, name)
+
+    def required_fields(self, nsid: str) -> list[str]:
+        document = self.document(nsid)
+        if document is None:
+            raise LexiconError(f"unknown lexicon: {nsid}")
+        required: list[str] = document["defs"]["main"]["record"].get("required", [])
+        return required
+
+    def names(self) -> list[str]:
+        return sorted(self.nsid(n) for n in _names())
+
+    def validate(self, nsid: str, record: dict[str, Any]) -> None:
+        """Raise LexiconError unless `record` is a valid `nsid` record with a matching $type."""
+        document = self.document(nsid)
+        if document is None:
+            raise LexiconError(f"unknown lexicon: {nsid}")
+        if record.get("$type") != nsid:
+            raise LexiconError(f"$type must be {nsid!r}")
+        main = document["defs"]["main"]
+        _Validator(document).check(record, main["record"], "record")
+
+
+@lru_cache
+def _names() -> tuple[str, ...]:
+    files = resources.files("plyr.lexicons").iterdir()
+    prefix = f"{DEFAULT_NAMESPACE}."
+    return tuple(sorted(f.name[len(prefix) : -5] for f in files if f.name.endswith(".json")))
+
+
+@lru_cache
+def _load(namespace: str, name: str) -> dict[str, Any] | None:
+    if name not in _names():
+        return None
+    text = resources.files("plyr.lexicons").joinpath(f"{DEFAULT_NAMESPACE}.{name}.json").read_text()
+    if namespace != DEFAULT_NAMESPACE:
+        text = text.replace(f'"{DEFAULT_NAMESPACE}.', f'"{namespace}.')
+    document: dict[str, Any] = json.loads(text)
+    return document
+
+
+class _Validator:
+    def __init__(self, document: dict[str, Any]) -> None:
+        self.defs: dict[str, Any] = document["defs"]
+
+    def check(self, value: Any, schema: dict[str, Any], path: str) -> None:
+        kind = schema["type"]
+        check = getattr(self, f"_{kind}", None)
+        if check is None:
+            raise LexiconError(f"{path}: unsupported lexicon type {kind!r}")
+        check(value, schema, path)
+
+    def _object(self, value: Any, schema: dict[str, Any], path: str) -> None:
+        if not isinstance(value, dict):
+            raise LexiconError(f"{path}: must be an object")
+        for name in schema.get("required", []):
+            if name not in value:
+                raise LexiconError(f"{path}.{name}: is required")
+        for name, prop in schema.get("properties", {}).items():
+            if name in value:
+                if value[name] is None:
+                    raise LexiconError(f"{path}.{name}: omit empty fields instead of null")
+                self.check(value[name], prop, f"{path}.{name}")
+
+    def _string(self, value: Any, schema: dict[str, Any], path: str) -> None:
+        if not isinstance(value, str):
+            raise LexiconError(f"{path}: must be a string")
+        size = len(value.encode())
+        if size < schema.get("minLength", 0) or size > schema.get("maxLength", size):
+            raise LexiconError(
+                f"{path}: length must be {schema.get('minLength', 0)}.."
+                f"{schema.get('maxLength', '')} (UTF-8 bytes)"
+            )
+        graphemes = schema.get("maxGraphemes")
+        if graphemes is not None and len(regex.findall(r"\X", value)) > graphemes:
+            raise LexiconError(f"{path}: at most {graphemes} graphemes")
+        _check_format(schema.get("format"), value, path)
+
+    def _integer(self, value: Any, schema: dict[str, Any], path: str) -> None:
+        if not isinstance(value, int) or isinstance(value, bool):
+            raise LexiconError(f"{path}: must be an integer")
+        if value < schema.get("minimum", value) or value > schema.get("maximum", value):
+            raise LexiconError(f"{path}: out of range")
+
+    def _boolean(self, value: Any, schema: dict[str, Any], path: str) -> None:
+        if not isinstance(value, bool):
+            raise LexiconError(f"{path}: must be a boolean")
+
+    def _array(self, value: Any, schema: dict[str, Any], path: str) -> None:
+        if not isinstance(value, list):
+            raise LexiconError(f"{path}: must be an array")
+        if len(value) > schema.get("maxLength", len(value)):
+            raise LexiconError(f"{path}: at most {schema['maxLength']} items")
+        for i, item in enumerate(value):
+            self.check(item, schema["items"], f"{path}[{i}]")
+
+    def _ref(self, value: Any, schema: dict[str, Any], path: str) -> None:
+        ref: str = schema["ref"]
+        if ref.startswith("#"):
+            self.check(value, self.defs[ref[1:]], path)
+        elif ref == STRONG_REF:
+            self._object(value, _STRONG_REF, path)
+        elif ref == SELF_LABELS:
+            self._object(value, _SELF_LABELS, path)
+        else:
+            raise LexiconError(f"{path}: unsupported reference {ref}")
+
+    def _union(self, value: Any, schema: dict[str, Any], path: str) -> None:
+        if not isinstance(value, dict) or value.get("$type") not in schema["refs"]:
+            raise LexiconError(f"{path}: $type must be one of {schema['refs']}")
+        self._ref(value, {"ref": value["$type"]}, path)
+
+    def _blob(self, value: Any, schema: dict[str, Any], path: str) -> None:
+        if not isinstance(value, dict) or value.get("$type") != "blob":
+            raise LexiconError(f"{path}: must be a blob reference")
+        mime, size = value.get("mimeType", ""), value.get("size", -1)
+        accept = schema.get("accept", ["*/*"])
+        if not any(_mime_matches(mime, pattern) for pattern in accept):
+            raise LexiconError(f"{path}: mimeType {mime!r} is not one of {accept}")
+        if not isinstance(size, int) or size < 0 or size > schema.get("maxSize", size):
+            raise LexiconError(f"{path}: blob is too large")
+        if not isinstance(value.get("ref"), dict) or "$link" not in value["ref"]:
+            raise LexiconError(f"{path}: blob ref must be {{'$link': cid}}")
+
+
+_STRONG_REF = {
+    "type": "object",
+    "required": ["uri", "cid"],
+    "properties": {
+        "uri": {"type": "string", "format": "at-uri"},
+        "cid": {"type": "string", "minLength": 8, "maxLength": 128},
+    },
+}
+_SELF_LABELS = {
+    "type": "object",
+    "required": ["values"],
+    "properties": {
+        "values": {
+            "type": "array",
+            "maxLength": 10,
+            "items": {
+                "type": "object",
+                "required": ["val"],
+                "properties": {"val": {"type": "string", "maxLength": 128}},
+            },
+        }
+    },
+}
+
+
+def _mime_matches(mime: str, pattern: str) -> bool:
+    if pattern in ("*/*", mime):
+        return True
+    return pattern.endswith("/*") and mime.startswith(pattern[:-1])
+
+
+def _check_format(fmt: str | None, value: str, path: str) -> None:
+    if fmt is None:
+        return
+    valid = {
+        "datetime": lambda v: bool(DATETIME.match(v)) and _parses_as_datetime(v),
+        "uri": lambda v: bool(re.match(r"^[a-z][a-z0-9+.-]*:\S+$", v)),
+        "did": lambda v: bool(DID.match(v)),
+        "handle": lambda v: bool(HANDLE.match(v)) and len(v) <= 253,
+        "at-uri": lambda v: bool(AT_URI.match(v)),
+    }.get(fmt, lambda v: True)(value)
+    if not valid:
+        raise LexiconError(f"{path}: not a valid {fmt}")
+
+
+def _parses_as_datetime(value: str) -> bool:
+    try:
+        datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return False
+    return True
