@@ -1,0 +1,1 @@
+"""AT Protocol integration: identity resolution, PDS access, records."""
