@@ -3,6 +3,7 @@ media folder per test, the app in-process with its in-process worker."""
 
 from __future__ import annotations
 
+import base64
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -111,7 +112,7 @@ class User:
 
 
 async def make_user(app: FastAPI, handle: str) -> User:
-    did = f"did:plc:{uuid.uuid4().hex[:24]}"
+    did = "did:plc:" + base64.b32encode(uuid.uuid4().bytes).decode().lower()[:24]
     async with app.state.runtime.sessionmaker() as db:
         token = await create_session(db, did=did, handle=handle)
         await db.commit()

@@ -123,10 +123,12 @@ def dev_session(
     days: int = 30,
 ) -> None:
     """Create a user and a session token for local testing; prints the token."""
+    import base64
     import hashlib
 
     _migrate()
-    did = did or "did:plc:" + hashlib.sha256(handle.encode()).hexdigest()[:24]
+    digest = base64.b32encode(hashlib.sha256(handle.encode()).digest()).decode().lower()
+    did = did or "did:plc:" + digest[:24]  # a well-formed did:plc, local to this instance
     token = asyncio.run(_create_session(did, handle, days))
     typer.echo(token)
 
