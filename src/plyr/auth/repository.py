@@ -35,3 +35,13 @@ async def delete_by_id(db: AsyncSession, session_id: str) -> None:
 
 async def delete_group(db: AsyncSession, group_id: str) -> None:
     await db.execute(delete(Session).where(Session.group_id == group_id))
+
+
+async def group_accounts(db: AsyncSession, group_id: str) -> list[Artist]:
+    query = (
+        select(Artist)
+        .join(Session, Session.did == Artist.did)
+        .where(Session.group_id == group_id)
+        .distinct()
+    )
+    return list((await db.execute(query)).scalars())

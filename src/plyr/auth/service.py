@@ -43,9 +43,13 @@ async def create_session(
     group_id: str | None = None,
     ttl: timedelta | None = timedelta(days=14),
     display_name: str | None = None,
+    pds_url: str | None = None,
+    sealed_credentials: str | None = None,
 ) -> str:
     """Create (or refresh) the artist row and a session for it; returns the token, once."""
-    await artists.upsert_identity(db, did=did, handle=handle, display_name=display_name)
+    artist = await artists.upsert_identity(db, did=did, handle=handle, display_name=display_name)
+    if pds_url:
+        artist.pds_url = pds_url
     token = secrets.token_urlsafe(32)
     now = utcnow()
     repository.add(
@@ -59,6 +63,7 @@ async def create_session(
             prefix=token[:8],
             created_at=now,
             expires_at=now + ttl if ttl else None,
+            oauth_data=sealed_credentials,
         ),
     )
     await db.flush()
@@ -84,3 +89,7 @@ async def end_session(db: AsyncSession, session: Session) -> None:
 
 def is_expired(session: Session, now: datetime) -> bool:
     return session.expires_at is not None and session.expires_at <= now
+
+
+async def end_group(db: AsyncSession, session: Session) -> None:
+    await repository.delete_group(db, session.group_id)

@@ -25,6 +25,9 @@ class Settings(BaseSettings):
     secret_key: str | None = Field(None, alias="PLYR_SECRET_KEY")
     admin_dids: str = Field("", alias="PLYR_ADMIN_DIDS")
     atproto_namespace: str = Field("fm.plyr", alias="PLYR_ATPROTO_NAMESPACE")
+    # Services answering com.atproto.identity.resolveHandle, tried after DNS and well-known
+    # (comma-separated; a local PDS for `.test` handles in development).
+    handle_resolvers: str = Field("https://bsky.social", alias="PLYR_HANDLE_RESOLVERS")
 
     storage_backend: Literal["local", "s3"] = Field("local", alias="STORAGE_BACKEND")
     s3_endpoint_url: str | None = Field(None, alias="S3_ENDPOINT_URL")
@@ -86,6 +89,10 @@ class Settings(BaseSettings):
         if self.run_worker_in_process is not None:
             return self.run_worker_in_process
         return self.redis_url is None
+
+    @property
+    def handle_resolver_urls(self) -> list[str]:
+        return [u.strip().rstrip("/") for u in self.handle_resolvers.split(",") if u.strip()]
 
     @property
     def admin_did_set(self) -> frozenset[str]:

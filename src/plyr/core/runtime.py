@@ -9,12 +9,16 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
 
+import httpx
 from docket import Docket, Worker
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from plyr import __version__
+from plyr.atproto.identity import IdentityResolver
 from plyr.core.cache import Cache, LocalCache, create_cache
 from plyr.core.config import Settings
 from plyr.core.db import create_engine, create_sessionmaker
+from plyr.core.secrets import SecretBox
 from plyr.core.storage import Storage, create_storage
 
 log = logging.getLogger(__name__)
@@ -37,6 +41,9 @@ class Runtime:
     storage: Storage
     cache: Cache
     docket: Docket
+    http: httpx.AsyncClient
+    identity: IdentityResolver
+    secrets: SecretBox
     # file_id -> who may stream it, for public files: a hot stream costs no query. Other
     # processes see a visibility change within the TTL.
     public_audio: LocalCache[Any] = field(default_factory=lambda: LocalCache(ttl_s=10.0))
@@ -52,6 +59,7 @@ class Runtime:
         from plyr.tasks import register_tasks
 
         register_tasks(docket)
+        http = httpx.AsyncClient(headers={"User-Agent": f"plyr/{__version__}"})
         runtime = cls(
             settings=settings,
             engine=engine,
@@ -59,6 +67,13 @@ class Runtime:
             storage=create_storage(settings),
             cache=create_cache(settings.redis_url),
             docket=docket,
+            http=http,
+            identity=IdentityResolver(
+                plc_url=settings.plc_url,
+                http=http,
+                handle_fallback_urls=settings.handle_resolver_urls,
+            ),
+            secrets=SecretBox(settings.resolved_secret_key()),
         )
         _current = runtime
         if settings.in_process_worker if with_worker is None else with_worker:
@@ -85,6 +100,8 @@ class Runtime:
         await self.docket.__aexit__(None, None, None)
         await self.cache.close()
         await self.storage.close()
+        await self.identity.aclose()
+        await self.http.aclose()
         await self.engine.dispose()
         if _current is self:
             _current = None

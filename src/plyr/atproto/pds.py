@@ -1,0 +1,208 @@
+"""Talking to a user's PDS: XRPC calls authorized by their session, with the repo methods
+plyr needs (records and blobs). How a request is authorized is the session's business
+(`PdsAuth`): an app-password JWT here, OAuth with DPoP in `plyr.atproto.oauth`."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Protocol
+
+import anyio
+import httpx
+
+TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+BLOB_CHUNK = 1 << 20
+
+
+class XrpcError(Exception):
+    def __init__(self, status: int, error: str, message: str) -> None:
+        super().__init__(f"{status} {error}: {message}")
+        self.status, self.error, self.message = status, error, message
+
+    @classmethod
+    def of(cls, response: httpx.Response) -> XrpcError:
+        try:
+            body = response.json()
+        except ValueError:
+            body = {}
+        return cls(
+            response.status_code,
+            str(body.get("error", "Error")),
+            str(body.get("message", response.text[:200])),
+        )
+
+
+class PdsAuth(Protocol):
+    """Signs requests for one account; may refresh its tokens when the PDS asks."""
+
+    async def authorize(self, request: httpx.Request) -> None: ...
+
+    async def should_retry(self, request: httpx.Request, response: httpx.Response) -> bool:
+        """After an error response: fix what can be fixed (refresh, nonce) and say retry."""
+
+
+@dataclass(frozen=True)
+class RecordRef:
+    uri: str
+    cid: str
+
+
+class PdsClient:
+    def __init__(self, http: httpx.AsyncClient, pds_url: str, did: str, auth: PdsAuth) -> None:
+        self.http, self.pds_url, self.did, self.auth = http, pds_url.rstrip("/"), did, auth
+
+    async def call(
+        self,
+        method: str,
+        nsid: str,
+        *,
+        params: dict[str, Any] | None = None,
+        json: dict[str, Any] | None = None,
+        content: Callable[[], Any] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """One XRPC call; retried once when the session fixed itself (refresh, DPoP nonce)."""
+        for attempt in range(2):
+            request = self.http.build_request(
+                method,
+                f"{self.pds_url}/xrpc/{nsid}",
+                params=params,
+                json=json,
+                content=content() if content else None,
+                headers=headers,
+                timeout=TIMEOUT,
+            )
+            await self.auth.authorize(request)
+            response = await self.http.send(request)
+            if response.is_success:
+                return response.json() if response.content else {}
+            if attempt == 0 and await self.auth.should_retry(request, response):
+                continue
+            raise XrpcError.of(response)
+        raise AssertionError("unreachable")
+
+    async def put_record(self, collection: str, rkey: str, record: dict[str, Any]) -> RecordRef:
+        body = {"repo": self.did, "collection": collection, "rkey": rkey, "record": record}
+        out = await self.call("POST", "com.atproto.repo.putRecord", json=body)
+        return RecordRef(out["uri"], out["cid"])
+
+    async def create_record(self, collection: str, record: dict[str, Any]) -> RecordRef:
+        body = {"repo": self.did, "collection": collection, "record": record}
+        out = await self.call("POST", "com.atproto.repo.createRecord", json=body)
+        return RecordRef(out["uri"], out["cid"])
+
+    async def delete_record(self, collection: str, rkey: str) -> None:
+        body = {"repo": self.did, "collection": collection, "rkey": rkey}
+        await self.call("POST", "com.atproto.repo.deleteRecord", json=body)
+
+    async def get_record(self, collection: str, rkey: str) -> dict[str, Any] | None:
+        params = {"repo": self.did, "collection": collection, "rkey": rkey}
+        try:
+            return await self.call("GET", "com.atproto.repo.getRecord", params=params)
+        except XrpcError as e:
+            if e.error == "RecordNotFound" or e.status == 404:
+                return None
+            raise
+
+    async def list_records(
+        self, collection: str, page_size: int = 100
+    ) -> AsyncIterator[dict[str, Any]]:
+        cursor: str | None = None
+        while True:
+            params: dict[str, Any] = {
+                "repo": self.did,
+                "collection": collection,
+                "limit": page_size,
+            }
+            if cursor:
+                params["cursor"] = cursor
+            page = await self.call("GET", "com.atproto.repo.listRecords", params=params)
+            for record in page.get("records", []):
+                yield record
+            cursor = page.get("cursor")
+            if not cursor or not page.get("records"):
+                return
+
+    async def upload_blob(self, path: Path, mime_type: str) -> dict[str, Any]:
+        """Stream a file to the PDS (constant memory); returns the blob reference."""
+        size = (await anyio.Path(path).stat()).st_size
+        out = await self.call(
+            "POST",
+            "com.atproto.repo.uploadBlob",
+            content=lambda: _file_chunks(path),
+            headers={"Content-Type": mime_type, "Content-Length": str(size)},
+        )
+        blob: dict[str, Any] = out["blob"]
+        return blob
+
+
+async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
+    async with await anyio.open_file(path, "rb") as f:
+        while chunk := await f.read(BLOB_CHUNK):
+            yield chunk
+
+
+Persist = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class PasswordAuth:
+    """An app-password session (`createSession`): Bearer JWTs, refreshed on expiry."""
+
+    def __init__(
+        self,
+        http: httpx.AsyncClient,
+        pds_url: str,
+        tokens: dict[str, Any],
+        persist: Persist | None = None,
+    ) -> None:
+        self.http, self.pds_url, self.tokens, self.persist = (
+            http,
+            pds_url.rstrip("/"),
+            tokens,
+            persist,
+        )
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def create(
+        cls, http: httpx.AsyncClient, pds_url: str, identifier: str, password: str
+    ) -> PasswordAuth:
+        response = await http.post(
+            f"{pds_url.rstrip('/')}/xrpc/com.atproto.server.createSession",
+            json={"identifier": identifier, "password": password},
+            timeout=TIMEOUT,
+        )
+        if not response.is_success:
+            raise XrpcError.of(response)
+        return cls(http, pds_url, response.json())
+
+    async def authorize(self, request: httpx.Request) -> None:
+        request.headers["Authorization"] = f"Bearer {self.tokens['accessJwt']}"
+
+    async def should_retry(self, request: httpx.Request, response: httpx.Response) -> bool:
+        if response.status_code not in (400, 401) or XrpcError.of(response).error not in (
+            "ExpiredToken",
+            "InvalidToken",
+        ):
+            return False
+        used = request.headers.get("Authorization", "")
+        async with self._lock:  # refresh tokens are single-use: one refresh at a time
+            if used != f"Bearer {self.tokens['accessJwt']}":
+                return True  # another request refreshed meanwhile
+            await self._refresh()
+        return True
+
+    async def _refresh(self) -> None:
+        response = await self.http.post(
+            f"{self.pds_url}/xrpc/com.atproto.server.refreshSession",
+            headers={"Authorization": f"Bearer {self.tokens['refreshJwt']}"},
+            timeout=TIMEOUT,
+        )
+        if not response.is_success:
+            raise XrpcError.of(response)
+        self.tokens = {**self.tokens, **response.json()}
+        if self.persist is not None:
+            await self.persist(self.tokens)
