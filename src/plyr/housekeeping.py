@@ -14,8 +14,10 @@ from plyr.core.runtime import Runtime
 from plyr.core.storage import StorageError
 from plyr.jobs import repository as jobs
 from plyr.models import PendingWrite, utcnow
+from plyr.tracks import publishing
 from plyr.tracks import repository as tracks
 from plyr.tracks.media import unreferenced_keys
+from plyr.tracks.publishing import PdsUnavailable
 
 log = logging.getLogger(__name__)
 
@@ -23,7 +25,8 @@ ORPHAN_TMP_AFTER_S = 3600
 
 
 async def retry_pending_writes(runtime: Runtime) -> int:
-    """Retry deferred storage deletes; returns how many are still pending."""
+    """Retry deferred writes (storage deletes, PDS record changes); returns how many failed
+    again (they back off exponentially, up to an hour)."""
     remaining = 0
     async with runtime.sessionmaker() as db:
         query = select(PendingWrite).where(
@@ -31,18 +34,29 @@ async def retry_pending_writes(runtime: Runtime) -> int:
         )
         for write in (await db.execute(query)).scalars():
             try:
-                for key in write.payload.get("keys", []):
-                    await runtime.storage.delete(key)
+                await _perform(runtime, write)
                 write.done = True
-            except StorageError as e:
+            except (StorageError, PdsUnavailable) as e:
                 write.attempts += 1
                 write.last_error = str(e)
-                write.next_attempt_at = utcnow() + timedelta(
-                    seconds=min(3600, 30 * 2**write.attempts)
-                )
+                backoff = min(3600, 30 * 2**write.attempts)
+                write.next_attempt_at = utcnow() + timedelta(seconds=backoff)
                 remaining += 1
         await db.commit()
     return remaining
+
+
+async def _perform(runtime: Runtime, write: PendingWrite) -> None:
+    payload = write.payload
+    if write.kind == "storage_delete":
+        for key in payload.get("keys", []):
+            await runtime.storage.delete(key)
+    elif write.kind == "record_sync":
+        await publishing.sync_record(runtime, int(payload["track_id"]))
+    elif write.kind == "record_delete" and not await publishing.delete_record_now(
+        runtime, payload["did"], payload["rkey"]
+    ):
+        raise PdsUnavailable("the PDS did not answer")
 
 
 async def fail_stale_jobs(runtime: Runtime) -> None:

@@ -11,7 +11,7 @@ from docket import Docket, Perpetual
 from plyr.core.runtime import Runtime, current_runtime
 from plyr.housekeeping import sweep
 from plyr.jobs import repository as jobs
-from plyr.tracks.tasks import enqueue_upload, process_upload
+from plyr.tracks.tasks import enqueue_publish, enqueue_upload, process_upload, publish_track
 from plyr.tracks.uploads import upload_dir
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ async def housekeeping(
     await sweep(current_runtime())
 
 
-TASKS: list[Callable[..., Awaitable[None]]] = [process_upload, housekeeping]
+TASKS: list[Callable[..., Awaitable[None]]] = [process_upload, publish_track, housekeeping]
 
 
 def register_tasks(docket: Docket) -> None:
@@ -38,7 +38,9 @@ async def on_worker_start(runtime: Runtime) -> None:
         return  # Redis keeps the queue and redelivers the tasks of a worker that died
     async with runtime.sessionmaker() as db:
         for job in await jobs.unfinished(db, "upload"):
-            if upload_dir(runtime, job.id).exists():
+            if job.track_id is not None:  # recorded; only its PDS record is missing
+                await enqueue_publish(runtime, job.track_id)
+            elif upload_dir(runtime, job.id).exists():
                 log.info("resuming upload %s", job.id)
                 await enqueue_upload(runtime, job.id)
             else:

@@ -44,3 +44,22 @@ async def fail_unfinished(db: AsyncSession, job_id: str, error: str = INTERRUPTE
         .where(Job.id == job_id, Job.status.in_(("pending", "processing")))
         .values(status="failed", error=error, message="failed", updated_at=utcnow())
     )
+
+
+async def complete_for_track(db: AsyncSession, track_id: int) -> list[str]:
+    """Complete the unfinished jobs that were waiting on this track; returns their ids."""
+    query = select(Job.id).where(Job.track_id == track_id, Job.status == "processing")
+    job_ids = list((await db.execute(query)).scalars())
+    if job_ids:
+        await db.execute(
+            update(Job)
+            .where(Job.id.in_(job_ids))
+            .values(
+                status="completed",
+                phase="done",
+                progress_pct=100.0,
+                message="done",
+                updated_at=utcnow(),
+            )
+        )
+    return job_ids

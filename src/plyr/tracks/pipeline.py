@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,7 +29,7 @@ from plyr.core.runtime import Runtime
 from plyr.core.storage import audio_key
 from plyr.jobs import repository as jobs
 from plyr.jobs.service import JobReporter
-from plyr.tracks import records, repository
+from plyr.tracks import publishing, records, repository
 from plyr.tracks.media import (
     StoredImage,
     delete_keys,
@@ -72,8 +73,14 @@ class Prepared:
     stored_keys: list[str] = field(default_factory=list)
 
 
-async def process_upload(runtime: Runtime, job_id: str, *, final_attempt: bool) -> None:
-    """Run the job to completion, or fail it leaving nothing behind. Safe to re-run."""
+DeferPublish = Callable[[Runtime, int], Awaitable[None]]
+
+
+async def process_upload(
+    runtime: Runtime, job_id: str, *, final_attempt: bool, defer_publish: DeferPublish
+) -> None:
+    """Run the job to completion, or fail it leaving nothing behind. Safe to re-run.
+    `defer_publish` schedules the record write when the PDS is down."""
     async with runtime.sessionmaker() as db:
         job = await jobs.get(db, job_id)
         if job is None or job.status in ("completed", "failed"):
@@ -82,13 +89,13 @@ async def process_upload(runtime: Runtime, job_id: str, *, final_attempt: bool) 
         await db.commit()
     reporter = JobReporter(runtime, job_id)
     if job.track_id is not None:  # recorded by an attempt that died before finishing
-        await _complete(runtime, reporter)
+        await _publish(runtime, reporter, job.track_id, defer_publish)
         return
     prepared: Prepared | None = None
     try:
         prepared = await _prepare(runtime, reporter, job.params, job.owner_did, job_id)
         await _store(runtime, reporter, prepared)
-        await _record(runtime, reporter, prepared, job.params, job.owner_did, job_id)
+        track_id = await _record(runtime, reporter, prepared, job.params, job.owner_did, job_id)
     except (UploadFailed, AudioError) as e:
         await _fail(runtime, job_id, str(e), prepared)
     except Exception as e:
@@ -99,7 +106,7 @@ async def process_upload(runtime: Runtime, job_id: str, *, final_attempt: bool) 
         log.exception("upload %s failed", job_id)
         await _fail(runtime, job_id, f"processing failed: {e}", prepared)
     else:
-        await _complete(runtime, reporter)
+        await _publish(runtime, reporter, track_id, defer_publish)
 
 
 async def _prepare(
@@ -197,13 +204,14 @@ async def _record(
     params: dict[str, Any],
     owner: str,
     job_id: str,
-) -> None:
-    """One transaction: the audio rows, the track and its tags, and the job's link to it."""
-    await reporter.phase_started("atproto", 95.0, "publishing")
+) -> int:
+    """One transaction: the audio rows, the (pending) track and its tags, and the job's link
+    to it. Returns the track's id."""
     try:
         async with runtime.sessionmaker() as db, db.begin():
             track = await records.create_track(db, prepared, params, owner)
             await jobs.set_fields(db, job_id, track_id=track.id, warnings=prepared.warnings)
+            return track.id
     except IntegrityError as e:
         async with runtime.sessionmaker() as db:
             existing = await repository.find_by_upload(db, owner, prepared.original.file_id)
@@ -212,9 +220,20 @@ async def _record(
         raise UploadFailed(f"duplicate upload: track already exists (id: {existing})") from e
 
 
-async def _complete(runtime: Runtime, reporter: JobReporter) -> None:
-    """Remove the temp files, then say `completed`: a watcher then sees the finished state."""
+async def _publish(
+    runtime: Runtime, reporter: JobReporter, track_id: int, defer_publish: DeferPublish
+) -> None:
+    """Write the track's record, then say `completed` (after removing the temp files, so a
+    watcher sees the finished state). A PDS that is down leaves the track pending and a
+    task retrying; the job completes when that task succeeds."""
     await anyio.to_thread.run_sync(remove_tree, upload_dir(runtime, reporter.job_id))
+    await reporter.phase_started("atproto", 95.0, "publishing to your PDS")
+    try:
+        await publishing.sync_record(runtime, track_id)
+    except publishing.PdsUnavailable as e:
+        await reporter.update(message=f"saved; waiting for your PDS to publish it ({e})")
+        await defer_publish(runtime, track_id)
+        return
     await reporter.update(status="completed", phase="done", progress_pct=100.0, message="done")
 
 

@@ -80,7 +80,7 @@ async def create_track(
         album_position=await albums.next_position(db, album_id) if album_id else None,
         visibility=fields.get("visibility", "public"),
         features=await resolve_features(db, fields.get("features", [])),
-        status="published",
+        status="pending",  # until its record is on the artist's PDS (tracks.publishing)
     )
     if prepared.stored_image is not None:
         track.image_id = prepared.stored_image.image_id

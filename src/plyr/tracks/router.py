@@ -13,7 +13,7 @@ from plyr.auth.dependencies import CurrentUser, OptionalUser
 from plyr.core.deps import CacheDep, DbSession, RuntimeDep
 from plyr.core.errors import NotFound
 from plyr.core.multipart import receive_form
-from plyr.tracks import edits, repository, service, uploads
+from plyr.tracks import edits, publishing, repository, service, uploads
 from plyr.tracks.forms import parse_fields
 from plyr.tracks.media import delete_keys
 from plyr.tracks.schemas import (
@@ -201,6 +201,7 @@ async def edit_track(
     await db.commit()
     runtime.public_audio.forget(track.file_id, track.original_file_id or "")
     await delete_keys(runtime, stale_keys)
+    await publishing.sync_or_defer(runtime, track_id)
     track = await service.get_visible(db, track_id, user.did)
     return (await service.present(db, runtime, [track], user.did))[0]
 
@@ -212,9 +213,11 @@ async def delete_track(
     """Delete a track and its media (its artist only)."""
     track = await service.get_owned(db, track_id, user.did)
     file_ids = (track.file_id, track.original_file_id or "")
+    did, rkey = track.artist_did, publishing.record_key(track)
     keys = await edits.delete_track(db, track)
     await db.commit()
     runtime.public_audio.forget(*file_ids)
+    await publishing.delete_record(runtime, did, rkey)
     await delete_keys(runtime, keys)
     return Response(status_code=204)
 

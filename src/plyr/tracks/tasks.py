@@ -4,19 +4,42 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from docket import Retry
+from docket import ExponentialRetry, Retry
 
 from plyr.core.runtime import Runtime, current_runtime
-from plyr.tracks import pipeline
+from plyr.jobs import repository as jobs
+from plyr.jobs.service import JobReporter
+from plyr.tracks import pipeline, publishing
 
 UPLOAD_RETRY = Retry(attempts=3, delay=timedelta(seconds=1))
+# A PDS may be down for hours: keep trying, backing off to every ten minutes.
+PUBLISH_RETRY = ExponentialRetry(
+    attempts=None, minimum_delay=timedelta(seconds=2), maximum_delay=timedelta(minutes=10)
+)
 
 
 async def process_upload(job_id: str, retry: Retry = UPLOAD_RETRY) -> None:
     """Process an accepted upload; transient failures are retried, the last one fails the job."""
     final = retry.attempts is not None and retry.attempt >= retry.attempts
-    await pipeline.process_upload(current_runtime(), job_id, final_attempt=final)
+    await pipeline.process_upload(
+        current_runtime(), job_id, final_attempt=final, defer_publish=enqueue_publish
+    )
+
+
+async def publish_track(track_id: int, retry: ExponentialRetry = PUBLISH_RETRY) -> None:
+    """Write a pending track's record once its PDS answers; then its upload job completes."""
+    runtime = current_runtime()
+    await publishing.sync_record(runtime, track_id)  # PdsUnavailable: retried
+    async with runtime.sessionmaker() as db:
+        job_ids = await jobs.complete_for_track(db, track_id)
+        await db.commit()
+    for job_id in job_ids:
+        await JobReporter(runtime, job_id).update()
 
 
 async def enqueue_upload(runtime: Runtime, job_id: str) -> None:
     await runtime.docket.add(process_upload, key=f"upload-{job_id}")(job_id)
+
+
+async def enqueue_publish(runtime: Runtime, track_id: int) -> None:
+    await runtime.docket.add(publish_track, key=f"publish-{track_id}")(track_id)

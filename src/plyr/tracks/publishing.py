@@ -1,0 +1,114 @@
+"""Mirroring a track to its artist's repo as an `fm.plyr.track` record.
+
+A track stays `pending` (seen by no one else) until its record is written; a PDS that is
+down leaves it pending and a task retries until it is back. The record key is a TID made
+from the track's `createdAt`, so every retry rewrites the same record."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import httpx
+from sqlalchemy import update
+
+from plyr.atproto.lexicon import Lexicons
+from plyr.atproto.pds import PdsClient, XrpcError
+from plyr.atproto.records import RecordBuilder, tid_for
+from plyr.atproto.sessions import pds_for
+from plyr.core.runtime import Runtime
+from plyr.models import PendingWrite, Track
+from plyr.tracks import repository
+from plyr.tracks.urls import audio_url, image_urls
+
+log = logging.getLogger(__name__)
+
+
+class PdsUnavailable(Exception):
+    """The PDS could not take the write now; it is retried later."""
+
+
+def record_key(track: Track) -> str:
+    return tid_for(track.created_at)
+
+
+def collection(runtime: Runtime) -> str:
+    return Lexicons(runtime.settings.atproto_namespace).nsid("track")
+
+
+async def sync_record(runtime: Runtime, track_id: int) -> None:
+    """Make the PDS match the track (write, rewrite or remove its record), then publish it.
+    Raises PdsUnavailable when the PDS cannot be reached or refuses for now."""
+    async with runtime.sessionmaker() as db:
+        track = await repository.get(db, track_id)
+        if track is None:
+            return  # deleted meanwhile: its delete removes the record
+        pds = await pds_for(runtime, track.artist_did)
+        values: dict[str, Any] = {"status": "published"}
+        try:
+            if pds is not None and track.visibility == "private":
+                if track.atproto_record_uri:
+                    await pds.delete_record(collection(runtime), record_key(track))
+                values.update(atproto_record_uri=None, atproto_record_cid=None)
+            elif pds is not None:
+                ref = await pds.put_record(
+                    collection(runtime), record_key(track), await _record(runtime, pds, track)
+                )
+                values.update(atproto_record_uri=ref.uri, atproto_record_cid=ref.cid)
+        except (httpx.TransportError, XrpcError) as e:
+            raise PdsUnavailable(str(e)) from e
+        await db.execute(update(Track).where(Track.id == track_id).values(**values))
+        await db.commit()
+
+
+async def _record(runtime: Runtime, pds: PdsClient, track: Track) -> dict[str, Any]:
+    existing = await pds.get_record(collection(runtime), record_key(track))
+    blob = (existing or {}).get("value", {}).get("audioBlob")  # keep it: else the PDS drops it
+    image_url, _ = image_urls(runtime.storage, track.image_id, track.image_type)
+    return RecordBuilder(Lexicons(runtime.settings.atproto_namespace)).track(
+        title=track.title,
+        artist=track.artist.display_name or track.artist.handle,
+        file_type=track.file_type,
+        created_at=track.created_at,
+        audio_url=audio_url(runtime.settings.public_url, track.file_id),
+        audio_blob=blob,
+        album=track.album.title if track.album else None,
+        duration=track.duration,
+        features=track.features or [],
+        image_url=image_url,
+        description=track.description,
+    )
+
+
+async def delete_record_now(runtime: Runtime, did: str, rkey: str) -> bool:
+    """True when the record is gone (or there is no PDS to remove it from)."""
+    try:
+        pds = await pds_for(runtime, did)
+        if pds is not None:
+            await pds.delete_record(collection(runtime), rkey)
+    except (httpx.TransportError, XrpcError):
+        log.warning("could not delete %s/%s now", did, rkey, exc_info=True)
+        return False
+    return True
+
+
+async def delete_record(runtime: Runtime, did: str, rkey: str) -> None:
+    """Remove a deleted track's record now, or record the removal as a pending write."""
+    if not await delete_record_now(runtime, did, rkey):
+        async with runtime.sessionmaker() as db:
+            db.add(PendingWrite(kind="record_delete", payload={"did": did, "rkey": rkey}))
+            await db.commit()
+
+
+async def sync_or_defer(runtime: Runtime, track_id: int) -> None:
+    """After an edit: update the record now, or record it as a pending write."""
+    try:
+        await sync_record(runtime, track_id)
+    except PdsUnavailable:
+        await defer_sync(runtime, track_id)
+
+
+async def defer_sync(runtime: Runtime, track_id: int) -> None:
+    async with runtime.sessionmaker() as db:
+        db.add(PendingWrite(kind="record_sync", payload={"track_id": track_id}))
+        await db.commit()

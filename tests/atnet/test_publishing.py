@@ -1,0 +1,190 @@
+"""Every public track is an fm.plyr.track record in its artist's repo on the real PDS:
+written on upload, rewritten on edit, removed when private or deleted, and written late
+(never half-published) when the PDS was down."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import update
+
+from plyr.app import create_app
+from plyr.atproto.records import tid_for
+from plyr.atproto.sessions import seal_password_session
+from plyr.core.config import Settings
+from plyr.models import Session
+from tests.atnet.conftest import Account, AtprotoNet, create_account, unique_handle
+from tests.audio.media import make_audio
+from tests.conftest import PUBLIC_URL, User, _empty_tables
+from tests.helpers import post_upload, upload_track, wait_job
+from tests.servers import free_port
+
+
+@pytest.fixture
+async def pds_app(settings: Settings, atproto_net: AtprotoNet) -> AsyncIterator[FastAPI]:
+    settings.allow_app_passwords = True
+    settings.plc_url = atproto_net.plc_url
+    settings.handle_resolvers = atproto_net.pds_url
+    application = create_app(settings, with_worker=True)
+    async with application.router.lifespan_context(application):
+        yield application
+    await _empty_tables(settings.resolved_database_url)
+
+
+@pytest.fixture
+async def api(pds_app: FastAPI) -> AsyncIterator[AsyncClient]:
+    async with AsyncClient(
+        transport=ASGITransport(app=pds_app), base_url=PUBLIC_URL, timeout=60
+    ) as c:
+        yield c
+
+
+async def sign_in(api: AsyncClient, account: Account) -> User:
+    body = (
+        await api.post(
+            "/auth/app-password", json={"identifier": account.handle, "password": account.password}
+        )
+    ).json()
+    return User(did=body["did"], handle=body["handle"], token=body["token"])
+
+
+def get_record(net: AtprotoNet, did: str, rkey: str) -> dict[str, Any] | None:
+    response = httpx.get(
+        f"{net.pds_xrpc}/com.atproto.repo.getRecord",
+        params={"repo": did, "collection": "fm.plyr.track", "rkey": rkey},
+    )
+    return response.json()["value"] if response.status_code == 200 else None
+
+
+def rkey_of(track: dict[str, Any]) -> str:
+    return tid_for(datetime.fromisoformat(track["created_at"]))
+
+
+async def test_track_record_follows_the_track(
+    api: AsyncClient, atproto_net: AtprotoNet, tmp_path: Path
+) -> None:
+    account = create_account(atproto_net, unique_handle("erin"))
+    erin = await sign_in(api, account)
+    track = await upload_track(
+        api, erin, make_audio(tmp_path / "s.mp3", "mp3"), title="Dawn", album="Mornings"
+    )
+    rkey = rkey_of(track)
+    assert track["atproto_record_uri"] == f"at://{erin.did}/fm.plyr.track/{rkey}"
+    record = get_record(atproto_net, erin.did, rkey)
+    assert record is not None
+    assert (record["title"], record["album"], record["fileType"]) == ("Dawn", "Mornings", "mp3")
+    assert record["audioUrl"] == track["audio_url"]
+
+    await api.patch(f"/tracks/{track['id']}", headers=erin.auth, data={"title": "Dusk"})
+    assert get_record(atproto_net, erin.did, rkey)["title"] == "Dusk"  # type: ignore[index]
+
+    private = await api.patch(
+        f"/tracks/{track['id']}", headers=erin.auth, data={"visibility": "private"}
+    )
+    assert private.json()["atproto_record_uri"] is None
+    assert get_record(atproto_net, erin.did, rkey) is None  # private tracks never on the PDS
+    public = await api.patch(
+        f"/tracks/{track['id']}", headers=erin.auth, data={"visibility": "public"}
+    )
+    assert public.json()["atproto_record_uri"] is not None
+    assert get_record(atproto_net, erin.did, rkey) is not None
+
+    assert (await api.delete(f"/tracks/{track['id']}", headers=erin.auth)).status_code == 204
+    assert get_record(atproto_net, erin.did, rkey) is None
+
+
+async def test_private_upload_writes_no_record(
+    api: AsyncClient, atproto_net: AtprotoNet, tmp_path: Path
+) -> None:
+    erin = await sign_in(api, create_account(atproto_net, unique_handle("fay")))
+    track = await upload_track(
+        api, erin, make_audio(tmp_path / "s.mp3", "mp3"), title="Secret", visibility="private"
+    )
+    assert track["atproto_record_uri"] is None
+    assert get_record(atproto_net, erin.did, rkey_of(track)) is None
+
+
+class Outage:
+    """A TCP relay to the PDS that can be cut and restored, like a network outage."""
+
+    def __init__(self, target_port: int) -> None:
+        self.target_port, self.port = target_port, free_port()
+        self.server: asyncio.Server | None = None
+        self.links: set[asyncio.StreamWriter] = set()
+
+    async def restore(self) -> None:
+        self.server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
+
+    async def cut(self) -> None:
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+        for writer in list(self.links):
+            writer.close()
+
+    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
+        self.links.update({writer, up_writer})
+
+        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
+            with contextlib.suppress(ConnectionError, OSError):
+                while data := await src.read(65536):
+                    dst.write(data)
+                    await dst.drain()
+            dst.close()
+
+        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
+
+
+async def test_pds_down_leaves_the_track_pending_until_it_is_back(
+    api: AsyncClient, pds_app: FastAPI, atproto_net: AtprotoNet, tmp_path: Path
+) -> None:
+    account = create_account(atproto_net, unique_handle("gus"))
+    gus = await sign_in(api, account)
+    outage = Outage(int(atproto_net.pds_url.rsplit(":", 1)[1]))
+    await outage.restore()
+    runtime = pds_app.state.runtime
+    relay_url = f"http://localhost:{outage.port}"
+    tokens = {"did": gus.did, "accessJwt": account.access_jwt, "refreshJwt": account.refresh_jwt}
+    async with runtime.sessionmaker() as db:  # plyr reaches this PDS through the relay
+        await db.execute(
+            update(Session)
+            .where(Session.did == gus.did)
+            .values(oauth_data=seal_password_session(runtime, relay_url, tokens))
+        )
+        await db.commit()
+    await outage.cut()
+    try:
+        response = await post_upload(api, gus, make_audio(tmp_path / "s.mp3", "mp3"), title="Late")
+        upload_id = response.json()["upload_id"]
+        job = await _wait_for_message(api, gus, upload_id, "waiting for your PDS")
+        assert job["status"] == "processing" and job["track_id"] is not None
+        async with AsyncClient(transport=ASGITransport(app=pds_app), base_url=PUBLIC_URL) as anon:
+            assert (await anon.get(f"/tracks/{job['track_id']}")).status_code == 404  # pending
+            assert (await anon.get("/tracks/")).json()["tracks"] == []
+        await outage.restore()
+        job = await wait_job(api, gus, upload_id, timeout=60)
+        assert job["status"] == "completed"
+        track = (await api.get(f"/tracks/{job['track_id']}")).json()
+        assert track["atproto_record_uri"] is not None
+        assert get_record(atproto_net, gus.did, rkey_of(track))["title"] == "Late"  # type: ignore[index]
+    finally:
+        await outage.cut()
+
+
+async def _wait_for_message(api: AsyncClient, user: User, job_id: str, text: str) -> dict[str, Any]:
+    for _ in range(300):
+        job: dict[str, Any] = (await api.get(f"/jobs/{job_id}", headers=user.auth)).json()
+        if text in (job["message"] or "") or job["status"] in ("completed", "failed"):
+            return job
+        await asyncio.sleep(0.1)
+    raise AssertionError("job never waited for the PDS")
