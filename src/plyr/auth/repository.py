@@ -38,10 +38,6 @@ async def delete_group(db: AsyncSession, group_id: str) -> None:
 
 
 async def group_accounts(db: AsyncSession, group_id: str) -> list[Artist]:
-    query = (
-        select(Artist)
-        .join(Session, Session.did == Artist.did)
-        .where(Session.group_id == group_id)
-        .distinct()
-    )
+    members = select(Session.did).where(Session.group_id == group_id)
+    query = select(Artist).where(Artist.did.in_(members)).order_by(Artist.handle)
     return list((await db.execute(query)).scalars())
