@@ -107,6 +107,31 @@ async def _run_worker() -> None:
         await runtime.close()
 
 
+@app.command()
+def ingest(
+    service: Annotated[str | None, typer.Option(help="subscribeRepos base URI (ws/wss)")] = None,
+) -> None:
+    """Follow a relay's (or a PDS's) firehose and index fm.plyr records from any account."""
+    settings = get_settings()
+    logging.basicConfig(level=logging.INFO)
+    asyncio.run(_run_ingest(service or settings.firehose_url))
+
+
+async def _run_ingest(service: str) -> None:
+    from plyr.atproto.firehose import ingest as follow
+    from plyr.core.runtime import Runtime
+
+    runtime = await Runtime.start(get_settings(), with_worker=False)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await follow(runtime, service, stop)
+    finally:
+        await runtime.close()
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply database migrations."""

@@ -113,6 +113,15 @@ class AudioFile(Base):
     loudness_lufs: Mapped[float | None] = mapped_column(Float)
     peaks: Mapped[list[Any] | None] = mapped_column(deferred=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Audio that lives elsewhere (tracks published by other clients): a blob on the
+    # artist's PDS (proxied, never linked), or a URL (redirected to).
+    blob_did: Mapped[str | None] = mapped_column(String(255))
+    blob_cid: Mapped[str | None] = mapped_column(String(128))
+    remote_url: Mapped[str | None] = mapped_column(String(2048))
+
+    @property
+    def is_remote(self) -> bool:
+        return self.blob_cid is not None or self.remote_url is not None
 
     @property
     def key(self) -> str:
@@ -165,6 +174,8 @@ class Track(Timestamped, RecordRef, Base):
     visibility: Mapped[str] = mapped_column(String(16), default="public")
     # "pending" until every phase (including the PDS record) is done; only "published" shows.
     status: Mapped[str] = mapped_column(String(16), default="published")
+    # "upload" (through this instance) or "atproto" (indexed from a record another client wrote)
+    origin: Mapped[str] = mapped_column(String(16), default="upload", server_default="upload")
     features: Mapped[list[Any]] = mapped_column(default=list)
     play_count: Mapped[int] = mapped_column(Integer, default=0)
     like_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -241,6 +252,16 @@ class Comment(Timestamped, RecordRef, Base):
     did: Mapped[str] = mapped_column(ForeignKey("artists.did", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(String(1000))
     timestamp_ms: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class IngestCursor(Base):
+    """How far the firehose of a relay or PDS has been read."""
+
+    __tablename__ = "ingest_cursors"
+
+    service: Mapped[str] = mapped_column(String(512), primary_key=True)
+    cursor: Mapped[int] = mapped_column(BigInteger)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
 class PendingWrite(Base):

@@ -11,7 +11,13 @@ from docket import Docket, Perpetual
 from plyr.core.runtime import Runtime, current_runtime
 from plyr.housekeeping import sweep
 from plyr.jobs import repository as jobs
-from plyr.tracks.tasks import enqueue_publish, enqueue_upload, process_upload, publish_track
+from plyr.tracks.tasks import (
+    enqueue_publish,
+    enqueue_upload,
+    process_upload,
+    publish_track,
+    sync_repo,
+)
 from plyr.tracks.uploads import upload_dir
 
 log = logging.getLogger(__name__)
@@ -24,7 +30,12 @@ async def housekeeping(
     await sweep(current_runtime())
 
 
-TASKS: list[Callable[..., Awaitable[None]]] = [process_upload, publish_track, housekeeping]
+TASKS: list[Callable[..., Awaitable[None]]] = [
+    process_upload,
+    publish_track,
+    sync_repo,
+    housekeeping,
+]
 
 
 def register_tasks(docket: Docket) -> None:

@@ -145,6 +145,16 @@ async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
             yield chunk
 
 
+class PublicAuth:
+    """No credentials: for what a PDS serves to anyone (listRecords, getRecord, blobs)."""
+
+    async def authorize(self, request: httpx.Request) -> None:
+        return None
+
+    async def should_retry(self, request: httpx.Request, response: httpx.Response) -> bool:
+        return False
+
+
 Persist = Callable[[dict[str, Any]], Awaitable[None]]
 
 

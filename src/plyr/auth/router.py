@@ -12,6 +12,7 @@ from plyr.auth.dependencies import SESSION_COOKIE, CurrentUser
 from plyr.auth.schemas import AppPasswordIn, LinkedAccount, MeOut, SessionOut
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.core.errors import BadRequest, NotFound, Unauthorized
+from plyr.tracks.tasks import enqueue_sync
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -54,6 +55,8 @@ async def app_password_sign_in(
         pds_url=identity.pds_url,
         sealed_credentials=seal_password_session(runtime, identity.pds_url, auth.tokens),
     )
+    await db.commit()
+    await enqueue_sync(runtime, identity.did)  # bring in what their repo already holds
     set_session_cookie(response, token, runtime.settings.cookie_secure)
     return SessionOut(token=token, did=identity.did, handle=handle)
 

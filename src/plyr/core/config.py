@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     # Services answering com.atproto.identity.resolveHandle, tried after DNS and well-known
     # (comma-separated; a local PDS for `.test` handles in development).
     handle_resolvers: str = Field("https://bsky.social", alias="PLYR_HANDLE_RESOLVERS")
+    # `plyr ingest` follows this subscribeRepos endpoint (a relay, or one PDS)
+    firehose_url: str = Field("wss://bsky.network/xrpc", alias="PLYR_FIREHOSE_URL")
 
     storage_backend: Literal["local", "s3"] = Field("local", alias="STORAGE_BACKEND")
     s3_endpoint_url: str | None = Field(None, alias="S3_ENDPOINT_URL")

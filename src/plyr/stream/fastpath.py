@@ -65,7 +65,7 @@ class PublicAudioFastPath:
         if match is None:
             return None
         access: AudioAccess | None = runtime.public_audio.get(match.group(1))
-        if access is None or runtime.settings.accel_redirect_prefix:
+        if access is None or access.is_remote or runtime.settings.accel_redirect_prefix:
             return None
         storage = runtime.storage
         return (access, storage) if isinstance(storage, LocalStorage) else None

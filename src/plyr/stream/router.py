@@ -12,6 +12,7 @@ from plyr.auth.dependencies import OptionalUser
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.core.errors import NotFound
 from plyr.stream import service
+from plyr.stream.proxy import proxy_blob
 from plyr.stream.service import AudioAccess
 
 router = APIRouter(tags=["audio"])
@@ -34,6 +35,10 @@ def _not_modified(request: Request, etag: str) -> bool:
 async def _send(
     request: Request, runtime: RuntimeDep, access: AudioAccess, filename: str | None = None
 ) -> Response:
+    if access.remote_url:
+        return RedirectResponse(access.remote_url, status_code=307)
+    if access.blob is not None:
+        return await proxy_blob(runtime, access, request.headers.get("range"))
     etag = f'"{access.file_id}"'
     headers = {"ETag": etag, "Cache-Control": IMMUTABLE if access.public else PRIVATE}
     storage = runtime.storage

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.core.cache import LocalCache
 from plyr.core.errors import Forbidden, NotFound
-from plyr.models import Track
+from plyr.models import AudioFile, Track
 from plyr.tracks import repository as tracks
 
 
@@ -20,6 +20,13 @@ class AudioAccess:
     content_type: str
     size: int
     public: bool  # playable by anyone who has the link (public or unlisted)
+    # audio that lives elsewhere: a blob on a PDS (proxied) or a URL (redirected to)
+    blob: tuple[str, str, str] | None = None  # (pds_url, did, cid)
+    remote_url: str | None = None
+
+    @property
+    def is_remote(self) -> bool:
+        return self.blob is not None or self.remote_url is not None
 
 
 def _playable_by_link(track: Track) -> bool:
@@ -35,10 +42,27 @@ async def audio_access(
     public = any(_playable_by_link(t) for t in users)
     if audio is None or not (public or any(t.artist_did == viewer_did for t in users)):
         raise NotFound("audio not found")
-    access = AudioAccess(file_id, audio.key, audio.content_type, audio.size, public)
+    access = AudioAccess(
+        file_id,
+        audio.key,
+        audio.content_type,
+        audio.size,
+        public,
+        blob=_blob_source(audio, users),
+        remote_url=audio.remote_url,
+    )
     if public:
         cache.put(file_id, access)
     return access
+
+
+def _blob_source(audio: AudioFile, users: list[Track]) -> tuple[str, str, str] | None:
+    if audio.blob_cid is None or audio.blob_did is None:
+        return None
+    owner = next((t.artist for t in users if t.artist_did == audio.blob_did), None)
+    if owner is None or not owner.pds_url:
+        return None
+    return owner.pds_url, audio.blob_did, audio.blob_cid
 
 
 async def download_source(

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from docket import ExponentialRetry, Retry
 
+from plyr.atproto import sync as repo_sync
 from plyr.core.runtime import Runtime, current_runtime
 from plyr.jobs import repository as jobs
 from plyr.jobs.service import JobReporter
@@ -35,6 +36,15 @@ async def publish_track(track_id: int, retry: ExponentialRetry = PUBLISH_RETRY) 
         await db.commit()
     for job_id in job_ids:
         await JobReporter(runtime, job_id).update()
+
+
+async def sync_repo(did: str, retry: Retry = Retry(attempts=3, delay=timedelta(seconds=5))) -> None:
+    """Import a signed-in user's existing records (profile, tracks from other clients)."""
+    await repo_sync.sync_repo(current_runtime(), did)
+
+
+async def enqueue_sync(runtime: Runtime, did: str) -> None:
+    await runtime.docket.add(sync_repo, key=f"sync-{did}")(did)
 
 
 async def enqueue_upload(runtime: Runtime, job_id: str) -> None:

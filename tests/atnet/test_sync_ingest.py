@@ -1,0 +1,178 @@
+"""Music published by another client reaches plyr: by syncing a user's repo when they sign
+in, and by following the firehose for any account."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+from sqlalchemy import select
+
+from plyr.app import create_app
+from plyr.atproto.firehose import ingest
+from plyr.atproto.records import tid_for
+from plyr.core.config import Settings
+from plyr.models import IngestCursor
+from tests.atnet.conftest import Account, AtprotoNet, create_account, unique_handle
+from tests.audio.media import make_audio
+from tests.conftest import PUBLIC_URL, _empty_tables
+
+
+@pytest.fixture
+async def pds_app(settings: Settings, atproto_net: AtprotoNet) -> AsyncIterator[FastAPI]:
+    settings.allow_app_passwords = True
+    settings.plc_url = atproto_net.plc_url
+    settings.handle_resolvers = atproto_net.pds_url
+    application = create_app(settings, with_worker=True)
+    async with application.router.lifespan_context(application):
+        yield application
+    await _empty_tables(settings.resolved_database_url)
+
+
+@pytest.fixture
+async def api(pds_app: FastAPI) -> AsyncIterator[AsyncClient]:
+    async with AsyncClient(
+        transport=ASGITransport(app=pds_app), base_url=PUBLIC_URL, timeout=60
+    ) as c:
+        yield c
+
+
+def xrpc(
+    net: AtprotoNet, account: Account, nsid: str, content_type: str | None = None, **kwargs: Any
+) -> dict[str, Any]:
+    """What another client does: a call with the account's own session."""
+    headers = {"Authorization": f"Bearer {account.access_jwt}"}
+    if content_type:
+        headers["Content-Type"] = content_type
+    response = httpx.post(f"{net.pds_xrpc}/{nsid}", timeout=30, headers=headers, **kwargs)
+    response.raise_for_status()
+    body: dict[str, Any] = response.json()
+    return body
+
+
+def put_track(net: AtprotoNet, account: Account, title: str, **fields: Any) -> str:
+    now = datetime.now(UTC)
+    rkey = tid_for(now)
+    record = {
+        "$type": "fm.plyr.track",
+        "title": title,
+        "artist": "Elsewhere",
+        "fileType": "mp3",
+        "createdAt": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
+        **fields,
+    }
+    xrpc(
+        net,
+        account,
+        "com.atproto.repo.putRecord",
+        json={"repo": account.did, "collection": "fm.plyr.track", "rkey": rkey, "record": record},
+    )
+    return rkey
+
+
+async def poll(check: Any, timeout: float = 15) -> Any:
+    for _ in range(int(timeout / 0.2)):
+        value = await check()
+        if value:
+            return value
+        await asyncio.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+async def test_sign_in_imports_what_the_repo_already_holds(
+    api: AsyncClient, atproto_net: AtprotoNet, tmp_path: Path
+) -> None:
+    account = create_account(atproto_net, unique_handle("hal"))
+    audio = make_audio(tmp_path / "blob.mp3", "mp3", seconds=2).read_bytes()
+    blob = xrpc(
+        atproto_net,
+        account,
+        "com.atproto.repo.uploadBlob",
+        content=audio,
+        content_type="audio/mpeg",
+    )["blob"]
+    put_track(atproto_net, account, "On the PDS", audioBlob=blob, duration=2)
+    put_track(atproto_net, account, "Elsewhere", audioUrl="https://music.example/a.mp3")
+    put_track(atproto_net, account, "Broken")  # neither audioBlob nor audioUrl: skipped
+    xrpc(
+        atproto_net,
+        account,
+        "com.atproto.repo.putRecord",
+        json={
+            "repo": account.did,
+            "collection": "fm.plyr.actor.profile",
+            "rkey": "self",
+            "record": {
+                "$type": "fm.plyr.actor.profile",
+                "bio": "from my repo",
+                "createdAt": "2026-01-01T00:00:00.000Z",
+            },
+        },
+    )
+
+    signed_in = await api.post(
+        "/auth/app-password", json={"identifier": account.handle, "password": account.password}
+    )
+    assert signed_in.status_code == 200
+
+    async def imported() -> list[dict[str, Any]]:
+        page = (await api.get("/tracks/", params={"artist_did": account.did})).json()
+        return page["tracks"] if len(page["tracks"]) == 2 else []
+
+    tracks = {t["title"]: t for t in await poll(imported)}
+    assert set(tracks) == {"On the PDS", "Elsewhere"}
+    assert tracks["On the PDS"]["atproto_record_uri"].startswith(f"at://{account.did}/")
+    ranged = await api.get(tracks["On the PDS"]["audio_url"], headers={"Range": "bytes=0-99"})
+    assert ranged.status_code == 206 and ranged.content == audio[:100]
+    assert ranged.headers["content-type"] == "audio/mpeg"
+    redirect = await api.get(tracks["Elsewhere"]["audio_url"])
+    assert redirect.status_code == 307
+    assert redirect.headers["location"] == "https://music.example/a.mp3"
+    artist = (await api.get(f"/artists/{account.did}")).json()
+    assert artist["bio"] == "from my repo" and artist["handle"] == account.handle
+
+
+async def test_firehose_indexes_any_account(
+    pds_app: FastAPI, api: AsyncClient, atproto_net: AtprotoNet
+) -> None:
+    runtime = pds_app.state.runtime
+    stop = asyncio.Event()
+    follower = asyncio.create_task(ingest(runtime, atproto_net.pds_ws, stop))
+    try:
+        stranger = create_account(atproto_net, unique_handle("ivy"))
+        rkey = put_track(
+            atproto_net, stranger, "Heard on the firehose", audioUrl="https://music.example/b.mp3"
+        )
+
+        async def indexed() -> list[dict[str, Any]]:
+            page = (await api.get("/tracks/", params={"artist_did": stranger.did})).json()
+            return page["tracks"]
+
+        tracks = await poll(indexed)
+        assert tracks[0]["title"] == "Heard on the firehose"
+        assert tracks[0]["artist"]["handle"] == stranger.handle
+
+        xrpc(
+            atproto_net,
+            stranger,
+            "com.atproto.repo.deleteRecord",
+            json={"repo": stranger.did, "collection": "fm.plyr.track", "rkey": rkey},
+        )
+
+        async def removed() -> bool:
+            return not await indexed()
+
+        await poll(removed)
+    finally:
+        stop.set()
+        await asyncio.wait_for(follower, 15)
+    async with runtime.sessionmaker() as db:
+        cursor = (await db.execute(select(IngestCursor))).scalars().one()
+    assert cursor.service == atproto_net.pds_ws and cursor.cursor > 0
