@@ -110,14 +110,15 @@ async def _run_worker() -> None:
 @app.command()
 def ingest(
     service: Annotated[str | None, typer.Option(help="subscribeRepos base URI (ws/wss)")] = None,
+    cursor: Annotated[int | None, typer.Option(help="first run only: replay from here")] = None,
 ) -> None:
     """Follow a relay's (or a PDS's) firehose and index fm.plyr records from any account."""
     settings = get_settings()
     logging.basicConfig(level=logging.INFO)
-    asyncio.run(_run_ingest(service or settings.firehose_url))
+    asyncio.run(_run_ingest(service or settings.firehose_url, cursor))
 
 
-async def _run_ingest(service: str) -> None:
+async def _run_ingest(service: str, cursor: int | None) -> None:
     from plyr.atproto.firehose import ingest as follow
     from plyr.core.runtime import Runtime
 
@@ -127,7 +128,7 @@ async def _run_ingest(service: str) -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await follow(runtime, service, stop)
+        await follow(runtime, service, stop, first_cursor=cursor)
     finally:
         await runtime.close()
 

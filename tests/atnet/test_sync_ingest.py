@@ -53,7 +53,7 @@ def xrpc(
         headers["Content-Type"] = content_type
     response = httpx.post(f"{net.pds_xrpc}/{nsid}", timeout=30, headers=headers, **kwargs)
     response.raise_for_status()
-    body: dict[str, Any] = response.json()
+    body: dict[str, Any] = response.json() if response.content else {}
     return body
 
 
@@ -144,7 +144,7 @@ async def test_firehose_indexes_any_account(
 ) -> None:
     runtime = pds_app.state.runtime
     stop = asyncio.Event()
-    follower = asyncio.create_task(ingest(runtime, atproto_net.pds_ws, stop))
+    follower = asyncio.create_task(ingest(runtime, atproto_net.pds_ws, stop, first_cursor=0))
     try:
         stranger = create_account(atproto_net, unique_handle("ivy"))
         rkey = put_track(
@@ -176,3 +176,31 @@ async def test_firehose_indexes_any_account(
     async with runtime.sessionmaker() as db:
         cursor = (await db.execute(select(IngestCursor))).scalars().one()
     assert cursor.service == atproto_net.pds_ws and cursor.cursor > 0
+
+
+async def test_a_handle_change_is_picked_up(
+    pds_app: FastAPI, api: AsyncClient, atproto_net: AtprotoNet
+) -> None:
+    runtime = pds_app.state.runtime
+    stop = asyncio.Event()
+    follower = asyncio.create_task(ingest(runtime, atproto_net.pds_ws, stop, first_cursor=0))
+    try:
+        artist = create_account(atproto_net, unique_handle("jo"))
+        put_track(atproto_net, artist, "Before", audioUrl="https://music.example/c.mp3")
+
+        async def known() -> bool:
+            response = await api.get(f"/artists/{artist.did}")
+            return response.status_code == 200
+
+        await poll(known)
+        renamed = unique_handle("joanna")
+        xrpc(atproto_net, artist, "com.atproto.identity.updateHandle", json={"handle": renamed})
+
+        async def renamed_in_plyr() -> bool:
+            body = (await api.get(f"/artists/{artist.did}")).json()
+            return bool(body["handle"] == renamed)
+
+        await poll(renamed_in_plyr)
+    finally:
+        stop.set()
+        await asyncio.wait_for(follower, 15)

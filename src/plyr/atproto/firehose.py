@@ -20,6 +20,7 @@ from plyr.tracks.indexing import index_track_record, remove_track_record
 log = logging.getLogger(__name__)
 
 Commit = models.ComAtprotoSyncSubscribeRepos.Commit
+IdentityEvent = models.ComAtprotoSyncSubscribeRepos.Identity
 SAVE_CURSOR_EVERY = 50
 
 
@@ -40,6 +41,9 @@ class Ingester:
 
     async def handle(self, message: Any) -> None:
         commit = parse_subscribe_repos_message(message)
+        if isinstance(commit, IdentityEvent):
+            await self._identity_changed(commit.did)
+            return
         if not isinstance(commit, Commit):
             return
         ops = [op for op in commit.ops if op.path.split("/", 1)[0] == self.track_collection]
@@ -93,6 +97,24 @@ class Ingester:
             await db.commit()
         return True
 
+    async def _identity_changed(self, did: str) -> None:
+        """A handle (or PDS) changed: resolve again and update the artist we know."""
+        self.runtime.identity.invalidate(did)
+        async with self.runtime.sessionmaker() as db:
+            artist = await artists.get(db, did)
+        if artist is None:
+            return
+        try:
+            identity = await self.runtime.identity.resolve(did)
+        except IdentityError:
+            return
+        async with self.runtime.sessionmaker() as db:
+            await artists.upsert_identity(db, did=did, handle=identity.handle or artist.handle)
+            known = await artists.get(db, did)
+            if known is not None:
+                known.pds_url = identity.pds_url
+            await db.commit()
+
     async def save_cursor(self) -> None:
         if self.seq is None:
             return
@@ -107,13 +129,20 @@ class Ingester:
 
 
 async def ingest(
-    runtime: Runtime, service: str, stop: asyncio.Event, max_backoff_s: float = 60.0
+    runtime: Runtime,
+    service: str,
+    stop: asyncio.Event,
+    *,
+    first_cursor: int | None = None,
+    max_backoff_s: float = 60.0,
 ) -> None:
-    """Follow `service` (e.g. `wss://relay/xrpc`) until `stop` is set; reconnect with backoff."""
+    """Follow `service` (e.g. `wss://relay/xrpc`) until `stop` is set; reconnect with backoff.
+    Resumes from the saved cursor; the first run starts at `first_cursor` (None: live)."""
     ingester = Ingester(runtime, service)
     backoff = 1.0
     while not stop.is_set():
         cursor = ingester.seq if ingester.seq is not None else await ingester.start_cursor()
+        cursor = first_cursor if cursor is None else cursor
         params = {"cursor": cursor} if cursor is not None else None
         client = AsyncFirehoseSubscribeReposClient(params=params, base_uri=service)
         task = asyncio.create_task(client.start(ingester.handle))
