@@ -18,14 +18,19 @@ import socket
 import subprocess
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO
 
 import httpx
 import pytest
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
 
+from plyr.app import create_app
+from plyr.core.config import Settings
+from tests.conftest import PUBLIC_URL, _empty_tables
 from tests.services import missing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -174,3 +179,24 @@ def atproto_net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AtprotoNet
 def pds_alice(atproto_net: AtprotoNet) -> Account:
     """A fresh account (`alice-<random>.test`) for the test module."""
     return create_account(atproto_net, unique_handle("alice"))
+
+
+@pytest.fixture
+async def pds_app(settings: Settings, atproto_net: AtprotoNet) -> AsyncIterator[FastAPI]:
+    """plyr pointed at the local network: its PLC, its PDS for `.test` handles, and
+    app-password sign-in turned on."""
+    settings.allow_app_passwords = True
+    settings.plc_url = atproto_net.plc_url
+    settings.handle_resolvers = atproto_net.pds_url
+    application = create_app(settings, with_worker=True)
+    async with application.router.lifespan_context(application):
+        yield application
+    await _empty_tables(settings.resolved_database_url)
+
+
+@pytest.fixture
+async def api(pds_app: FastAPI) -> AsyncIterator[AsyncClient]:
+    async with AsyncClient(
+        transport=ASGITransport(app=pds_app), base_url=PUBLIC_URL, timeout=60
+    ) as client:
+        yield client

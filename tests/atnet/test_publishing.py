@@ -6,46 +6,23 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import update
 
-from plyr.app import create_app
 from plyr.atproto.records import tid_for
 from plyr.atproto.sessions import seal_password_session
-from plyr.core.config import Settings
 from plyr.models import Session
 from tests.atnet.conftest import Account, AtprotoNet, create_account, unique_handle
 from tests.audio.media import make_audio
-from tests.conftest import PUBLIC_URL, User, _empty_tables
+from tests.conftest import PUBLIC_URL, User
 from tests.helpers import post_upload, upload_track, wait_job
 from tests.servers import free_port
-
-
-@pytest.fixture
-async def pds_app(settings: Settings, atproto_net: AtprotoNet) -> AsyncIterator[FastAPI]:
-    settings.allow_app_passwords = True
-    settings.plc_url = atproto_net.plc_url
-    settings.handle_resolvers = atproto_net.pds_url
-    application = create_app(settings, with_worker=True)
-    async with application.router.lifespan_context(application):
-        yield application
-    await _empty_tables(settings.resolved_database_url)
-
-
-@pytest.fixture
-async def api(pds_app: FastAPI) -> AsyncIterator[AsyncClient]:
-    async with AsyncClient(
-        transport=ASGITransport(app=pds_app), base_url=PUBLIC_URL, timeout=60
-    ) as c:
-        yield c
 
 
 async def sign_in(api: AsyncClient, account: Account) -> User:

@@ -4,44 +4,20 @@ in, and by following the firehose for any account."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from sqlalchemy import select
 
-from plyr.app import create_app
 from plyr.atproto.firehose import ingest
 from plyr.atproto.records import tid_for
-from plyr.core.config import Settings
 from plyr.models import IngestCursor
 from tests.atnet.conftest import Account, AtprotoNet, create_account, unique_handle
 from tests.audio.media import make_audio
-from tests.conftest import PUBLIC_URL, _empty_tables
-
-
-@pytest.fixture
-async def pds_app(settings: Settings, atproto_net: AtprotoNet) -> AsyncIterator[FastAPI]:
-    settings.allow_app_passwords = True
-    settings.plc_url = atproto_net.plc_url
-    settings.handle_resolvers = atproto_net.pds_url
-    application = create_app(settings, with_worker=True)
-    async with application.router.lifespan_context(application):
-        yield application
-    await _empty_tables(settings.resolved_database_url)
-
-
-@pytest.fixture
-async def api(pds_app: FastAPI) -> AsyncIterator[AsyncClient]:
-    async with AsyncClient(
-        transport=ASGITransport(app=pds_app), base_url=PUBLIC_URL, timeout=60
-    ) as c:
-        yield c
 
 
 def xrpc(
