@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
+from sqlalchemy import select
 
 from plyr.atproto.identity import IdentityError
 from plyr.atproto.pds import PasswordAuth, XrpcError
-from plyr.atproto.sessions import seal_password_session
+from plyr.atproto.sessions import revoke_credentials, seal_password_session
 from plyr.auth import repository, service
 from plyr.auth.dependencies import SESSION_COOKIE, CurrentUser
 from plyr.auth.schemas import AppPasswordIn, LinkedAccount, MeOut, SessionOut
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.core.errors import BadRequest, NotFound, Unauthorized
+from plyr.models import Session
 from plyr.tracks.tasks import enqueue_sync
 
 router = APIRouter(prefix="/auth", tags=["auth"])
@@ -80,8 +82,11 @@ async def me(user: CurrentUser, db: DbSession, runtime: RuntimeDep) -> MeOut:
 
 
 @router.post("/logout", status_code=204)
-async def logout(user: CurrentUser, db: DbSession, request: Request) -> Response:
-    """End this account's session."""
+async def logout(
+    user: CurrentUser, db: DbSession, request: Request, runtime: RuntimeDep
+) -> Response:
+    """End this account's session (and revoke its OAuth tokens at the PDS, best effort)."""
+    await revoke_credentials(runtime, user.session.oauth_data)
     await service.end_session(db, user.session)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE)
@@ -89,8 +94,11 @@ async def logout(user: CurrentUser, db: DbSession, request: Request) -> Response
 
 
 @router.post("/logout-all", status_code=204)
-async def logout_all(user: CurrentUser, db: DbSession) -> Response:
-    """End every account's session in this browser's group."""
+async def logout_all(user: CurrentUser, db: DbSession, runtime: RuntimeDep) -> Response:
+    """End every account's session in this browser's group (revoking their OAuth tokens)."""
+    group = select(Session.oauth_data).where(Session.group_id == user.session.group_id)
+    for sealed in (await db.scalars(group)).all():
+        await revoke_credentials(runtime, sealed)
     await service.end_group(db, user.session)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE)

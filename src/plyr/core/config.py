@@ -30,6 +30,9 @@ class Settings(BaseSettings):
     handle_resolvers: str = Field("https://bsky.social", alias="PLYR_HANDLE_RESOLVERS")
     # `plyr ingest` follows this subscribeRepos endpoint (a relay, or one PDS)
     firehose_url: str = Field("wss://bsky.network/xrpc", alias="PLYR_FIREHOSE_URL")
+    # The OAuth scope plyr requests (space-separated); default: atproto, blobs and plyr's own
+    # collections. E.g. a permission set: "atproto include:fm.plyr.authFullApp".
+    oauth_scope: str | None = Field(None, alias="PLYR_OAUTH_SCOPE")
 
     storage_backend: Literal["local", "s3"] = Field("local", alias="STORAGE_BACKEND")
     s3_endpoint_url: str | None = Field(None, alias="S3_ENDPOINT_URL")

@@ -1,0 +1,203 @@
+"""`OAuthAuth`: a `PdsAuth` for an OAuth session: DPoP-bound access tokens, the PDS's DPoP
+nonces, and refresh under a per-session lock (refresh tokens are single-use).
+
+The lock is an `asyncio.Lock` per session in this process plus a short lock in the shared
+cache (for other processes); inside it, the session's stored data is reloaded first, so a
+request that lost the race adopts the tokens the winner persisted instead of replaying the
+used refresh token.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import time
+import weakref
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
+
+import httpx
+
+from plyr.atproto.oauth.client import (
+    OAuthClient,
+    OAuthError,
+    OAuthSessionExpired,
+    is_use_dpop_nonce,
+)
+from plyr.atproto.oauth.dpop import import_key, make_proof
+from plyr.atproto.pds import XrpcError
+from plyr.core.cache import Cache
+
+__all__ = [
+    "OAuthAuth",
+    "OAuthRefreshFailed",
+    "ScopeUpgradeRequired",
+    "refresh_lock",
+    "scope_errors",
+]
+
+EXPIRY_MARGIN_S = 30
+LOCK_TTL_S = 30
+LOCK_WAIT_S = 20
+
+Persist = Callable[[dict[str, Any]], Awaitable[None]]
+Reload = Callable[[], Awaitable[dict[str, Any] | None]]
+
+_local_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+
+@contextlib.asynccontextmanager
+async def refresh_lock(cache: Cache, name: str) -> AsyncIterator[None]:
+    """Mutual exclusion for `name` across tasks (asyncio) and processes (the cache)."""
+    lock = _local_locks.get(name)
+    if lock is None:
+        lock = asyncio.Lock()
+        _local_locks[name] = lock
+    async with lock:
+        key = f"oauth:lock:{name}"
+        deadline = time.monotonic() + LOCK_WAIT_S
+        while not await cache.add(key, LOCK_TTL_S):
+            if time.monotonic() > deadline:
+                raise OAuthError("the PDS session is busy refreshing elsewhere; try again")
+            await asyncio.sleep(0.05)
+        try:
+            yield
+        finally:
+            await cache.delete(key)
+
+
+class OAuthRefreshFailed(XrpcError):
+    """A PDS call could not refresh the session's tokens. An `XrpcError` (so callers that
+    handle PDS failures handle this too): 401 `SessionExpired` when the user must sign in
+    again, 502 `RefreshFailed` when the authorization server failed (retry later)."""
+
+    def __init__(self, error: OAuthError) -> None:
+        expired = isinstance(error, OAuthSessionExpired)
+        super().__init__(
+            401 if expired else 502, "SessionExpired" if expired else "RefreshFailed", str(error)
+        )
+        self.expired = expired
+
+
+class ScopeUpgradeRequired(Exception):
+    """The PDS refused a request the session's scopes do not cover: the user must grant more
+    (sign in again with the wider scope). `scope` is the missing scope when the PDS said."""
+
+    def __init__(
+        self, message: str, xrpc: XrpcError | None = None, scope: str | None = None
+    ) -> None:
+        super().__init__(message)
+        self.xrpc, self.scope = xrpc, scope
+
+    @classmethod
+    def from_xrpc(cls, error: XrpcError) -> ScopeUpgradeRequired | None:
+        """The scope problem behind a PDS error (the reference PDS: 403 `ScopeMissingError`,
+        `Missing required scope "repo:...?action=create"`), or None if it is something else."""
+        if error.status not in (401, 403):
+            return None
+        name = error.error.lower()
+        if name not in ("scopemissingerror", "insufficientscope", "insufficient_scope") and not (
+            error.status == 403 and "scope" in error.message.lower()
+        ):
+            return None
+        missing = _SCOPE_RE.search(error.message)
+        return cls(
+            f"scope upgrade required: sign in again to grant plyr this ({error.message})",
+            error,
+            missing.group(1) if missing else None,
+        )
+
+
+_SCOPE_RE = re.compile(r'scope "([^"]+)"')
+
+
+@contextlib.contextmanager
+def scope_errors() -> Any:
+    """`with scope_errors(): await pds.put_record(...)` turns a PDS's refusal on scope into
+    `ScopeUpgradeRequired`; other errors pass through."""
+    try:
+        yield
+    except XrpcError as e:
+        upgrade = ScopeUpgradeRequired.from_xrpc(e)
+        if upgrade is not None:
+            raise upgrade from e
+        raise
+
+
+def _www_error(response: httpx.Response) -> str:
+    header = response.headers.get("www-authenticate", "")
+    marker = 'error="'
+    start = header.find(marker)
+    if start < 0:
+        return ""
+    start += len(marker)
+    return header[start : header.find('"', start)]
+
+
+class OAuthAuth:
+    """Authorizes PDS requests for one OAuth session (see the module docstring)."""
+
+    def __init__(
+        self,
+        client: OAuthClient,
+        data: dict[str, Any],
+        *,
+        persist: Persist | None = None,
+        reload: Reload | None = None,
+        lock_name: str | None = None,
+    ) -> None:
+        self.client, self.data, self.persist, self.reload = client, data, persist, reload
+        self.lock_name = lock_name or f"dpop:{data['dpop_jwk']['x']}"
+        self.key = import_key(data["dpop_jwk"])
+        self.refreshes = 0  # how many refreshes this instance performed
+
+    def _expired(self) -> bool:
+        expires_at = self.data.get("expires_at")
+        return isinstance(expires_at, int | float) and expires_at - EXPIRY_MARGIN_S < time.time()
+
+    async def authorize(self, request: httpx.Request) -> None:
+        if self._expired():
+            await self.refresh(self.data["access_token"])
+        token = self.data["access_token"]
+        url = str(request.url)
+        nonce = await self.client.nonces.get("rs", url)
+        request.headers["Authorization"] = f"DPoP {token}"
+        request.headers["DPoP"] = make_proof(
+            self.key, request.method, url, nonce=nonce, access_token=token
+        )
+
+    async def should_retry(self, request: httpx.Request, response: httpx.Response) -> bool:
+        url = str(request.url)
+        fresh = await self.client.nonces.remember("rs", url, response)
+        if is_use_dpop_nonce(response):
+            return fresh is not None
+        if response.status_code != 401:
+            return False
+        error = _www_error(response) or XrpcError.of(response).error
+        if error not in ("invalid_token", "InvalidToken", "ExpiredToken"):
+            return False
+        used = request.headers.get("Authorization", "").removeprefix("DPoP ")
+        await self.refresh(used)
+        return True
+
+    async def refresh(self, used_access_token: str) -> None:
+        """Refresh, unless someone already replaced `used_access_token` (then adopt theirs).
+        Raises `OAuthRefreshFailed` (an `XrpcError`)."""
+        try:
+            async with refresh_lock(self.client.cache, self.lock_name):
+                if self.reload is not None:
+                    stored = await self.reload()
+                    if stored is not None:
+                        self.data = stored
+                if self.data["access_token"] != used_access_token and not self._expired():
+                    return  # refreshed meanwhile (here or in another process)
+                self.data = await self.client.refresh(self.data)
+                self.refreshes += 1
+                if self.persist is not None:
+                    await self.persist(self.data)
+        except OAuthError as e:
+            raise OAuthRefreshFailed(e) from e
+
+    async def revoke(self) -> bool:
+        return await self.client.revoke(self.data)

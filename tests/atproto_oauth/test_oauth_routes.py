@@ -1,0 +1,48 @@
+"""The OAuth routes that need no PDS: metadata, keys, the loopback host hop, bad callbacks."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
+
+from plyr.core.config import Settings
+
+
+async def test_confidential_metadata_and_keys(app: FastAPI, settings: Settings) -> None:
+    settings.public_url = "https://plyr.example"
+    async with AsyncClient(transport=ASGITransport(app=app), base_url=settings.public_url) as c:
+        metadata = (await c.get("/oauth-client-metadata.json")).json()
+        keys = (await c.get("/.well-known/jwks.json")).json()["keys"]
+    assert metadata["client_id"] == "https://plyr.example/oauth-client-metadata.json"
+    assert metadata["token_endpoint_auth_method"] == "private_key_jwt"
+    assert metadata["jwks_uri"] == "https://plyr.example/.well-known/jwks.json"
+    assert len(keys) == 1 and keys[0]["kty"] == "EC" and "d" not in keys[0]
+
+
+async def test_loopback_sign_in_starts_on_127_0_0_1(app: FastAPI, settings: Settings) -> None:
+    settings.public_url = "http://localhost:8000"
+    transport = ASGITransport(app=app)
+    async with AsyncClient(transport=transport, base_url="http://localhost:8000") as c:
+        response = await c.get("/auth/start", params={"handle": "a.test", "return_to": "/x"})
+    assert response.status_code == 302
+    assert response.headers["location"] == (
+        "http://127.0.0.1:8000/auth/start?handle=a.test&return_to=%2Fx"
+    )
+
+
+async def test_callbacks_without_a_pending_request_are_400(client: AsyncClient) -> None:
+    for params in (
+        {},
+        {"code": "c", "state": "s", "iss": "https://pds.example"},
+        {"error": "access_denied", "state": "s"},
+    ):
+        response = await client.get("/auth/callback", params=params)
+        assert response.status_code == 400, params
+        assert response.json()["detail"]
+    denied = await client.get("/auth/callback", params={"error": "access_denied"})
+    assert "cancelled" in denied.json()["detail"]
+
+
+async def test_start_with_an_invalid_handle_is_400(client: AsyncClient) -> None:
+    response = await client.get("/auth/start", params={"handle": "not a handle"})
+    assert response.status_code == 400 and "invalid handle" in response.json()["detail"]
