@@ -12,6 +12,7 @@ from starlette.types import Receive, Scope, Send
 from plyr import __version__
 from plyr.artists.router import router as artists_router
 from plyr.atproto.router import router as atproto_router
+from plyr.auth.developer_tokens import router as developer_tokens_router
 from plyr.auth.oauth_router import router as oauth_router
 from plyr.auth.router import router as auth_router
 from plyr.core.config import Settings, get_settings
@@ -62,6 +63,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
         meta_router,
         auth_router,
         oauth_router,
+        developer_tokens_router,
         tracks_router,
         jobs_router,
         stream_router,

@@ -8,17 +8,18 @@ import secrets
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
-from fastapi import APIRouter, Query, Request
-from fastapi.responses import RedirectResponse
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse, RedirectResponse
 
-from plyr.atproto.oauth.client import OAuthClient, OAuthError
+from plyr.atproto.oauth.client import OAuthClient, OAuthError, OAuthGrant
 from plyr.atproto.oauth.metadata import client_config, client_metadata, jwks
 from plyr.atproto.sessions import seal_oauth_session
-from plyr.auth import service
+from plyr.auth import developer_tokens, service
 from plyr.auth.dependencies import CurrentUser
 from plyr.auth.router import set_session_cookie
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.core.errors import BadRequest, NotFound
+from plyr.models import utcnow
 from plyr.tracks.tasks import enqueue_sync
 
 router = APIRouter(tags=["auth"])
@@ -51,7 +52,7 @@ def safe_return_to(value: str | None) -> str:
     return value
 
 
-def _browser_secret(request: Request) -> str:
+def browser_secret(request: Request) -> str:
     """The browser's pending-sign-in secret: reused when present (several tabs), else new."""
     current = request.cookies.get(BROWSER_COOKIE)
     if current and _BROWSER_SECRET_RE.match(current):
@@ -75,7 +76,7 @@ async def _start(
         # the browser cookie is sent to it
         port = f":{request.url.port}" if request.url.port else ""
         return RedirectResponse(str(request.url.replace(netloc=f"127.0.0.1{port}")), 302)
-    secret = _browser_secret(request)
+    secret = browser_secret(request)
     try:
         url = await OAuthClient.of(runtime).start(
             handle,
@@ -87,6 +88,12 @@ async def _start(
     except OAuthError as e:
         raise BadRequest(str(e)) from e
     response = RedirectResponse(url, status_code=302)
+    browser_cookie(response, secret, settings.cookie_secure)
+    return response
+
+
+def browser_cookie(response: Response, secret: str, secure: bool) -> None:
+    """Bind the pending sign-in to this browser (checked again at the callback)."""
     response.set_cookie(
         BROWSER_COOKIE,
         secret,
@@ -94,9 +101,8 @@ async def _start(
         path=BROWSER_COOKIE_PATH,
         httponly=True,
         samesite="lax",
-        secure=settings.cookie_secure,
+        secure=secure,
     )
-    return response
 
 
 Handle = Annotated[str, Query(min_length=1, max_length=2048, description="handle, DID or PDS URL")]
@@ -134,7 +140,18 @@ async def oauth_add_account(
 OptionalParam = Annotated[str | None, Query(max_length=4096)]
 
 
-@router.get("/auth/callback", status_code=302, responses=REDIRECT, response_class=RedirectResponse)
+@router.get(
+    "/auth/callback",
+    status_code=302,
+    responses={
+        **REDIRECT,
+        200: {
+            "model": developer_tokens.NewDeveloperToken,
+            "description": "a developer token grant: the token, once",
+        },
+    },
+    response_class=RedirectResponse,
+)
 async def oauth_callback(
     request: Request,
     db: DbSession,
@@ -144,7 +161,7 @@ async def oauth_callback(
     iss: OptionalParam = None,
     error: OptionalParam = None,
     error_description: OptionalParam = None,
-) -> RedirectResponse:
+) -> Response:
     """Where the PDS sends the browser back: checks the response, creates the session."""
     params = {
         name: value
@@ -161,6 +178,8 @@ async def oauth_callback(
         grant = await OAuthClient.of(runtime).complete(params, request.cookies.get(BROWSER_COOKIE))
     except OAuthError as e:
         raise BadRequest(str(e)) from e
+    if developer_tokens.is_developer_grant(grant.extra):
+        return await _developer_token(db, runtime, grant)
     group_id = grant.extra.get("group_id")
     token = await service.create_session(
         db,
@@ -175,6 +194,37 @@ async def oauth_callback(
     await enqueue_sync(runtime, grant.did)  # bring in what their repo already holds
     response = RedirectResponse(safe_return_to(grant.return_to), status_code=302)
     set_session_cookie(response, token, runtime.settings.cookie_secure)
+    response.delete_cookie(BROWSER_COOKIE, path=BROWSER_COOKIE_PATH)
+    return response
+
+
+async def _developer_token(db: DbSession, runtime: RuntimeDep, grant: OAuthGrant) -> Response:
+    """The grant backs a new developer token: shown once, never cached."""
+    request = grant.extra[developer_tokens.EXTRA_KEY]
+    assert isinstance(request, dict)
+    if request.get("for_did") != grant.did:
+        raise BadRequest("signed in as a different account than the one asking for the token")
+    lifetime = developer_tokens.token_lifetime(grant.extra)
+    token = await service.create_session(
+        db,
+        did=grant.did,
+        handle=grant.handle or grant.did,
+        kind="developer",
+        name=str(request.get("name") or "token"),
+        ttl=lifetime,
+        pds_url=grant.pds_url,
+        sealed_credentials=seal_oauth_session(runtime, grant.data),
+    )
+    await db.commit()
+    created = utcnow()
+    body = developer_tokens.NewDeveloperToken(
+        token=token,
+        prefix=token[:8],
+        name=str(request.get("name")),
+        created_at=created,
+        expires_at=created + lifetime if lifetime else None,
+    )
+    response = JSONResponse(body.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
     response.delete_cookie(BROWSER_COOKIE, path=BROWSER_COOKIE_PATH)
     return response
 
