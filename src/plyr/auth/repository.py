@@ -41,3 +41,22 @@ async def group_accounts(db: AsyncSession, group_id: str) -> list[Artist]:
     members = select(Session.did).where(Session.group_id == group_id)
     query = select(Artist).where(Artist.did.in_(members)).order_by(Artist.handle)
     return list((await db.execute(query)).scalars())
+
+
+async def group_member(db: AsyncSession, group_id: str, did: str) -> Session | None:
+    query = (
+        select(Session)
+        .where(Session.group_id == group_id, Session.did == did, Session.kind == "browser")
+        .order_by(Session.created_at.desc())
+    )
+    return (await db.execute(query)).scalars().first()
+
+
+async def artist(db: AsyncSession, did: str) -> Artist | None:
+    return await db.get(Artist, did)
+
+
+async def rekey(db: AsyncSession, session_id: str, new_id: str, prefix: str) -> None:
+    await db.execute(
+        update(Session).where(Session.id == session_id).values(id=new_id, prefix=prefix)
+    )

@@ -10,7 +10,7 @@ from plyr.atproto.pds import PasswordAuth, XrpcError
 from plyr.atproto.sessions import revoke_credentials, seal_password_session
 from plyr.auth import repository, service
 from plyr.auth.dependencies import SESSION_COOKIE, CurrentUser
-from plyr.auth.schemas import AppPasswordIn, LinkedAccount, MeOut, SessionOut
+from plyr.auth.schemas import AppPasswordIn, LinkedAccount, MeOut, SessionOut, SwitchAccountIn
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.core.errors import BadRequest, NotFound, Unauthorized
 from plyr.models import Session
@@ -79,6 +79,24 @@ async def me(user: CurrentUser, db: DbSession, runtime: RuntimeDep) -> MeOut:
         ],
         is_admin=user.did in runtime.settings.admin_did_set,
     )
+
+
+@router.post("/switch-account")
+async def switch_account(
+    body: SwitchAccountIn,
+    user: CurrentUser,
+    response: Response,
+    db: DbSession,
+    runtime: RuntimeDep,
+) -> SessionOut:
+    """Make another account signed in in this browser the active one."""
+    target = await repository.group_member(db, user.session.group_id, body.did)
+    if target is None:
+        raise NotFound("that account is not signed in in this browser")
+    token = await service.reissue(db, target)
+    set_session_cookie(response, token, runtime.settings.cookie_secure)
+    artist = await repository.artist(db, body.did)
+    return SessionOut(token=token, did=body.did, handle=artist.handle if artist else body.did)
 
 
 @router.post("/logout", status_code=204)

@@ -29,3 +29,7 @@ class MeOut(BaseModel):
     avatar_url: str | None
     linked_accounts: list[LinkedAccount]
     is_admin: bool
+
+
+class SwitchAccountIn(BaseModel):
+    did: str = Field(min_length=1, max_length=255)

@@ -93,3 +93,11 @@ def is_expired(session: Session, now: datetime) -> bool:
 
 async def end_group(db: AsyncSession, session: Session) -> None:
     await repository.delete_group(db, session.group_id)
+
+
+async def reissue(db: AsyncSession, session: Session) -> str:
+    """A new token for an existing session (the old one stops working): how a browser gets
+    back the session of another account it has signed in."""
+    token = secrets.token_urlsafe(32)
+    await repository.rekey(db, session.id, hash_token(token), token[:8])
+    return token
