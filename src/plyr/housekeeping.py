@@ -9,11 +9,12 @@ from datetime import timedelta
 import anyio
 from sqlalchemy import select
 
+from plyr.artists import profile
 from plyr.core.multipart import remove_tree
 from plyr.core.runtime import Runtime
 from plyr.core.storage import StorageError
 from plyr.jobs import repository as jobs
-from plyr.models import PendingWrite, utcnow
+from plyr.models import Artist, PendingWrite, utcnow
 from plyr.tracks import publishing
 from plyr.tracks import repository as tracks
 from plyr.tracks.media import unreferenced_keys
@@ -51,6 +52,8 @@ async def _perform(runtime: Runtime, write: PendingWrite) -> None:
     if write.kind == "storage_delete":
         for key in payload.get("keys", []):
             await runtime.storage.delete(key)
+    elif write.kind == "profile_sync":
+        await _sync_profile(runtime, payload["did"])
     elif write.kind == "record_sync":
         await publishing.sync_record(runtime, int(payload["track_id"]))
     elif write.kind == "record_delete" and not await publishing.delete_record_now(
@@ -104,6 +107,16 @@ async def remove_orphan_media(runtime: Runtime, older_than: timedelta = timedelt
     for key in sorted(set(orphans)):
         await runtime.storage.delete(key)
     return len(set(orphans))
+
+
+async def _sync_profile(runtime: Runtime, did: str) -> None:
+    async with runtime.sessionmaker() as db:
+        artist = await db.get(Artist, did)
+    if artist is not None:
+        try:
+            await profile.sync_profile(runtime, artist)
+        except profile.ProfileUnavailable as e:
+            raise PdsUnavailable(str(e)) from e
 
 
 def _id_and_ext(key: str) -> tuple[str, str]:

@@ -165,3 +165,35 @@ async def _wait_for_message(api: AsyncClient, user: User, job_id: str, text: str
             return job
         await asyncio.sleep(0.1)
     raise AssertionError("job never waited for the PDS")
+
+
+async def test_profile_is_mirrored_and_unchanged_profiles_are_not_rewritten(
+    api: AsyncClient, atproto_net: AtprotoNet
+) -> None:
+    account = create_account(atproto_net, unique_handle("kim"))
+    kim = await sign_in(api, account)
+
+    def profile_record() -> dict[str, Any] | None:
+        response = httpx.get(
+            f"{atproto_net.pds_xrpc}/com.atproto.repo.getRecord",
+            params={"repo": kim.did, "collection": "fm.plyr.actor.profile", "rkey": "self"},
+        )
+        return response.json() if response.status_code == 200 else None
+
+    updated = await api.put(
+        "/artists/me", headers=kim.auth, json={"display_name": "Kim K", "bio": "ambient, mostly"}
+    )
+    assert updated.status_code == 200
+    assert (updated.json()["display_name"], updated.json()["bio"]) == ("Kim K", "ambient, mostly")
+    first = profile_record()
+    assert first is not None and first["value"]["bio"] == "ambient, mostly"
+    await api.put("/artists/me", headers=kim.auth, json={"display_name": "Kim"})  # bio unchanged
+    assert profile_record()["cid"] == first["cid"]  # type: ignore[index]  # no rewrite
+    await api.put("/artists/me", headers=kim.auth, json={"bio": "now with drums"})
+    second = profile_record()
+    assert second is not None and second["value"]["bio"] == "now with drums"
+    assert second["value"]["createdAt"] == first["value"]["createdAt"]  # kept
+    assert "updatedAt" in second["value"]
+    assert (
+        await api.put("/artists/me", json={"bio": "x" * 2561}, headers=kim.auth)
+    ).status_code == 422

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from plyr.artists import repository
-from plyr.artists.schemas import ArtistOut
-from plyr.core.deps import DbSession
+from plyr.artists import profile, repository
+from plyr.artists.schemas import ArtistOut, ProfileIn
+from plyr.auth.dependencies import CurrentUser
+from plyr.core.deps import DbSession, RuntimeDep
 from plyr.core.errors import NotFound
 from plyr.models import Artist
 
@@ -25,6 +26,29 @@ async def _out(db: DbSession, artist: Artist | None) -> ArtistOut:
         bio=artist.bio,
         track_count=count,
     )
+
+
+@router.get("/me")
+async def my_profile(user: CurrentUser, db: DbSession) -> ArtistOut:
+    """My artist profile."""
+    return await _out(db, await repository.get(db, user.did))
+
+
+@router.put("/me")
+async def update_my_profile(
+    body: ProfileIn, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+) -> ArtistOut:
+    """Update my profile; the bio is mirrored to my repo as fm.plyr.actor.profile."""
+    artist = await repository.get(db, user.did)
+    if artist is None:
+        raise NotFound("artist not found")
+    if body.display_name is not None:
+        artist.display_name = body.display_name
+    if body.bio is not None:
+        artist.bio = body.bio or None
+    await db.commit()
+    await profile.sync_or_defer(runtime, artist)
+    return await _out(db, artist)
 
 
 @router.get("/by-handle/{handle}")

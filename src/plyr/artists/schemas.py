@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from plyr.models import Artist
 
@@ -26,3 +26,8 @@ class ArtistRef(BaseModel):
 class ArtistOut(ArtistRef):
     bio: str | None
     track_count: int
+
+
+class ProfileIn(BaseModel):
+    display_name: str | None = Field(None, min_length=1, max_length=256)
+    bio: str | None = Field(None, max_length=2560)
