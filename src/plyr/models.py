@@ -176,6 +176,8 @@ class Track(Timestamped, RecordRef, Base):
     status: Mapped[str] = mapped_column(String(16), default="published")
     # "upload" (through this instance) or "atproto" (indexed from a record another client wrote)
     origin: Mapped[str] = mapped_column(String(16), default="upload", server_default="upload")
+    # the artist asked for the audio itself to live in their repo (as the record's audioBlob)
+    audio_on_pds: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     features: Mapped[list[Any]] = mapped_column(default=list)
     play_count: Mapped[int] = mapped_column(Integer, default=0)
     like_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import update
@@ -197,3 +198,40 @@ async def test_profile_is_mirrored_and_unchanged_profiles_are_not_rewritten(
     assert (
         await api.put("/artists/me", json={"bio": "x" * 2561}, headers=kim.auth)
     ).status_code == 422
+
+
+async def test_audio_in_the_repo_when_asked(
+    api: AsyncClient, atproto_net: AtprotoNet, tmp_path: Path
+) -> None:
+    lee = await sign_in(api, create_account(atproto_net, unique_handle("lee")))
+    source = make_audio(tmp_path / "s.mp3", "mp3", seconds=2)
+    track = await upload_track(api, lee, source, title="Mine, all of it", audio_on_pds="true")
+    record = get_record(atproto_net, lee.did, rkey_of(track))
+    assert record is not None and record["audioUrl"] == track["audio_url"]
+    blob_cid = record["audioBlob"]["ref"]["$link"]
+    stored = httpx.get(
+        f"{atproto_net.pds_xrpc}/com.atproto.sync.getBlob", params={"did": lee.did, "cid": blob_cid}
+    )
+    assert stored.content == source.read_bytes()
+    await api.patch(f"/tracks/{track['id']}", headers=lee.auth, data={"title": "Renamed"})
+    rewritten = get_record(atproto_net, lee.did, rkey_of(track))
+    assert rewritten is not None and rewritten["title"] == "Renamed"
+    assert rewritten["audioBlob"]["ref"]["$link"] == blob_cid  # kept on rewrite
+
+
+async def test_audio_too_large_for_the_repo_falls_back_to_a_link(
+    api: AsyncClient, atproto_net: AtprotoNet, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from plyr.tracks import publishing
+
+    monkeypatch.setattr(publishing, "MAX_BLOB_BYTES", 1000)
+    max_ = await sign_in(api, create_account(atproto_net, unique_handle("max")))
+    response = await post_upload(
+        api, max_, make_audio(tmp_path / "s.mp3", "mp3"), title="Big", audio_on_pds="true"
+    )
+    job = await wait_job(api, max_, response.json()["upload_id"])
+    assert job["status"] == "completed"
+    assert any("too large to store on your PDS" in w for w in job["warnings"])
+    track = (await api.get(f"/tracks/{job['track_id']}")).json()
+    record = get_record(atproto_net, max_.did, rkey_of(track))
+    assert record is not None and "audioBlob" not in record and record["audioUrl"]

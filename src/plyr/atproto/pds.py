@@ -129,10 +129,16 @@ class PdsClient:
     async def upload_blob(self, path: Path, mime_type: str) -> dict[str, Any]:
         """Stream a file to the PDS (constant memory); returns the blob reference."""
         size = (await anyio.Path(path).stat()).st_size
+        return await self.upload_stream(lambda: _file_chunks(path), size, mime_type)
+
+    async def upload_stream(
+        self, chunks: Callable[[], AsyncIterator[bytes]], size: int, mime_type: str
+    ) -> dict[str, Any]:
+        """Stream `size` bytes (from a fresh `chunks()` per attempt) as a blob."""
         out = await self.call(
             "POST",
             "com.atproto.repo.uploadBlob",
-            content=lambda: _file_chunks(path),
+            content=chunks,
             headers={"Content-Type": mime_type, "Content-Length": str(size)},
         )
         blob: dict[str, Any] = out["blob"]

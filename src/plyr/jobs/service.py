@@ -37,6 +37,13 @@ class JobReporter:
         with contextlib.suppress(Exception):  # a lost nudge only delays a poll
             await self.runtime.cache.publish(channel(self.job_id), "1")
 
+    async def add_warnings(self, warnings: list[str]) -> None:
+        async with self.runtime.sessionmaker() as db:
+            job = await repository.get(db, self.job_id)
+            if job is not None:
+                await repository.set_fields(db, self.job_id, warnings=[*job.warnings, *warnings])
+                await db.commit()
+
     async def phase_started(self, phase: str, progress_pct: float, message: str) -> None:
         self.phase = phase
         await self.update(

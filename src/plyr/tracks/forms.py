@@ -26,6 +26,7 @@ class TrackFields(BaseModel):
     album_id: int | None = Field(None, ge=1, le=2_147_483_647)
     features: list[str] | None = None
     visibility: Visibility | None = None
+    audio_on_pds: bool | None = Field(None, description="store the audio in my repo too")
 
     @field_validator("title", "album", mode="before")
     @classmethod

@@ -229,11 +229,13 @@ async def _publish(
     await anyio.to_thread.run_sync(remove_tree, upload_dir(runtime, reporter.job_id))
     await reporter.phase_started("atproto", 95.0, "publishing to your PDS")
     try:
-        await publishing.sync_record(runtime, track_id)
+        warnings = await publishing.sync_record(runtime, track_id)
     except publishing.PdsUnavailable as e:
         await reporter.update(message=f"saved; waiting for your PDS to publish it ({e})")
         await defer_publish(runtime, track_id)
         return
+    if warnings:
+        await reporter.add_warnings(warnings)
     await reporter.update(status="completed", phase="done", progress_pct=100.0, message="done")
 
 

@@ -36,13 +36,17 @@ def collection(runtime: Runtime) -> str:
     return Lexicons(runtime.settings.atproto_namespace).nsid("track")
 
 
-async def sync_record(runtime: Runtime, track_id: int) -> None:
-    """Make the PDS match the track (write, rewrite or remove its record), then publish it.
-    Raises PdsUnavailable when the PDS cannot be reached or refuses for now."""
+MAX_BLOB_BYTES = 100 * 1024 * 1024  # the lexicon's audioBlob maxSize
+
+
+async def sync_record(runtime: Runtime, track_id: int) -> list[str]:
+    """Make the PDS match the track (write, rewrite or remove its record), then publish it;
+    returns warnings for the user. Raises PdsUnavailable when the PDS cannot take it now."""
+    warnings: list[str] = []
     async with runtime.sessionmaker() as db:
         track = await repository.get(db, track_id)
         if track is None:
-            return  # deleted meanwhile: its delete removes the record
+            return warnings  # deleted meanwhile: its delete removes the record
         pds = await pds_for(runtime, track.artist_did)
         values: dict[str, Any] = {"status": "published"}
         try:
@@ -51,19 +55,23 @@ async def sync_record(runtime: Runtime, track_id: int) -> None:
                     await pds.delete_record(collection(runtime), record_key(track))
                 values.update(atproto_record_uri=None, atproto_record_cid=None)
             elif pds is not None:
-                ref = await pds.put_record(
-                    collection(runtime), record_key(track), await _record(runtime, pds, track)
-                )
+                record = await _record(runtime, pds, track, warnings)
+                ref = await pds.put_record(collection(runtime), record_key(track), record)
                 values.update(atproto_record_uri=ref.uri, atproto_record_cid=ref.cid)
         except (httpx.TransportError, XrpcError) as e:
             raise PdsUnavailable(str(e)) from e
         await db.execute(update(Track).where(Track.id == track_id).values(**values))
         await db.commit()
+    return warnings
 
 
-async def _record(runtime: Runtime, pds: PdsClient, track: Track) -> dict[str, Any]:
+async def _record(
+    runtime: Runtime, pds: PdsClient, track: Track, warnings: list[str]
+) -> dict[str, Any]:
     existing = await pds.get_record(collection(runtime), record_key(track))
     blob = (existing or {}).get("value", {}).get("audioBlob")  # keep it: else the PDS drops it
+    if blob is None and track.audio_on_pds:
+        blob = await _upload_audio(runtime, pds, track, warnings)
     image_url, _ = image_urls(runtime.storage, track.image_id, track.image_type)
     return RecordBuilder(Lexicons(runtime.settings.atproto_namespace)).track(
         title=track.title,
@@ -78,6 +86,31 @@ async def _record(runtime: Runtime, pds: PdsClient, track: Track) -> dict[str, A
         image_url=image_url,
         description=track.description,
     )
+
+
+async def _upload_audio(
+    runtime: Runtime, pds: PdsClient, track: Track, warnings: list[str]
+) -> dict[str, Any] | None:
+    """The playable audio as a blob in the artist's repo, when it fits; else None and a
+    warning (the record then points at this instance's audioUrl only)."""
+    audio = track.audio
+    if audio.size > MAX_BLOB_BYTES:
+        warnings.append(
+            "the audio is over 100 MB, too large to store on your PDS: "
+            "your record links to it here instead"
+        )
+        return None
+    try:
+        return await pds.upload_stream(
+            lambda: runtime.storage.read_chunks(audio.key), audio.size, audio.content_type
+        )
+    except XrpcError as e:
+        if e.status >= 500 or e.status == 401:
+            raise  # the PDS is down or the session needs a refresh: retry the whole write
+        warnings.append(
+            f"your PDS did not accept the audio ({e.message}): your record links to it here instead"
+        )
+        return None
 
 
 async def delete_record_now(runtime: Runtime, did: str, rkey: str) -> bool:

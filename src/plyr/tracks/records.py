@@ -79,6 +79,7 @@ async def create_track(
         album_id=album_id,
         album_position=await albums.next_position(db, album_id) if album_id else None,
         visibility=fields.get("visibility", "public"),
+        audio_on_pds=bool(fields.get("audio_on_pds")),
         features=await resolve_features(db, fields.get("features", [])),
         status="pending",  # until its record is on the artist's PDS (tracks.publishing)
     )

@@ -30,12 +30,15 @@ async def process_upload(job_id: str, retry: Retry = UPLOAD_RETRY) -> None:
 async def publish_track(track_id: int, retry: ExponentialRetry = PUBLISH_RETRY) -> None:
     """Write a pending track's record once its PDS answers; then its upload job completes."""
     runtime = current_runtime()
-    await publishing.sync_record(runtime, track_id)  # PdsUnavailable: retried
+    warnings = await publishing.sync_record(runtime, track_id)  # PdsUnavailable: retried
     async with runtime.sessionmaker() as db:
         job_ids = await jobs.complete_for_track(db, track_id)
         await db.commit()
     for job_id in job_ids:
-        await JobReporter(runtime, job_id).update()
+        reporter = JobReporter(runtime, job_id)
+        if warnings:
+            await reporter.add_warnings(warnings)
+        await reporter.update()
 
 
 async def sync_repo(did: str, retry: Retry = Retry(attempts=3, delay=timedelta(seconds=5))) -> None:

@@ -30,6 +30,7 @@ UPLOAD_FIELDS = {
     "features",
     "visibility",
     "image",
+    "audio_on_pds",
 }
 
 
