@@ -126,3 +126,44 @@ async def test_xrpc_errors_carry_the_pds_reason(
     with pytest.raises(XrpcError) as caught:
         await pds.put_record("fm.plyr.track", "not a valid rkey!", {"$type": "fm.plyr.track"})
     assert caught.value.status == 400
+
+
+async def test_every_collection_round_trips_through_the_pds(
+    api: AsyncClient, pds_app: FastAPI, atproto_net: AtprotoNet
+) -> None:
+    account = create_account(atproto_net, unique_handle("rt"))
+    await sign_in(api, account)
+    pds = await pds_for(pds_app.state.runtime, account.did)
+    assert pds is not None
+    build, when = RecordBuilder(Lexicons()), datetime(2026, 11, 21, 7, 0, tzinfo=UTC)
+    track = await pds.put_record(
+        "fm.plyr.track",
+        tid_for(when),
+        build.track(
+            title="t",
+            artist="a",
+            file_type="mp3",
+            created_at=when,
+            audio_url="http://plyr.test/audio/0123456789abcdef",
+        ),
+    )
+    records = {
+        "fm.plyr.like": build.like(subject_uri=track.uri, subject_cid=track.cid, created_at=when),
+        "fm.plyr.comment": build.comment(
+            subject_uri=track.uri,
+            subject_cid=track.cid,
+            text="at 0:45",
+            timestamp_ms=45_000,
+            created_at=when,
+        ),
+        "fm.plyr.list": build.list(
+            name="Liked Tracks", list_type="liked", items=[(track.uri, track.cid)], created_at=when
+        ),
+    }
+    for collection, record in records.items():
+        ref = await pds.create_record(collection, record)
+        stored = await pds.get_record(collection, ref.uri.rsplit("/", 1)[1])
+        assert stored is not None and stored["value"] == record, collection
+    profile = build.profile(created_at=when, bio="hello")
+    await pds.put_record("fm.plyr.actor.profile", "self", profile)
+    assert (await pds.get_record("fm.plyr.actor.profile", "self"))["value"] == profile  # type: ignore[index]

@@ -89,3 +89,17 @@ async def test_token_requests_are_validated(api: AsyncClient, atproto_net: Atpro
         ).status_code == 422
     api.cookies.clear()
     assert (await api.post("/auth/developer-token/start", json={"name": "x"})).status_code == 401
+
+
+async def test_account_creation_on_a_listed_pds(
+    api: AsyncClient, pds_app: object, atproto_net: AtprotoNet
+) -> None:
+    settings = pds_app.state.runtime.settings  # type: ignore[attr-defined]
+    refused = await api.get("/auth/create-account/start", params={"pds": atproto_net.pds_url})
+    assert refused.status_code == 400
+    settings.signup_pds_hosts = atproto_net.pds_url
+    assert (await api.get("/config")).json()["signup_pds_hosts"] == [atproto_net.pds_url]
+    started = await api.get("/auth/create-account/start", params={"pds": atproto_net.pds_url})
+    assert started.status_code == 302
+    assert started.headers["location"].startswith(f"{atproto_net.pds_url}/oauth/authorize")
+    assert "oauth_browser" in started.cookies

@@ -137,6 +137,26 @@ async def oauth_add_account(
     return await _start(request, runtime, handle, return_to, prompt="login", extra=extra)
 
 
+@router.get(
+    "/auth/create-account/start",
+    status_code=302,
+    responses=REDIRECT,
+    response_class=RedirectResponse,
+)
+async def oauth_create_account(
+    request: Request,
+    runtime: RuntimeDep,
+    pds: Annotated[
+        str, Query(min_length=1, max_length=2048, description="one of /config's signup_pds_hosts")
+    ],
+    return_to: ReturnTo = None,
+) -> RedirectResponse:
+    """Create an account on a PDS the operator lists, then come back signed in."""
+    if pds.rstrip("/") not in runtime.settings.signup_pds_urls:
+        raise BadRequest("accounts can be created only on the PDSes this instance lists")
+    return await _start(request, runtime, pds.rstrip("/"), return_to, prompt="create")
+
+
 OptionalParam = Annotated[str | None, Query(max_length=4096)]
 
 

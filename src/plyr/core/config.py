@@ -28,6 +28,8 @@ class Settings(BaseSettings):
     # Services answering com.atproto.identity.resolveHandle, tried after DNS and well-known
     # (comma-separated; a local PDS for `.test` handles in development).
     handle_resolvers: str = Field("https://bsky.social", alias="PLYR_HANDLE_RESOLVERS")
+    # PDSes where people may create an account from plyr's login page (comma-separated URLs)
+    signup_pds_hosts: str = Field("", alias="PLYR_SIGNUP_PDS_HOSTS")
     # `plyr ingest` follows this subscribeRepos endpoint (a relay, or one PDS)
     firehose_url: str = Field("wss://bsky.network/xrpc", alias="PLYR_FIREHOSE_URL")
     # The OAuth scope plyr requests (space-separated); default: atproto, blobs and plyr's own
@@ -98,6 +100,10 @@ class Settings(BaseSettings):
     @property
     def handle_resolver_urls(self) -> list[str]:
         return [u.strip().rstrip("/") for u in self.handle_resolvers.split(",") if u.strip()]
+
+    @property
+    def signup_pds_urls(self) -> list[str]:
+        return [u.strip().rstrip("/") for u in self.signup_pds_hosts.split(",") if u.strip()]
 
     @property
     def admin_did_set(self) -> frozenset[str]:

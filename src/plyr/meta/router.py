@@ -20,6 +20,7 @@ class ConfigOut(BaseModel):
     accepted_audio_formats: list[str]
     default_hidden_tags: list[str]
     public_url: str
+    signup_pds_hosts: list[str]
 
 
 class StatsOut(BaseModel):
@@ -50,6 +51,7 @@ async def public_config(runtime: RuntimeDep) -> ConfigOut:
         accepted_audio_formats=list(ACCEPTED_FORMATS),
         default_hidden_tags=s.default_hidden_tags,
         public_url=s.public_url,
+        signup_pds_hosts=s.signup_pds_urls,
     )
 
 
