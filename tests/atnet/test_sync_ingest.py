@@ -4,11 +4,13 @@ in, and by following the firehose for any account."""
 from __future__ import annotations
 
 import asyncio
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import select
@@ -51,6 +53,18 @@ def put_track(net: AtprotoNet, account: Account, title: str, **fields: Any) -> s
         json={"repo": account.did, "collection": "fm.plyr.track", "rkey": rkey, "record": record},
     )
     return rkey
+
+
+@pytest.fixture
+async def following(pds_app: FastAPI, atproto_net: AtprotoNet) -> AsyncIterator[None]:
+    """`ingest` following the local PDS's firehose from its beginning."""
+    stop = asyncio.Event()
+    follower = asyncio.create_task(
+        ingest(pds_app.state.runtime, atproto_net.pds_ws, stop, first_cursor=0)
+    )
+    yield
+    stop.set()
+    await asyncio.wait_for(follower, 15)
 
 
 async def poll(check: Any, timeout: float = 15) -> Any:
@@ -116,67 +130,52 @@ async def test_sign_in_imports_what_the_repo_already_holds(
 
 
 async def test_firehose_indexes_any_account(
-    pds_app: FastAPI, api: AsyncClient, atproto_net: AtprotoNet
+    pds_app: FastAPI, api: AsyncClient, atproto_net: AtprotoNet, following: None
 ) -> None:
-    runtime = pds_app.state.runtime
-    stop = asyncio.Event()
-    follower = asyncio.create_task(ingest(runtime, atproto_net.pds_ws, stop, first_cursor=0))
-    try:
-        stranger = create_account(atproto_net, unique_handle("ivy"))
-        rkey = put_track(
-            atproto_net, stranger, "Heard on the firehose", audioUrl="https://music.example/b.mp3"
-        )
+    stranger = create_account(atproto_net, unique_handle("ivy"))
+    rkey = put_track(
+        atproto_net, stranger, "Heard on the firehose", audioUrl="https://music.example/b.mp3"
+    )
 
-        async def indexed() -> list[dict[str, Any]]:
-            page = (await api.get("/tracks/", params={"artist_did": stranger.did})).json()
-            return page["tracks"]
+    async def indexed() -> list[dict[str, Any]]:
+        page = (await api.get("/tracks/", params={"artist_did": stranger.did})).json()
+        tracks: list[dict[str, Any]] = page["tracks"]
+        return tracks
 
-        tracks = await poll(indexed)
-        assert tracks[0]["title"] == "Heard on the firehose"
-        assert tracks[0]["artist"]["handle"] == stranger.handle
+    tracks = await poll(indexed)
+    assert tracks[0]["title"] == "Heard on the firehose"
+    assert tracks[0]["artist"]["handle"] == stranger.handle
 
-        xrpc(
-            atproto_net,
-            stranger,
-            "com.atproto.repo.deleteRecord",
-            json={"repo": stranger.did, "collection": "fm.plyr.track", "rkey": rkey},
-        )
+    xrpc(
+        atproto_net,
+        stranger,
+        "com.atproto.repo.deleteRecord",
+        json={"repo": stranger.did, "collection": "fm.plyr.track", "rkey": rkey},
+    )
 
-        async def removed() -> bool:
-            return not await indexed()
+    async def removed() -> bool:
+        return not await indexed()
 
-        await poll(removed)
-    finally:
-        stop.set()
-        await asyncio.wait_for(follower, 15)
-    async with runtime.sessionmaker() as db:
+    await poll(removed)
+    async with pds_app.state.runtime.sessionmaker() as db:
         cursor = (await db.execute(select(IngestCursor))).scalars().one()
     assert cursor.service == atproto_net.pds_ws and cursor.cursor > 0
 
 
 async def test_a_handle_change_is_picked_up(
-    pds_app: FastAPI, api: AsyncClient, atproto_net: AtprotoNet
+    api: AsyncClient, atproto_net: AtprotoNet, following: None
 ) -> None:
-    runtime = pds_app.state.runtime
-    stop = asyncio.Event()
-    follower = asyncio.create_task(ingest(runtime, atproto_net.pds_ws, stop, first_cursor=0))
-    try:
-        artist = create_account(atproto_net, unique_handle("jo"))
-        put_track(atproto_net, artist, "Before", audioUrl="https://music.example/c.mp3")
+    artist = create_account(atproto_net, unique_handle("jo"))
+    put_track(atproto_net, artist, "Before", audioUrl="https://music.example/c.mp3")
 
-        async def known() -> bool:
-            response = await api.get(f"/artists/{artist.did}")
-            return response.status_code == 200
+    async def known() -> bool:
+        return (await api.get(f"/artists/{artist.did}")).status_code == 200
 
-        await poll(known)
-        renamed = unique_handle("joanna")
-        xrpc(atproto_net, artist, "com.atproto.identity.updateHandle", json={"handle": renamed})
+    await poll(known)
+    renamed = unique_handle("joanna")
+    xrpc(atproto_net, artist, "com.atproto.identity.updateHandle", json={"handle": renamed})
 
-        async def renamed_in_plyr() -> bool:
-            body = (await api.get(f"/artists/{artist.did}")).json()
-            return bool(body["handle"] == renamed)
+    async def renamed_in_plyr() -> bool:
+        return bool((await api.get(f"/artists/{artist.did}")).json()["handle"] == renamed)
 
-        await poll(renamed_in_plyr)
-    finally:
-        stop.set()
-        await asyncio.wait_for(follower, 15)
+    await poll(renamed_in_plyr)
