@@ -7,6 +7,7 @@ import base64
 import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -85,12 +86,21 @@ async def _empty_tables(url: str) -> None:
     await engine.dispose()
 
 
+@asynccontextmanager
+async def running_app(settings: Settings, *, with_worker: bool = True) -> AsyncIterator[FastAPI]:
+    """The app started (lifespan run) for a test; its tables are emptied afterwards."""
+    application = create_app(settings, with_worker=with_worker)
+    try:
+        async with application.router.lifespan_context(application):
+            yield application
+    finally:
+        await _empty_tables(settings.resolved_database_url)
+
+
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
-    application = create_app(settings, with_worker=True)
-    async with application.router.lifespan_context(application):
+    async with running_app(settings) as application:
         yield application
-    await _empty_tables(settings.resolved_database_url)
 
 
 @pytest.fixture

@@ -28,9 +28,8 @@ import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
-from plyr.app import create_app
 from plyr.core.config import Settings
-from tests.conftest import PUBLIC_URL, _empty_tables
+from tests.conftest import PUBLIC_URL, running_app
 from tests.services import missing
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -188,10 +187,8 @@ async def pds_app(settings: Settings, atproto_net: AtprotoNet) -> AsyncIterator[
     settings.allow_app_passwords = True
     settings.plc_url = atproto_net.plc_url
     settings.handle_resolvers = atproto_net.pds_url
-    application = create_app(settings, with_worker=True)
-    async with application.router.lifespan_context(application):
+    async with running_app(settings) as application:
         yield application
-    await _empty_tables(settings.resolved_database_url)
 
 
 @pytest.fixture

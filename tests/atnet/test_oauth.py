@@ -15,7 +15,6 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
 from sqlalchemy import func, select, update
 
-from plyr.app import create_app
 from plyr.atproto.lexicon import Lexicons
 from plyr.atproto.oauth import (
     OAuthAuth,
@@ -38,7 +37,7 @@ from tests.atnet.oauth_browser import (
     start_sign_in,
 )
 from tests.audio.media import make_audio
-from tests.conftest import PUBLIC_URL, _empty_tables
+from tests.conftest import PUBLIC_URL, running_app
 
 
 @pytest.fixture
@@ -47,10 +46,8 @@ async def pds_app(settings: Settings, atproto_net: AtprotoNet) -> AsyncIterator[
     use the session concurrently and blur the refresh counts these tests check."""
     settings.plc_url = atproto_net.plc_url
     settings.handle_resolvers = atproto_net.pds_url
-    application = create_app(settings, with_worker=False)
-    async with application.router.lifespan_context(application):
+    async with running_app(settings, with_worker=False) as application:
         yield application
-    await _empty_tables(settings.resolved_database_url)
 
 
 @pytest.fixture

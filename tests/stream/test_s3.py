@@ -13,10 +13,9 @@ import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
-from plyr.app import create_app
 from plyr.core.config import Settings
 from tests.audio.media import make_audio
-from tests.conftest import PUBLIC_URL, _empty_tables, make_user
+from tests.conftest import PUBLIC_URL, make_user, running_app
 from tests.helpers import temp_files, upload_track
 
 
@@ -28,10 +27,8 @@ async def s3_app(settings: Settings, moto_endpoint: str, s3_bucket: str) -> Asyn
     settings.s3_access_key_id = settings.s3_secret_access_key = "test"
     settings.public_media_base_url = f"{moto_endpoint}/{s3_bucket}"
     allow_public_reads(moto_endpoint, s3_bucket)  # as an operator sets up the CDN's origin
-    application = create_app(settings, with_worker=True)
-    async with application.router.lifespan_context(application):
+    async with running_app(settings) as application:
         yield application
-    await _empty_tables(settings.resolved_database_url)
 
 
 def s3_client(endpoint: str) -> Any:

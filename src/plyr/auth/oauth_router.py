@@ -35,6 +35,11 @@ REDIRECT: dict[int | str, dict[str, Any]] = {
 }
 
 
+def _redirecting_get(path: str) -> Any:
+    """A GET route whose answer is a 302 to the user's PDS."""
+    return router.get(path, status_code=302, responses=REDIRECT, response_class=RedirectResponse)
+
+
 def safe_return_to(value: str | None) -> str:
     """`value` if it is a path on this site (`/...`, not `//host` or `/\\host`), else `/`."""
     if not value or len(value) > MAX_RETURN_TO or not value.startswith("/"):
@@ -111,7 +116,7 @@ ReturnTo = Annotated[
 ]
 
 
-@router.get("/auth/start", status_code=302, responses=REDIRECT, response_class=RedirectResponse)
+@_redirecting_get("/auth/start")
 async def oauth_start(
     request: Request, runtime: RuntimeDep, handle: Handle, return_to: ReturnTo = None
 ) -> RedirectResponse:
@@ -119,12 +124,7 @@ async def oauth_start(
     return await _start(request, runtime, handle, return_to)
 
 
-@router.get(
-    "/auth/add-account/start",
-    status_code=302,
-    responses=REDIRECT,
-    response_class=RedirectResponse,
-)
+@_redirecting_get("/auth/add-account/start")
 async def oauth_add_account(
     request: Request,
     runtime: RuntimeDep,
@@ -137,12 +137,7 @@ async def oauth_add_account(
     return await _start(request, runtime, handle, return_to, prompt="login", extra=extra)
 
 
-@router.get(
-    "/auth/create-account/start",
-    status_code=302,
-    responses=REDIRECT,
-    response_class=RedirectResponse,
-)
+@_redirecting_get("/auth/create-account/start")
 async def oauth_create_account(
     request: Request,
     runtime: RuntimeDep,
