@@ -7,6 +7,7 @@ import struct
 import zlib
 from pathlib import Path
 
+import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
@@ -23,35 +24,31 @@ async def assert_nothing_left(app: FastAPI, settings: Settings) -> None:
     assert await row_counts(app) == {"tracks": 0, "audio_files": 0}
 
 
-async def test_zero_byte_file(
-    client: AsyncClient, alice: User, tmp_path: Path, app: FastAPI, settings: Settings
+@pytest.mark.parametrize(
+    ("name", "content", "status", "says"),
+    [
+        ("empty.mp3", b"", 400, "empty"),
+        ("noise.mp3", bytes(range(256)) * 400, 415, "flac"),  # names the accepted formats
+        ("notes.wav", b"these are not the sounds you are looking for\n" * 100, 415, "flac"),
+    ],
+    ids=["zero-byte file", "random bytes named .mp3", "text file named .wav"],
+)
+async def test_a_file_that_is_not_audio_is_refused(
+    client: AsyncClient,
+    alice: User,
+    tmp_path: Path,
+    app: FastAPI,
+    settings: Settings,
+    name: str,
+    content: bytes,
+    status: int,
+    says: str,
 ) -> None:
-    empty = tmp_path / "empty.mp3"
-    empty.write_bytes(b"")
-    response = await post_upload(client, alice, empty)
-    assert response.status_code == 400
-    assert "empty" in response.json()["detail"]
-    await assert_nothing_left(app, settings)
-
-
-async def test_random_bytes_named_mp3(
-    client: AsyncClient, alice: User, tmp_path: Path, app: FastAPI, settings: Settings
-) -> None:
-    noise = tmp_path / "noise.mp3"
-    noise.write_bytes(bytes(range(256)) * 400)
-    response = await post_upload(client, alice, noise)
-    assert response.status_code == 415
-    assert "flac" in response.json()["detail"]  # names the accepted formats
-    await assert_nothing_left(app, settings)
-
-
-async def test_text_file_named_wav(
-    client: AsyncClient, alice: User, tmp_path: Path, app: FastAPI, settings: Settings
-) -> None:
-    text = tmp_path / "notes.wav"
-    text.write_text("these are not the sounds you are looking for\n" * 100)
-    response = await post_upload(client, alice, text)
-    assert response.status_code == 415
+    bad = tmp_path / name
+    bad.write_bytes(content)
+    response = await post_upload(client, alice, bad)
+    assert response.status_code == status
+    assert says in response.json()["detail"]
     await assert_nothing_left(app, settings)
 
 
