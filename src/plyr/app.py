@@ -12,6 +12,7 @@ from starlette.types import Receive, Scope, Send
 from plyr import __version__
 from plyr.artists.router import router as artists_router
 from plyr.atproto.router import router as atproto_router
+from plyr.atproto.writes import install_pds_error_handlers
 from plyr.auth.developer_tokens import router as developer_tokens_router
 from plyr.auth.oauth_router import router as oauth_router
 from plyr.auth.router import router as auth_router
@@ -59,6 +60,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
         lifespan=lifespan,
     )
     install_error_handlers(app)
+    install_pds_error_handlers(app)
     for router in (
         meta_router,
         auth_router,

@@ -7,9 +7,10 @@ import time
 from datetime import timedelta
 
 import anyio
-from sqlalchemy import select
 
 from plyr.artists import profile
+from plyr.atproto.writes import NeedsSignIn, PdsUnavailable
+from plyr.core import pending
 from plyr.core.multipart import remove_tree
 from plyr.core.runtime import Runtime
 from plyr.core.storage import StorageError
@@ -18,32 +19,32 @@ from plyr.models import Artist, PendingWrite, utcnow
 from plyr.tracks import publishing
 from plyr.tracks import repository as tracks
 from plyr.tracks.media import unreferenced_keys
-from plyr.tracks.publishing import PdsUnavailable
 
 log = logging.getLogger(__name__)
 
 ORPHAN_TMP_AFTER_S = 3600
 
 
-async def retry_pending_writes(runtime: Runtime) -> int:
-    """Retry deferred writes (storage deletes, PDS record changes); returns how many failed
-    again (they back off exponentially, up to an hour)."""
-    remaining = 0
+async def retry_pending_writes(
+    runtime: Runtime, *, did: str | None = None, due_now: bool = False
+) -> int:
+    """Retry deferred writes (storage deletes, PDS record changes) that are due, or all of
+    `did`'s with `due_now`; returns how many failed again (they back off exponentially, up
+    to an hour). Each write is read, performed and marked in transactions of its own, none
+    held open across the network."""
     async with runtime.sessionmaker() as db:
-        query = select(PendingWrite).where(
-            PendingWrite.done.is_(False), PendingWrite.next_attempt_at <= utcnow()
-        )
-        for write in (await db.execute(query)).scalars():
-            try:
-                await _perform(runtime, write)
-                write.done = True
-            except (StorageError, PdsUnavailable) as e:
-                write.attempts += 1
-                write.last_error = str(e)
-                backoff = min(3600, 30 * 2**write.attempts)
-                write.next_attempt_at = utcnow() + timedelta(seconds=backoff)
-                remaining += 1
-        await db.commit()
+        writes = await pending.due(db, did=did, due_now=due_now)
+    remaining = 0
+    for write in writes:
+        try:
+            await _perform(runtime, write)
+            error = None
+        except (StorageError, PdsUnavailable, NeedsSignIn) as e:
+            error = str(e)
+            remaining += 1
+        async with runtime.sessionmaker() as db:
+            await pending.record_attempt(db, write, error)
+            await db.commit()
     return remaining
 
 
@@ -65,13 +66,13 @@ async def _perform(runtime: Runtime, write: PendingWrite) -> None:
 async def fail_stale_jobs(runtime: Runtime) -> None:
     """A job nobody has touched for a long time lost its worker: fail it and free its files."""
     before = utcnow() - timedelta(seconds=runtime.settings.job_stale_after_s)
-    async with runtime.sessionmaker() as db:
-        for job in await jobs.stale(db, before):
+    async with runtime.writer() as db:
+        stale = await jobs.stale(db, before)
+        for job in stale:
             await jobs.fail_unfinished(db, job.id)
-            await anyio.to_thread.run_sync(
-                remove_tree, runtime.settings.tmp_dir / "uploads" / job.id
-            )
         await db.commit()
+    for job in stale:
+        await anyio.to_thread.run_sync(remove_tree, runtime.settings.tmp_dir / "uploads" / job.id)
 
 
 async def remove_orphan_upload_dirs(runtime: Runtime) -> None:
@@ -113,10 +114,7 @@ async def _sync_profile(runtime: Runtime, did: str) -> None:
     async with runtime.sessionmaker() as db:
         artist = await db.get(Artist, did)
     if artist is not None:
-        try:
-            await profile.sync_profile(runtime, artist)
-        except profile.ProfileUnavailable as e:
-            raise PdsUnavailable(str(e)) from e
+        await profile.sync_profile(runtime, artist)
 
 
 def _id_and_ext(key: str) -> tuple[str, str]:

@@ -80,6 +80,9 @@ class Artist(Timestamped, RecordRef, Base):
     avatar_url: Mapped[str | None] = mapped_column(String(1024))
     pds_url: Mapped[str | None] = mapped_column(String(1024))
     preferences: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Set when a write to their PDS waits on them signing in again (a scope to grant, an
+    # ended session): {"reason", "message", "scope"}; cleared when they sign in.
+    pds_problem: Mapped[dict[str, Any] | None] = mapped_column()
 
 
 class Session(Base):
@@ -189,6 +192,37 @@ class Track(Timestamped, RecordRef, Base):
     tags: Mapped[list[Tag]] = relationship(secondary="track_tags", lazy="raise")
 
 
+class Playlist(Timestamped, RecordRef, Base):
+    """A listener's ordered list of tracks (an `fm.plyr.list` with `listType: playlist`;
+    private ones never reach the PDS)."""
+
+    __tablename__ = "playlists"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    owner_did: Mapped[str] = mapped_column(
+        ForeignKey("artists.did", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(256))
+    is_private: Mapped[bool] = mapped_column(Boolean, default=False)
+    image_id: Mapped[str | None] = mapped_column(String(16))
+    image_type: Mapped[str | None] = mapped_column(String(8))
+
+    owner: Mapped[Artist] = relationship(lazy="raise")
+
+
+class PlaylistItem(Base):
+    __tablename__ = "playlist_items"
+    __table_args__ = (UniqueConstraint("playlist_id", "track_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    playlist_id: Mapped[int] = mapped_column(
+        ForeignKey("playlists.id", ondelete="CASCADE"), index=True
+    )
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int] = mapped_column(Integer)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class Tag(Base):
     __tablename__ = "tags"
 
@@ -273,6 +307,7 @@ class PendingWrite(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     kind: Mapped[str] = mapped_column(String(32))
+    did: Mapped[str | None] = mapped_column(String(255), index=True)  # whose PDS, if any
     payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(Text)

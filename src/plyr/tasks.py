@@ -47,7 +47,7 @@ async def on_worker_start(runtime: Runtime) -> None:
     """With the in-process queue, a restart lost the queue: pick unfinished uploads back up."""
     if runtime.settings.redis_url:
         return  # Redis keeps the queue and redelivers the tasks of a worker that died
-    async with runtime.sessionmaker() as db:
+    async with runtime.writer() as db:
         for job in await jobs.unfinished(db, "upload"):
             if job.track_id is not None:  # recorded; only its PDS record is missing
                 await enqueue_publish(runtime, job.track_id)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -21,10 +21,8 @@ from plyr.atproto.oauth import (
     OAuthClient,
     OAuthRefreshFailed,
     OAuthSessionExpired,
-    ScopeUpgradeRequired,
-    scope_errors,
 )
-from plyr.atproto.pds import XrpcError
+from plyr.atproto.pds import ScopeUpgradeRequired, XrpcError
 from plyr.atproto.records import RecordBuilder, tid_for
 from plyr.atproto.sessions import pds_for, seal_oauth_session
 from plyr.core.config import Settings
@@ -225,10 +223,10 @@ async def test_scope_not_granted_asks_for_an_upgrade(
     pds = await pds_for(pds_app.state.runtime, account.did)
     assert pds is not None
     post = {"$type": "app.bsky.feed.post", "text": "hi", "createdAt": "2026-01-01T00:00:00Z"}
-    with pytest.raises(ScopeUpgradeRequired) as caught, scope_errors():
+    with pytest.raises(ScopeUpgradeRequired) as caught:
         await pds.create_record("app.bsky.feed.post", post)
     assert "scope upgrade required" in str(caught.value)
-    assert caught.value.xrpc is not None and caught.value.xrpc.status == 403
+    assert caught.value.status == 403
     assert caught.value.scope == "repo:app.bsky.feed.post?action=create"
 
 
@@ -335,3 +333,38 @@ async def test_a_dead_session_is_an_xrpc_error(
         await pds.get_record("fm.plyr.track", "3m2abcdefgh22")
     assert isinstance(caught.value, XrpcError) and caught.value.expired
     assert caught.value.status == 401
+
+    # the refused refresh ended the plyr session too: nothing tries the dead tokens again
+    assert await pds_for(runtime, account.did) is None
+    async with runtime.sessionmaker() as db:
+        row = await db.get(Session, session_id)
+    assert row is not None and row.oauth_data is None
+    assert row.expires_at is not None and row.expires_at <= datetime.now(UTC)
+
+
+async def test_session_lasts_as_long_as_the_refresh_token(
+    api: AsyncClient, pds_app: FastAPI, atproto_net: AtprotoNet
+) -> None:
+    """A loopback client's grant lasts two weeks from sign-in on the reference PDS: so does
+    the plyr session, and a refresh does not stretch it."""
+    account = create_account(atproto_net, unique_handle("lena"))
+    before = datetime.now(UTC)
+    token = await oauth_sign_in(api, account.handle, account.password)
+    session_id, data = await stored_data(pds_app, account.did)
+    runtime = pds_app.state.runtime
+
+    async def expires_at() -> datetime:
+        async with runtime.sessionmaker() as db:
+            row = await db.get(Session, session_id)
+        assert row is not None and row.expires_at is not None
+        return row.expires_at
+
+    first = await expires_at()
+    assert timedelta(days=13, hours=23) < first - before <= timedelta(days=14, minutes=1)
+    await store_data(pds_app, session_id, {**data, "expires_at": 1.0})  # force a refresh
+    pds = await pds_for(runtime, account.did)
+    assert pds is not None
+    await pds.get_record("fm.plyr.track", "3m2abcdefgh22")
+    assert isinstance(pds.auth, OAuthAuth) and pds.auth.refreshes == 1
+    assert abs((await expires_at()) - first) < timedelta(seconds=5)
+    assert (await api.get("/auth/me", headers=bearer(token))).status_code == 200

@@ -14,7 +14,6 @@ from joserfc import jwt
 from joserfc.errors import BadSignatureError
 from joserfc.jwk import ECKey
 
-from plyr.atproto.oauth import ScopeUpgradeRequired, scope_errors
 from plyr.atproto.oauth.dpop import (
     access_token_hash,
     generate_key,
@@ -33,7 +32,8 @@ from plyr.atproto.oauth.metadata import (
     load_client_key,
     requested_scope,
 )
-from plyr.atproto.pds import XrpcError
+from plyr.atproto.pds import ScopeUpgradeRequired, XrpcError
+from plyr.atproto.scopes import GrantedScopes
 from plyr.auth.oauth_router import safe_return_to
 from plyr.core.config import Settings
 
@@ -199,7 +199,7 @@ def test_return_to_sanitizer(value: str | None, expected: str) -> None:
     assert safe_return_to(value) == expected
 
 
-# ---- scope errors ---------------------------------------------------------------------------
+# ---- scopes ----------------------------------------------------------------------------------
 
 
 def test_scope_errors_map_to_scope_upgrade_required() -> None:
@@ -208,9 +208,33 @@ def test_scope_errors_map_to_scope_upgrade_required() -> None:
     )
     upgrade = ScopeUpgradeRequired.from_xrpc(missing)
     assert upgrade is not None and upgrade.scope == "repo:app.bsky.feed.post?action=create"
+    assert isinstance(upgrade, XrpcError) and upgrade.status == 403
     assert ScopeUpgradeRequired.from_xrpc(XrpcError(400, "InvalidRequest", "bad rkey")) is None
     assert ScopeUpgradeRequired.from_xrpc(XrpcError(403, "Forbidden", "not yours")) is None
-    with pytest.raises(ScopeUpgradeRequired), scope_errors():
-        raise missing
-    with pytest.raises(XrpcError), scope_errors():
-        raise XrpcError(500, "InternalServerError", "boom")
+
+
+@pytest.mark.parametrize(
+    ("granted", "collection", "action", "allowed"),
+    [
+        ("atproto repo:fm.plyr.track", "fm.plyr.track", "create", True),
+        ("atproto repo:fm.plyr.track", "fm.plyr.track", "delete", True),
+        ("atproto repo:fm.plyr.track", "fm.plyr.like", "create", False),
+        ("atproto repo:fm.plyr.track?action=create", "fm.plyr.track", "create", True),
+        ("atproto repo:fm.plyr.track?action=create", "fm.plyr.track", "delete", False),
+        ("repo:fm.plyr.track?action=create&action=delete", "fm.plyr.track", "delete", True),
+        ("repo?collection=fm.plyr.like&collection=fm.plyr.list", "fm.plyr.list", "update", True),
+        ("repo?collection=fm.plyr.like&action=update", "fm.plyr.like", "create", False),
+        ("repo:*", "app.bsky.feed.post", "create", True),
+        ("repo:*?action=delete", "fm.plyr.track", "create", False),
+        ("atproto transition:generic", "fm.plyr.track", "update", True),
+        ("atproto", "fm.plyr.track", "create", False),
+        ("", "fm.plyr.track", "create", False),
+        ("repo:fm.plyr.track?action=explode", "fm.plyr.track", "create", False),
+        ("repository:fm.plyr.track", "fm.plyr.track", "create", False),
+        ("blob:*/* rpc:app.bsky.actor.getProfile?aud=*", "fm.plyr.track", "create", False),
+    ],
+)
+def test_granted_scopes_follow_the_permission_grammar(
+    granted: str, collection: str, action: str, allowed: bool
+) -> None:
+    assert GrantedScopes(granted).allows_repo(collection, action) is allowed

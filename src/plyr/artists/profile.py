@@ -11,20 +11,26 @@ from plyr.atproto.lexicon import Lexicons
 from plyr.atproto.pds import XrpcError
 from plyr.atproto.records import RecordBuilder
 from plyr.atproto.sessions import pds_for
+from plyr.atproto.writes import (
+    SESSION_ENDED,
+    NeedsSignIn,
+    PdsUnavailable,
+    failure,
+    flag_problem,
+)
 from plyr.core.runtime import Runtime
 from plyr.models import Artist, PendingWrite, utcnow
 
 PROFILE_KEY = "self"
 
 
-class ProfileUnavailable(Exception):
-    """The PDS could not take the profile now (retried by housekeeping)."""
-
-
 async def sync_profile(runtime: Runtime, artist: Artist) -> bool:
-    """Write the profile record if it differs; True when a write happened."""
+    """Write the profile record if it differs; True when a write happened. Raises
+    `PdsUnavailable` or `NeedsSignIn` (see `plyr.atproto.writes`)."""
     pds = await pds_for(runtime, artist.did)
     if pds is None:
+        if artist.pds_url:
+            raise NeedsSignIn("session_expired", SESSION_ENDED)
         return False
     lexicons = Lexicons(runtime.settings.atproto_namespace)
     collection = lexicons.nsid("actor.profile")
@@ -43,16 +49,19 @@ async def sync_profile(runtime: Runtime, artist: Artist) -> bool:
         )
         await pds.put_record(collection, PROFILE_KEY, record)
     except (httpx.TransportError, XrpcError) as e:
-        raise ProfileUnavailable(str(e)) from e
+        raise failure(e) from e
     return True
 
 
 async def sync_or_defer(runtime: Runtime, artist: Artist) -> None:
     try:
         await sync_profile(runtime, artist)
-    except ProfileUnavailable:
+    except (PdsUnavailable, NeedsSignIn) as e:
+        if isinstance(e, NeedsSignIn):
+            await flag_problem(runtime, artist.did, e)
         async with runtime.sessionmaker() as db:
-            db.add(PendingWrite(kind="profile_sync", payload={"did": artist.did}))
+            payload = {"did": artist.did}
+            db.add(PendingWrite(kind="profile_sync", did=artist.did, payload=payload))
             await db.commit()
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from typing import Any
+
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.models import Artist, Track
@@ -37,3 +39,7 @@ async def public_track_count(db: AsyncSession, did: str) -> int:
         Track.artist_did == did, Track.visibility == "public", Track.status == "published"
     )
     return int((await db.execute(query)).scalar_one())
+
+
+async def set_pds_problem(db: AsyncSession, did: str, problem: dict[str, Any] | None) -> None:
+    await db.execute(update(Artist).where(Artist.did == did).values(pds_problem=problem))

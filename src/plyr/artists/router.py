@@ -6,6 +6,7 @@ from fastapi import APIRouter
 
 from plyr.artists import profile, repository
 from plyr.artists.schemas import ArtistOut, ProfileIn
+from plyr.atproto.writes import ensure_scope
 from plyr.auth.dependencies import CurrentUser
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.core.errors import NotFound
@@ -42,6 +43,7 @@ async def update_my_profile(
     artist = await repository.get(db, user.did)
     if artist is None:
         raise NotFound("artist not found")
+    await ensure_scope(runtime, user.did, "actor.profile", "create", "update")
     if body.display_name is not None:
         artist.display_name = body.display_name
     if body.bio is not None:

@@ -12,10 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.artists import repository as artists
 from plyr.atproto.identity import IdentityError
+from plyr.atproto.indexers import IndexedRecord, by_collection
 from plyr.atproto.lexicon import Lexicons
 from plyr.core.runtime import Runtime
 from plyr.models import Artist, IngestCursor
-from plyr.tracks.indexing import index_track_record, remove_track_record
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +30,7 @@ class Ingester:
     def __init__(self, runtime: Runtime, service: str) -> None:
         self.runtime, self.service = runtime, service
         self.lexicons = Lexicons(runtime.settings.atproto_namespace)
-        self.track_collection = self.lexicons.nsid("track")
+        self.indexers = by_collection(self.lexicons)
         self.seq: int | None = None
         self._unsaved = 0
 
@@ -46,11 +46,11 @@ class Ingester:
             return
         if not isinstance(commit, Commit):
             return
-        ops = [op for op in commit.ops if op.path.split("/", 1)[0] == self.track_collection]
+        ops = [op for op in commit.ops if op.path.split("/", 1)[0] in self.indexers]
         if ops:
             blocks = CAR.from_bytes(commit.blocks).blocks if commit.blocks else {}
             artist_known = await self._ensure_artist(commit.repo)  # network: before the txn
-            async with self.runtime.sessionmaker() as db:
+            async with self.runtime.writer() as db:
                 artist = await artists.get(db, commit.repo) if artist_known else None
                 for op in ops:
                     await self._apply(db, artist, commit.repo, op, blocks)
@@ -64,21 +64,15 @@ class Ingester:
         self, db: AsyncSession, artist: Artist | None, did: str, op: Any, blocks: Any
     ) -> None:
         uri = f"at://{did}/{op.path}"
+        indexer = self.indexers[op.path.split("/", 1)[0]]
         if op.action == "delete":
-            await remove_track_record(db, uri)
+            await indexer.remove(db, uri)
             return
         record = blocks.get(op.cid) if op.cid is not None else None
         if record is None or artist is None:
             return
-        await index_track_record(
-            db,
-            self.lexicons,
-            artist,
-            uri=uri,
-            cid=str(op.cid),
-            record=dict(record),
-            public_url=self.runtime.settings.public_url,
-        )
+        indexed = IndexedRecord(uri, str(op.cid), dict(record))
+        await indexer.index(db, self.lexicons, artist, indexed, self.runtime.settings.public_url)
 
     async def _ensure_artist(self, did: str) -> bool:
         """The account's artist row exists (resolving its identity when new)."""
@@ -91,7 +85,7 @@ class Ingester:
         except IdentityError:
             log.info("skipping records of %s: identity does not resolve", did)
             return False
-        async with self.runtime.sessionmaker() as db:
+        async with self.runtime.writer() as db:
             artist = await artists.upsert_identity(db, did=did, handle=identity.handle or did)
             artist.pds_url = identity.pds_url
             await db.commit()
@@ -108,7 +102,7 @@ class Ingester:
             identity = await self.runtime.identity.resolve(did)
         except IdentityError:
             return
-        async with self.runtime.sessionmaker() as db:
+        async with self.runtime.writer() as db:
             await artists.upsert_identity(db, did=did, handle=identity.handle or artist.handle)
             known = await artists.get(db, did)
             if known is not None:
@@ -118,7 +112,7 @@ class Ingester:
     async def save_cursor(self) -> None:
         if self.seq is None:
             return
-        async with self.runtime.sessionmaker() as db:
+        async with self.runtime.writer() as db:
             saved = await db.get(IngestCursor, self.service)
             if saved is None:
                 db.add(IngestCursor(service=self.service, cursor=self.seq))

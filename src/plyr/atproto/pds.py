@@ -5,6 +5,7 @@ plyr needs (records and blobs). How a request is authorized is the session's bus
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,42 @@ class XrpcError(Exception):
             str(body.get("error", "Error")),
             str(body.get("message", response.text[:200])),
         )
+
+
+class ScopeUpgradeRequired(XrpcError):
+    """The PDS refused a write the session's scopes do not cover: the user must sign in
+    again to grant more. `scope` is the missing scope when known."""
+
+    error_code = "scope_upgrade_required"
+
+    def __init__(self, message: str, scope: str | None = None, status: int = 403) -> None:
+        super().__init__(status, "ScopeMissingError", message)
+        self.scope = scope
+
+    @classmethod
+    def missing(cls, scope: str) -> ScopeUpgradeRequired:
+        return cls(f"scope upgrade required: sign in again to grant plyr {scope}", scope)
+
+    @classmethod
+    def from_xrpc(cls, error: XrpcError) -> ScopeUpgradeRequired | None:
+        """The scope problem behind a PDS error (the reference PDS: 403 `ScopeMissingError`,
+        `Missing required scope "repo:...?action=create"`), or None if it is something else."""
+        if error.status not in (401, 403):
+            return None
+        name = error.error.lower()
+        if name not in ("scopemissingerror", "insufficientscope", "insufficient_scope") and not (
+            error.status == 403 and "scope" in error.message.lower()
+        ):
+            return None
+        found = _SCOPE_RE.search(error.message)
+        return cls(
+            f"scope upgrade required: sign in again to grant plyr this ({error.message})",
+            found.group(1) if found else None,
+            error.status,
+        )
+
+
+_SCOPE_RE = re.compile(r'scope "([^"]+)"')
 
 
 class PdsAuth(Protocol):
@@ -81,7 +118,8 @@ class PdsClient:
                 return response.json() if response.content else {}
             if attempt == 0 and await self.auth.should_retry(request, response):
                 continue
-            raise XrpcError.of(response)
+            error = XrpcError.of(response)
+            raise ScopeUpgradeRequired.from_xrpc(error) or error
         raise AssertionError("unreachable")
 
     async def put_record(self, collection: str, rkey: str, record: dict[str, Any]) -> RecordRef:
@@ -162,6 +200,7 @@ class PublicAuth:
 
 
 Persist = Callable[[dict[str, Any]], Awaitable[None]]
+_DEAD_TOKEN = ("ExpiredToken", "InvalidToken")
 
 
 class PasswordAuth:
@@ -173,13 +212,10 @@ class PasswordAuth:
         pds_url: str,
         tokens: dict[str, Any],
         persist: Persist | None = None,
+        on_expired: Callable[[], Awaitable[None]] | None = None,
     ) -> None:
-        self.http, self.pds_url, self.tokens, self.persist = (
-            http,
-            pds_url.rstrip("/"),
-            tokens,
-            persist,
-        )
+        self.http, self.pds_url, self.tokens = http, pds_url.rstrip("/"), tokens
+        self.persist, self.on_expired = persist, on_expired
         self._lock = asyncio.Lock()
 
     @classmethod
@@ -200,8 +236,7 @@ class PasswordAuth:
 
     async def should_retry(self, request: httpx.Request, response: httpx.Response) -> bool:
         if response.status_code not in (400, 401) or XrpcError.of(response).error not in (
-            "ExpiredToken",
-            "InvalidToken",
+            _DEAD_TOKEN
         ):
             return False
         used = request.headers.get("Authorization", "")
@@ -218,7 +253,12 @@ class PasswordAuth:
             timeout=TIMEOUT,
         )
         if not response.is_success:
-            raise XrpcError.of(response)
+            error = XrpcError.of(response)
+            if response.status_code in (400, 401) and error.error in _DEAD_TOKEN:
+                if self.on_expired is not None:
+                    await self.on_expired()
+                raise XrpcError(401, "SessionExpired", "your PDS session ended: sign in again")
+            raise error
         self.tokens = {**self.tokens, **response.json()}
         if self.persist is not None:
             await self.persist(self.tokens)

@@ -27,6 +27,15 @@ def rfc3339(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
 
 
+def parse_datetime(value: str) -> datetime:
+    """A record's datetime (RFC 3339, `Z` or an offset); now when it cannot be read."""
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except (ValueError, AttributeError):
+        return datetime.now(UTC)
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
 def _compact(record: dict[str, Any]) -> dict[str, Any]:
     """Omit empty optional fields (the lexicon style): None, "", [] and {}."""
     return {k: v for k, v in record.items() if v not in (None, "", [], {})}

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Annotated
 from urllib.parse import urlsplit
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import OperationalError
 
 from plyr.auth import service
 from plyr.auth.service import AuthContext
-from plyr.core.deps import DbSession, SettingsDep
+from plyr.core.db import is_lock_conflict
+from plyr.core.deps import RuntimeDep, SettingsDep
 from plyr.core.errors import Forbidden, Unauthorized
+from plyr.core.runtime import Runtime
+from plyr.models import Session
+
+log = logging.getLogger(__name__)
 
 SESSION_COOKIE = "session_id"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
@@ -37,12 +44,17 @@ def _check_same_origin(request: Request, public_url: str) -> None:
 
 
 async def optional_user(
-    request: Request, db: DbSession, settings: SettingsDep
+    request: Request, runtime: RuntimeDep, settings: SettingsDep
 ) -> AuthContext | None:
     token, via_cookie = _token_from(request)
     if not token:
         return None
-    found = await service.resolve(db, token)
+    # read in a transaction of its own, and the touch written in another that writes
+    # first: a read-then-write transaction would fail on SQLite under concurrent writes
+    async with runtime.sessionmaker() as db:
+        found = await service.resolve(db, token)
+    if found is not None and service.touch_due(found[0]):
+        await _touch(runtime, found[0])
     if found is None:
         if via_cookie:
             return None  # a stale cookie is just an anonymous visitor
@@ -50,6 +62,18 @@ async def optional_user(
     if via_cookie and request.method in UNSAFE_METHODS:
         _check_same_origin(request, settings.public_url)
     return AuthContext(artist=found[1], session=found[0], via_cookie=via_cookie)
+
+
+async def _touch(runtime: Runtime, session: Session) -> None:
+    """Best effort: a busy database skips it (the next request touches)."""
+    try:
+        async with runtime.sessionmaker() as db:
+            await service.touch(db, session)
+            await db.commit()
+    except OperationalError as e:
+        if not is_lock_conflict(e):
+            raise
+        log.debug("session touch skipped: database busy")
 
 
 async def current_user(user: Annotated[AuthContext | None, Depends(optional_user)]) -> AuthContext:

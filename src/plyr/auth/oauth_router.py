@@ -13,14 +13,14 @@ from fastapi.responses import JSONResponse, RedirectResponse
 
 from plyr.atproto.oauth.client import OAuthClient, OAuthError, OAuthGrant
 from plyr.atproto.oauth.metadata import client_config, client_metadata, jwks
-from plyr.atproto.sessions import seal_oauth_session
+from plyr.atproto.sessions import seal_oauth_session, session_expires_at
 from plyr.auth import developer_tokens, service
 from plyr.auth.dependencies import CurrentUser
 from plyr.auth.router import set_session_cookie
-from plyr.core.deps import DbSession, RuntimeDep
+from plyr.core.deps import RuntimeDep, WriterDbSession
 from plyr.core.errors import BadRequest, NotFound
 from plyr.models import utcnow
-from plyr.tracks.tasks import enqueue_sync
+from plyr.tracks.tasks import enqueue_resume, enqueue_sync
 
 router = APIRouter(tags=["auth"])
 
@@ -169,7 +169,7 @@ OptionalParam = Annotated[str | None, Query(max_length=4096)]
 )
 async def oauth_callback(
     request: Request,
-    db: DbSession,
+    db: WriterDbSession,
     runtime: RuntimeDep,
     code: OptionalParam = None,
     state: OptionalParam = None,
@@ -204,40 +204,46 @@ async def oauth_callback(
         group_id=group_id if isinstance(group_id, str) else None,
         pds_url=grant.pds_url,
         sealed_credentials=seal_oauth_session(runtime, grant.data),
+        expires_at=session_expires_at(grant.data),
     )
     await db.commit()
     await enqueue_sync(runtime, grant.did)  # bring in what their repo already holds
+    await enqueue_resume(runtime, grant.did)  # and publish what waited for them
     response = RedirectResponse(safe_return_to(grant.return_to), status_code=302)
     set_session_cookie(response, token, runtime.settings.cookie_secure)
     response.delete_cookie(BROWSER_COOKIE, path=BROWSER_COOKIE_PATH)
     return response
 
 
-async def _developer_token(db: DbSession, runtime: RuntimeDep, grant: OAuthGrant) -> Response:
+async def _developer_token(db: WriterDbSession, runtime: RuntimeDep, grant: OAuthGrant) -> Response:
     """The grant backs a new developer token: shown once, never cached."""
     request = grant.extra[developer_tokens.EXTRA_KEY]
     assert isinstance(request, dict)
     if request.get("for_did") != grant.did:
         raise BadRequest("signed in as a different account than the one asking for the token")
     lifetime = developer_tokens.token_lifetime(grant.extra)
+    created = utcnow()
+    data = dict(grant.data)
+    if lifetime:
+        data["not_after"] = (created + lifetime).timestamp()
+    expires_at = session_expires_at(data)  # the token lasts no longer than its PDS grant
     token = await service.create_session(
         db,
         did=grant.did,
         handle=grant.handle or grant.did,
         kind="developer",
         name=str(request.get("name") or "token"),
-        ttl=lifetime,
         pds_url=grant.pds_url,
-        sealed_credentials=seal_oauth_session(runtime, grant.data),
+        sealed_credentials=seal_oauth_session(runtime, data),
+        expires_at=expires_at,
     )
     await db.commit()
-    created = utcnow()
     body = developer_tokens.NewDeveloperToken(
         token=token,
         prefix=token[:8],
         name=str(request.get("name")),
         created_at=created,
-        expires_at=created + lifetime if lifetime else None,
+        expires_at=expires_at,
     )
     response = JSONResponse(body.model_dump(mode="json"), headers={"Cache-Control": "no-store"})
     response.delete_cookie(BROWSER_COOKIE, path=BROWSER_COOKIE_PATH)

@@ -60,3 +60,9 @@ async def rekey(db: AsyncSession, session_id: str, new_id: str, prefix: str) -> 
     await db.execute(
         update(Session).where(Session.id == session_id).values(id=new_id, prefix=prefix)
     )
+
+
+async def group_credentials(db: AsyncSession, group_id: str) -> list[str | None]:
+    """The sealed PDS credentials of every session in a browser's group."""
+    query = select(Session.oauth_data).where(Session.group_id == group_id)
+    return list((await db.scalars(query)).all())

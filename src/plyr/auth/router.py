@@ -3,18 +3,23 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Request, Response
-from sqlalchemy import select
 
 from plyr.atproto.identity import IdentityError
 from plyr.atproto.pds import PasswordAuth, XrpcError
 from plyr.atproto.sessions import revoke_credentials, seal_password_session
 from plyr.auth import repository, service
 from plyr.auth.dependencies import SESSION_COOKIE, CurrentUser
-from plyr.auth.schemas import AppPasswordIn, LinkedAccount, MeOut, SessionOut, SwitchAccountIn
+from plyr.auth.schemas import (
+    AppPasswordIn,
+    LinkedAccount,
+    MeOut,
+    PdsProblem,
+    SessionOut,
+    SwitchAccountIn,
+)
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.core.errors import BadRequest, NotFound, Unauthorized
-from plyr.models import Session
-from plyr.tracks.tasks import enqueue_sync
+from plyr.tracks.tasks import enqueue_resume, enqueue_sync
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -59,6 +64,7 @@ async def app_password_sign_in(
     )
     await db.commit()
     await enqueue_sync(runtime, identity.did)  # bring in what their repo already holds
+    await enqueue_resume(runtime, identity.did)  # and publish what waited for them
     set_session_cookie(response, token, runtime.settings.cookie_secure)
     return SessionOut(token=token, did=identity.did, handle=handle)
 
@@ -78,6 +84,9 @@ async def me(user: CurrentUser, db: DbSession, runtime: RuntimeDep) -> MeOut:
             if a.did != user.did
         ],
         is_admin=user.did in runtime.settings.admin_did_set,
+        pds_problem=PdsProblem.model_validate(user.artist.pds_problem)
+        if user.artist.pds_problem
+        else None,
     )
 
 
@@ -114,8 +123,7 @@ async def logout(
 @router.post("/logout-all", status_code=204)
 async def logout_all(user: CurrentUser, db: DbSession, runtime: RuntimeDep) -> Response:
     """End every account's session in this browser's group (revoking their OAuth tokens)."""
-    group = select(Session.oauth_data).where(Session.group_id == user.session.group_id)
-    for sealed in (await db.scalars(group)).all():
+    for sealed in await repository.group_credentials(db, user.session.group_id):
         await revoke_credentials(runtime, sealed)
     await service.end_group(db, user.session)
     response = Response(status_code=204)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 from pydantic import BaseModel, Field
 
 
@@ -22,6 +24,14 @@ class LinkedAccount(BaseModel):
     avatar_url: str | None
 
 
+class PdsProblem(BaseModel):
+    """Writes to the user's PDS wait on them signing in again (`/auth/start?handle=<did>`)."""
+
+    reason: Literal["scope_upgrade_required", "session_expired"]
+    message: str
+    scope: str | None = Field(None, description="the permission to grant, when known")
+
+
 class MeOut(BaseModel):
     did: str
     handle: str
@@ -29,6 +39,7 @@ class MeOut(BaseModel):
     avatar_url: str | None
     linked_accounts: list[LinkedAccount]
     is_admin: bool
+    pds_problem: PdsProblem | None = None
 
 
 class SwitchAccountIn(BaseModel):

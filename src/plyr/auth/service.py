@@ -42,11 +42,13 @@ async def create_session(
     name: str | None = None,
     group_id: str | None = None,
     ttl: timedelta | None = timedelta(days=14),
+    expires_at: datetime | None = None,
     display_name: str | None = None,
     pds_url: str | None = None,
     sealed_credentials: str | None = None,
 ) -> str:
-    """Create (or refresh) the artist row and a session for it; returns the token, once."""
+    """Create (or refresh) the artist row and a session for it; returns the token, once.
+    The session ends at `expires_at` when given, else after `ttl` (None: never)."""
     artist = await artists.upsert_identity(db, did=did, handle=handle, display_name=display_name)
     if pds_url:
         artist.pds_url = pds_url
@@ -62,7 +64,7 @@ async def create_session(
             name=name,
             prefix=token[:8],
             created_at=now,
-            expires_at=now + ttl if ttl else None,
+            expires_at=expires_at or (now + ttl if ttl else None),
             oauth_data=sealed_credentials,
         ),
     )
@@ -71,16 +73,20 @@ async def create_session(
 
 
 async def resolve(db: AsyncSession, token: str) -> tuple[Session, Artist] | None:
+    """The live session of a token and its account (reads only)."""
     found = await repository.get_with_artist(db, hash_token(token))
-    if found is None:
+    if found is None or is_expired(found[0], utcnow()):
         return None
-    session, artist = found
-    now = utcnow()
-    if session.expires_at is not None and session.expires_at <= now:
-        return None
-    if session.last_used_at is None or now - session.last_used_at > TOUCH_EVERY:
-        await repository.touch(db, session.id, now)
-    return session, artist
+    return found
+
+
+def touch_due(session: Session) -> bool:
+    """`last_used_at` is kept to the nearest few minutes, not written on every request."""
+    return session.last_used_at is None or utcnow() - session.last_used_at > TOUCH_EVERY
+
+
+async def touch(db: AsyncSession, session: Session) -> None:
+    await repository.touch(db, session.id, utcnow())
 
 
 async def end_session(db: AsyncSession, session: Session) -> None:

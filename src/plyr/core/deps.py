@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from plyr.core.cache import Cache
 from plyr.core.config import Settings
@@ -35,9 +35,8 @@ async def get_cache(runtime: RuntimeDep) -> Cache:
     return runtime.cache
 
 
-async def get_db(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
-    """The request's unit of work: committed when the handler returns, before the response."""
-    async with runtime.sessionmaker() as session:
+async def _unit_of_work(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+    async with maker() as session:
         try:
             yield session
             await session.commit()
@@ -46,7 +45,22 @@ async def get_db(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
             raise
 
 
+async def get_db(request: Request, runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """The request's unit of work: committed when the handler returns, before the response.
+    A request that may change something (not GET/HEAD) gets a writer (`plyr.core.db`)."""
+    reads_only = request.method in ("GET", "HEAD")
+    async for session in _unit_of_work(runtime.sessionmaker if reads_only else runtime.writer):
+        yield session
+
+
+async def get_writer_db(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
+    """For a GET that writes (the OAuth callback)."""
+    async for session in _unit_of_work(runtime.writer):
+        yield session
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
 StorageDep = Annotated[Storage, Depends(get_storage)]
 CacheDep = Annotated[Cache, Depends(get_cache)]
 DbSession = Annotated[AsyncSession, Depends(get_db, scope="function")]
+WriterDbSession = Annotated[AsyncSession, Depends(get_writer_db, scope="function")]

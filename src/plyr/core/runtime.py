@@ -38,6 +38,9 @@ class Runtime:
     settings: Settings
     engine: AsyncEngine
     sessionmaker: async_sessionmaker[AsyncSession]
+    # for a unit of work that reads, then writes (see `plyr.core.db`): on SQLite its
+    # transaction takes the write lock at BEGIN; it must not open another session inside
+    writer: async_sessionmaker[AsyncSession]
     storage: Storage
     cache: Cache
     docket: Docket
@@ -64,6 +67,7 @@ class Runtime:
             settings=settings,
             engine=engine,
             sessionmaker=create_sessionmaker(engine),
+            writer=create_sessionmaker(engine, writer=True),
             storage=create_storage(settings),
             cache=create_cache(settings.redis_url),
             docket=docket,

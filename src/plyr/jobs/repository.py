@@ -30,8 +30,17 @@ async def unfinished(db: AsyncSession, job_type: str) -> list[Job]:
 
 
 async def stale(db: AsyncSession, before: datetime) -> list[Job]:
-    query = select(Job).where(Job.status.in_(("pending", "processing")), Job.updated_at < before)
+    """Unfinished jobs untouched since `before`; not those whose track is stored and only
+    waits for its record (on a PDS that is down, or on its artist signing in again)."""
+    query = select(Job).where(
+        Job.status.in_(("pending", "processing")), Job.updated_at < before, Job.track_id.is_(None)
+    )
     return list((await db.execute(query)).scalars())
+
+
+async def unfinished_for_track(db: AsyncSession, track_id: int) -> list[str]:
+    query = select(Job.id).where(Job.track_id == track_id, Job.status == "processing")
+    return list((await db.scalars(query)).all())
 
 
 INTERRUPTED = "processing was interrupted; please upload again"

@@ -38,7 +38,7 @@ class JobReporter:
             await self.runtime.cache.publish(channel(self.job_id), "1")
 
     async def add_warnings(self, warnings: list[str]) -> None:
-        async with self.runtime.sessionmaker() as db:
+        async with self.runtime.writer() as db:
             job = await repository.get(db, self.job_id)
             if job is not None:
                 await repository.set_fields(db, self.job_id, warnings=[*job.warnings, *warnings])

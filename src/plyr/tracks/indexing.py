@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -13,8 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.albums import repository as albums
 from plyr.atproto.lexicon import LexiconError, Lexicons
+from plyr.atproto.records import parse_datetime
 from plyr.audio import CONTENT_TYPES
-from plyr.models import Artist, AudioFile, Track, utcnow
+from plyr.models import Artist, AudioFile, Track
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +57,7 @@ async def index_track_record(
             status="published",
             visibility="public",
             upload_file_id=audio.file_id,
-            created_at=_parse_datetime(record["createdAt"]),
+            created_at=parse_datetime(record["createdAt"]),
         )
         db.add(track)
     track.title = record["title"]
@@ -120,10 +120,3 @@ async def remove_track_record(db: AsyncSession, uri: str) -> bool:
     await db.delete(track)
     await db.flush()
     return True
-
-
-def _parse_datetime(value: str) -> datetime:
-    try:
-        return datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return utcnow()

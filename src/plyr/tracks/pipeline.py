@@ -81,7 +81,7 @@ async def process_upload(
 ) -> None:
     """Run the job to completion, or fail it leaving nothing behind. Safe to re-run.
     `defer_publish` schedules the record write when the PDS is down."""
-    async with runtime.sessionmaker() as db:
+    async with runtime.writer() as db:
         job = await jobs.get(db, job_id)
         if job is None or job.status in ("completed", "failed"):
             return
@@ -208,7 +208,7 @@ async def _record(
     """One transaction: the audio rows, the (pending) track and its tags, and the job's link
     to it. Returns the track's id."""
     try:
-        async with runtime.sessionmaker() as db, db.begin():
+        async with runtime.writer() as db, db.begin():
             track = await records.create_track(db, prepared, params, owner)
             await jobs.set_fields(db, job_id, track_id=track.id, warnings=prepared.warnings)
             return track.id
@@ -225,11 +225,15 @@ async def _publish(
 ) -> None:
     """Write the track's record, then say `completed` (after removing the temp files, so a
     watcher sees the finished state). A PDS that is down leaves the track pending and a
-    task retrying; the job completes when that task succeeds."""
+    task retrying; one that needs the user to sign in again waits for that. The job
+    completes when the record is written."""
     await anyio.to_thread.run_sync(remove_tree, upload_dir(runtime, reporter.job_id))
     await reporter.phase_started("atproto", 95.0, "publishing to your PDS")
     try:
         warnings = await publishing.sync_record(runtime, track_id)
+    except publishing.NeedsSignIn as e:
+        await publishing.wait_for_sign_in(runtime, reporter, track_id, e)
+        return
     except publishing.PdsUnavailable as e:
         await reporter.update(message=f"saved; waiting for your PDS to publish it ({e})")
         await defer_publish(runtime, track_id)
@@ -242,10 +246,12 @@ async def _publish(
 async def _fail(runtime: Runtime, job_id: str, error: str, prepared: Prepared | None) -> None:
     """Remove everything the job left (temp files, unreferenced media), then mark it failed,
     so that a watcher who sees `failed` also sees a clean slate."""
+    if prepared is not None and prepared.stored_keys:
+        async with runtime.sessionmaker() as db:
+            orphaned = await _orphaned(db, prepared)
+        await delete_keys(runtime, orphaned)
+    await anyio.to_thread.run_sync(remove_tree, upload_dir(runtime, job_id))
     async with runtime.sessionmaker() as db:
-        if prepared is not None and prepared.stored_keys:
-            await delete_keys(runtime, await _orphaned(db, prepared))
-        await anyio.to_thread.run_sync(remove_tree, upload_dir(runtime, job_id))
         await jobs.fail_unfinished(db, job_id, error)
         await db.commit()
     await JobReporter(runtime, job_id).update()

@@ -10,22 +10,25 @@ import logging
 from typing import Any
 
 import httpx
-from sqlalchemy import update
 
 from plyr.atproto.lexicon import Lexicons
-from plyr.atproto.pds import PdsClient, XrpcError
+from plyr.atproto.pds import PdsClient, ScopeUpgradeRequired, XrpcError
 from plyr.atproto.records import RecordBuilder, tid_for
 from plyr.atproto.sessions import pds_for
+from plyr.atproto.writes import (
+    SESSION_ENDED,
+    NeedsSignIn,
+    PdsUnavailable,
+    failure,
+    flag_problem,
+)
 from plyr.core.runtime import Runtime
+from plyr.jobs.service import JobReporter
 from plyr.models import PendingWrite, Track
 from plyr.tracks import repository
 from plyr.tracks.urls import audio_url, image_urls
 
 log = logging.getLogger(__name__)
-
-
-class PdsUnavailable(Exception):
-    """The PDS could not take the write now; it is retried later."""
 
 
 def record_key(track: Track) -> str:
@@ -41,27 +44,34 @@ MAX_BLOB_BYTES = 100 * 1024 * 1024  # the lexicon's audioBlob maxSize
 
 async def sync_record(runtime: Runtime, track_id: int) -> list[str]:
     """Make the PDS match the track (write, rewrite or remove its record), then publish it;
-    returns warnings for the user. Raises PdsUnavailable when the PDS cannot take it now."""
+    returns warnings for the user. Raises `PdsUnavailable` when the PDS cannot take it now,
+    `NeedsSignIn` when its artist must sign in again first. No transaction is held open
+    while the PDS works."""
     warnings: list[str] = []
     async with runtime.sessionmaker() as db:
         track = await repository.get(db, track_id)
-        if track is None:
-            return warnings  # deleted meanwhile: its delete removes the record
-        pds = await pds_for(runtime, track.artist_did)
-        values: dict[str, Any] = {"status": "published"}
-        try:
-            if pds is not None and track.visibility == "private":
-                if track.atproto_record_uri:
-                    await pds.delete_record(collection(runtime), record_key(track))
-                values.update(atproto_record_uri=None, atproto_record_cid=None)
-            elif pds is not None:
-                record = await _record(runtime, pds, track, warnings)
-                ref = await pds.put_record(collection(runtime), record_key(track), record)
-                values.update(atproto_record_uri=ref.uri, atproto_record_cid=ref.cid)
-        except (httpx.TransportError, XrpcError) as e:
-            raise PdsUnavailable(str(e)) from e
-        await db.execute(update(Track).where(Track.id == track_id).values(**values))
+    if track is None:
+        return warnings  # deleted meanwhile: its delete removes the record
+    pds = await pds_for(runtime, track.artist_did)
+    if pds is None and track.artist.pds_url:
+        raise NeedsSignIn("session_expired", SESSION_ENDED)
+    values: dict[str, Any] = {"status": "published"}
+    try:
+        if pds is not None and track.visibility == "private":
+            if track.atproto_record_uri:
+                await pds.delete_record(collection(runtime), record_key(track))
+            values.update(atproto_record_uri=None, atproto_record_cid=None)
+        elif pds is not None:
+            record = await _record(runtime, pds, track, warnings)
+            ref = await pds.put_record(collection(runtime), record_key(track), record)
+            values.update(atproto_record_uri=ref.uri, atproto_record_cid=ref.cid)
+    except (httpx.TransportError, XrpcError) as e:
+        raise failure(e) from e
+    async with runtime.sessionmaker() as db:
+        still_there = await repository.set_fields(db, track_id, **values)
         await db.commit()
+    if not still_there and values.get("atproto_record_uri"):
+        await delete_record(runtime, track.artist_did, record_key(track))  # no orphan record
     return warnings
 
 
@@ -105,8 +115,8 @@ async def _upload_audio(
             lambda: runtime.storage.read_chunks(audio.key), audio.size, audio.content_type
         )
     except XrpcError as e:
-        if e.status >= 500 or e.status == 401:
-            raise  # the PDS is down or the session needs a refresh: retry the whole write
+        if e.status >= 500 or e.status == 401 or isinstance(e, ScopeUpgradeRequired):
+            raise  # the PDS is down or the session needs attention: retry the whole write
         warnings.append(
             f"your PDS did not accept the audio ({e.message}): your record links to it here instead"
         )
@@ -129,19 +139,51 @@ async def delete_record(runtime: Runtime, did: str, rkey: str) -> None:
     """Remove a deleted track's record now, or record the removal as a pending write."""
     if not await delete_record_now(runtime, did, rkey):
         async with runtime.sessionmaker() as db:
-            db.add(PendingWrite(kind="record_delete", payload={"did": did, "rkey": rkey}))
+            payload = {"did": did, "rkey": rkey}
+            db.add(PendingWrite(kind="record_delete", did=did, payload=payload))
             await db.commit()
 
 
-async def sync_or_defer(runtime: Runtime, track_id: int) -> None:
+async def sync_or_defer(runtime: Runtime, track_id: int, did: str) -> None:
     """After an edit: update the record now, or record it as a pending write."""
     try:
         await sync_record(runtime, track_id)
+    except NeedsSignIn as e:
+        await flag_problem(runtime, did, e)
+        await defer_sync(runtime, track_id, did)
     except PdsUnavailable:
-        await defer_sync(runtime, track_id)
+        await defer_sync(runtime, track_id, did)
 
 
-async def defer_sync(runtime: Runtime, track_id: int) -> None:
+async def wait_for_sign_in(
+    runtime: Runtime, reporter: JobReporter, track_id: int, problem: NeedsSignIn
+) -> None:
+    """The track stays pending (its job says why) until its artist signs in again; then
+    `tracks.tasks.resume_pds_writes` publishes it."""
     async with runtime.sessionmaker() as db:
-        db.add(PendingWrite(kind="record_sync", payload={"track_id": track_id}))
+        track = await repository.get(db, track_id)
+    if track is not None:
+        await flag_problem(runtime, track.artist_did, problem)
+    await reporter.update(message=f"saved; not yet published: {problem.message}")
+
+
+async def pending_track_ids(runtime: Runtime, did: str) -> list[int]:
+    async with runtime.sessionmaker() as db:
+        return await repository.pending_ids(db, did)
+
+
+__all__ = [
+    "NeedsSignIn",
+    "PdsUnavailable",
+    "delete_record",
+    "pending_track_ids",
+    "sync_or_defer",
+    "sync_record",
+    "wait_for_sign_in",
+]
+
+
+async def defer_sync(runtime: Runtime, track_id: int, did: str) -> None:
+    async with runtime.sessionmaker() as db:
+        db.add(PendingWrite(kind="record_sync", did=did, payload={"track_id": track_id}))
         await db.commit()

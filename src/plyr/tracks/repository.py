@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import ColumnElement, Exists, Select, and_, exists, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -216,3 +217,15 @@ async def delete_audio_file(db: AsyncSession, file_id: str) -> None:
     audio_file = await db.get(AudioFile, file_id)
     if audio_file is not None:
         await db.delete(audio_file)
+
+
+async def pending_ids(db: AsyncSession, artist_did: str) -> list[int]:
+    """The artist's stored tracks still waiting for their record."""
+    query = select(Track.id).where(Track.artist_did == artist_did, Track.status == "pending")
+    return list((await db.scalars(query)).all())
+
+
+async def set_fields(db: AsyncSession, track_id: int, **values: Any) -> bool:
+    """Update one track's columns; False when the track no longer exists."""
+    result = await db.execute(update(Track).where(Track.id == track_id).values(**values))
+    return bool(getattr(result, "rowcount", 0))

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 
+from plyr.atproto.writes import ensure_scope
 from plyr.auth.dependencies import CurrentUser, OptionalUser
 from plyr.core.deps import CacheDep, DbSession, RuntimeDep
 from plyr.core.errors import NotFound
@@ -66,6 +67,7 @@ async def upload_track(
     request: Request, user: CurrentUser, db: DbSession, runtime: RuntimeDep
 ) -> UploadAccepted:
     """Upload a track; processing continues in the background (watch the job)."""
+    await ensure_scope(runtime, user.did, "track", "create")
     job = await uploads.accept(request, user, db, runtime)
     await db.commit()  # the worker must see the job before it runs
     await enqueue_upload(runtime, job.id)
@@ -178,12 +180,14 @@ async def edit_track(
     track_id: TrackId, request: Request, user: CurrentUser, db: DbSession, runtime: RuntimeDep
 ) -> TrackOut:
     """Edit a track's details or artwork (its artist only)."""
-    track = await service.get_owned(db, track_id, user.did)
+    await ensure_scope(runtime, user.did, "track", "create", "update", "delete")
     work = runtime.settings.tmp_dir / "edits" / uuid.uuid4().hex
     try:
+        # the body first: the request's transaction must not wait on the network
         form = await receive_form(
             request, work, file_limits={"image": runtime.settings.max_image_bytes}
         )
+        track = await service.get_owned(db, track_id, user.did)
         fields = parse_fields(
             {k: v for k, v in form.fields.items() if k != "remove_image"}, allowed=edits.EDIT_FIELDS
         )
@@ -201,7 +205,7 @@ async def edit_track(
     await db.commit()
     runtime.public_audio.forget(track.file_id, track.original_file_id or "")
     await delete_keys(runtime, stale_keys)
-    await publishing.sync_or_defer(runtime, track_id)
+    await publishing.sync_or_defer(runtime, track_id, user.did)
     track = await service.get_visible(db, track_id, user.did)
     return (await service.present(db, runtime, [track], user.did))[0]
 
@@ -212,6 +216,7 @@ async def delete_track(
 ) -> Response:
     """Delete a track and its media (its artist only)."""
     track = await service.get_owned(db, track_id, user.did)
+    await ensure_scope(runtime, user.did, "track", "delete")
     file_ids = (track.file_id, track.original_file_id or "")
     did, rkey = track.artist_did, publishing.record_key(track)
     keys = await edits.delete_track(db, track)

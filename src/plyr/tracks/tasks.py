@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import timedelta
 
 from docket import ExponentialRetry, Retry
 
+from plyr import housekeeping
+from plyr.artists import repository as artists
 from plyr.atproto import sync as repo_sync
 from plyr.core.runtime import Runtime, current_runtime
 from plyr.jobs import repository as jobs
@@ -28,10 +31,18 @@ async def process_upload(job_id: str, retry: Retry = UPLOAD_RETRY) -> None:
 
 
 async def publish_track(track_id: int, retry: ExponentialRetry = PUBLISH_RETRY) -> None:
-    """Write a pending track's record once its PDS answers; then its upload job completes."""
+    """Write a pending track's record once its PDS answers; then its upload job completes.
+    When the artist must sign in again first, stop: signing in resumes it."""
     runtime = current_runtime()
-    warnings = await publishing.sync_record(runtime, track_id)  # PdsUnavailable: retried
-    async with runtime.sessionmaker() as db:
+    try:
+        warnings = await publishing.sync_record(runtime, track_id)  # PdsUnavailable: retried
+    except publishing.NeedsSignIn as e:
+        async with runtime.sessionmaker() as db:
+            job_ids = await jobs.unfinished_for_track(db, track_id)
+        for job_id in job_ids:
+            await publishing.wait_for_sign_in(runtime, JobReporter(runtime, job_id), track_id, e)
+        return
+    async with runtime.writer() as db:
         job_ids = await jobs.complete_for_track(db, track_id)
         await db.commit()
     for job_id in job_ids:
@@ -39,6 +50,22 @@ async def publish_track(track_id: int, retry: ExponentialRetry = PUBLISH_RETRY) 
         if warnings:
             await reporter.add_warnings(warnings)
         await reporter.update()
+
+
+async def resume_pds_writes(did: str) -> None:
+    """After the user signs in again: what waited on them (pending tracks, deferred record
+    writes) goes through now."""
+    runtime = current_runtime()
+    async with runtime.sessionmaker() as db:
+        await artists.set_pds_problem(db, did, None)
+        await db.commit()
+    for track_id in await publishing.pending_track_ids(runtime, did):
+        await enqueue_publish(runtime, track_id)
+    await housekeeping.retry_pending_writes(runtime, did=did, due_now=True)
+
+
+async def enqueue_resume(runtime: Runtime, did: str) -> None:
+    await runtime.docket.add(resume_pds_writes, key=f"resume-{did}-{uuid.uuid4().hex[:8]}")(did)
 
 
 async def sync_repo(did: str, retry: Retry = Retry(attempts=3, delay=timedelta(seconds=5))) -> None:

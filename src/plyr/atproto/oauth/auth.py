@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import time
 import weakref
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -32,9 +31,7 @@ from plyr.core.cache import Cache
 __all__ = [
     "OAuthAuth",
     "OAuthRefreshFailed",
-    "ScopeUpgradeRequired",
     "refresh_lock",
-    "scope_errors",
 ]
 
 EXPIRY_MARGIN_S = 30
@@ -43,6 +40,7 @@ LOCK_WAIT_S = 20
 
 Persist = Callable[[dict[str, Any]], Awaitable[None]]
 Reload = Callable[[], Awaitable[dict[str, Any] | None]]
+OnExpired = Callable[[], Awaitable[None]]
 
 _local_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
 
@@ -80,51 +78,6 @@ class OAuthRefreshFailed(XrpcError):
         self.expired = expired
 
 
-class ScopeUpgradeRequired(Exception):
-    """The PDS refused a request the session's scopes do not cover: the user must grant more
-    (sign in again with the wider scope). `scope` is the missing scope when the PDS said."""
-
-    def __init__(
-        self, message: str, xrpc: XrpcError | None = None, scope: str | None = None
-    ) -> None:
-        super().__init__(message)
-        self.xrpc, self.scope = xrpc, scope
-
-    @classmethod
-    def from_xrpc(cls, error: XrpcError) -> ScopeUpgradeRequired | None:
-        """The scope problem behind a PDS error (the reference PDS: 403 `ScopeMissingError`,
-        `Missing required scope "repo:...?action=create"`), or None if it is something else."""
-        if error.status not in (401, 403):
-            return None
-        name = error.error.lower()
-        if name not in ("scopemissingerror", "insufficientscope", "insufficient_scope") and not (
-            error.status == 403 and "scope" in error.message.lower()
-        ):
-            return None
-        missing = _SCOPE_RE.search(error.message)
-        return cls(
-            f"scope upgrade required: sign in again to grant plyr this ({error.message})",
-            error,
-            missing.group(1) if missing else None,
-        )
-
-
-_SCOPE_RE = re.compile(r'scope "([^"]+)"')
-
-
-@contextlib.contextmanager
-def scope_errors() -> Any:
-    """`with scope_errors(): await pds.put_record(...)` turns a PDS's refusal on scope into
-    `ScopeUpgradeRequired`; other errors pass through."""
-    try:
-        yield
-    except XrpcError as e:
-        upgrade = ScopeUpgradeRequired.from_xrpc(e)
-        if upgrade is not None:
-            raise upgrade from e
-        raise
-
-
 def _www_error(response: httpx.Response) -> str:
     header = response.headers.get("www-authenticate", "")
     marker = 'error="'
@@ -146,8 +99,10 @@ class OAuthAuth:
         persist: Persist | None = None,
         reload: Reload | None = None,
         lock_name: str | None = None,
+        on_expired: OnExpired | None = None,
     ) -> None:
         self.client, self.data, self.persist, self.reload = client, data, persist, reload
+        self.on_expired = on_expired
         self.lock_name = lock_name or f"dpop:{data['dpop_jwk']['x']}"
         self.key = import_key(data["dpop_jwk"])
         self.refreshes = 0  # how many refreshes this instance performed
@@ -183,7 +138,8 @@ class OAuthAuth:
 
     async def refresh(self, used_access_token: str) -> None:
         """Refresh, unless someone already replaced `used_access_token` (then adopt theirs).
-        Raises `OAuthRefreshFailed` (an `XrpcError`)."""
+        Raises `OAuthRefreshFailed` (an `XrpcError`); a refused refresh token first calls
+        `on_expired` (the session is over)."""
         try:
             async with refresh_lock(self.client.cache, self.lock_name):
                 if self.reload is not None:
@@ -196,6 +152,10 @@ class OAuthAuth:
                 self.refreshes += 1
                 if self.persist is not None:
                     await self.persist(self.data)
+        except OAuthSessionExpired as e:
+            if self.on_expired is not None:
+                await self.on_expired()
+            raise OAuthRefreshFailed(e) from e
         except OAuthError as e:
             raise OAuthRefreshFailed(e) from e
 

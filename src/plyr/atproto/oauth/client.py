@@ -51,6 +51,7 @@ __all__ = [
     "OAuthGrant",
     "OAuthSessionExpired",
     "browser_hash",
+    "credentials_expire_at",
     "is_use_dpop_nonce",
 ]
 
@@ -59,6 +60,15 @@ NONCE_TTL_S = 120
 TIMEOUT = httpx.Timeout(15.0, connect=5.0)
 MAX_METADATA_BYTES = 64 * 1024
 Role = Literal["as", "rs"]
+
+# How long the reference PDS honours a grant (@atproto/oauth-provider): a public (loopback)
+# client's session ends two weeks after sign-in; a confidential client's refresh token lives
+# three months from its last use, within two years of sign-in. Another authorization server
+# may end a session sooner; its refused refresh ends ours then (`OAuthSessionExpired`).
+DAY_S = 86_400.0
+PUBLIC_SESSION_S = 14 * DAY_S
+CONFIDENTIAL_SESSION_S = 730 * DAY_S
+CONFIDENTIAL_REFRESH_S = 90 * DAY_S
 
 
 class OAuthError(Exception):
@@ -471,6 +481,7 @@ class OAuthClient:
             "revocation_endpoint": pending.get("revocation_endpoint"),
             "client_id": pending["client_id"],
             "dpop_jwk": pending["dpop_jwk"],
+            "started_at": time.time(),
             **_token_fields(tokens),
         }
 
@@ -534,7 +545,21 @@ def _token_fields(tokens: Mapping[str, Any], keep_refresh: str | None = None) ->
         "refresh_token": tokens.get("refresh_token") or keep_refresh,
         "expires_at": expires_at,
         "scope": tokens.get("scope", ""),
+        "refreshed_at": time.time(),
     }
+
+
+def credentials_expire_at(data: Mapping[str, Any]) -> float:
+    """When the session's refresh token stops working (epoch seconds), capped by the
+    session's own `not_after` (a developer token's chosen lifetime)."""
+    started = float(data.get("started_at") or time.time())
+    if str(data.get("client_id", "")).startswith("https://"):
+        refreshed = float(data.get("refreshed_at") or started)
+        expires = min(started + CONFIDENTIAL_SESSION_S, refreshed + CONFIDENTIAL_REFRESH_S)
+    else:
+        expires = started + PUBLIC_SESSION_S
+    not_after = data.get("not_after")
+    return min(expires, float(not_after)) if isinstance(not_after, int | float) else expires
 
 
 _ERROR_TEXT = {

@@ -1,0 +1,131 @@
+"""When a write to the PDS needs the user to sign in again (a scope they did not grant, a
+session that ended): the API says so before changing anything, and a write that was already
+under way waits (flagged on /auth/me) and goes through once they sign in again."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+from sqlalchemy import select
+
+from plyr.atproto.sessions import seal_oauth_session
+from plyr.core.config import Settings
+from plyr.models import Session, Track
+from tests.atnet.conftest import Account, AtprotoNet, create_account, unique_handle
+from tests.atnet.oauth_browser import oauth_sign_in
+from tests.atnet.test_publishing import get_record, rkey_of
+from tests.audio.media import make_audio
+from tests.conftest import User
+from tests.helpers import post_upload, row_counts, wait_job
+
+WITHOUT_TRACKS = "atproto repo:fm.plyr.like"
+
+
+async def sign_in(api: AsyncClient, account: Account) -> User:
+    token = await oauth_sign_in(api, account.handle, account.password)
+    api.cookies.clear()
+    return User(did=account.did, handle=account.handle, token=token)
+
+
+async def me(api: AsyncClient, user: User) -> dict[str, Any]:
+    response = await api.get("/auth/me", headers=user.auth)
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def test_a_write_outside_the_granted_scope_is_refused_before_anything_changes(
+    api: AsyncClient,
+    pds_app: FastAPI,
+    settings: Settings,
+    atproto_net: AtprotoNet,
+    tmp_path: Path,
+) -> None:
+    account = create_account(atproto_net, unique_handle("noor"))
+    settings.oauth_scope = WITHOUT_TRACKS
+    noor = await sign_in(api, account)
+
+    refused = await post_upload(api, noor, make_audio(tmp_path / "a.mp3", "mp3"), title="No")
+    assert refused.status_code == 403
+    assert refused.json()["detail"]["error"] == "scope_upgrade_required"
+    assert refused.json()["detail"]["scope"] == "repo:fm.plyr.track?action=create"
+    assert await row_counts(pds_app) == {"tracks": 0, "audio_files": 0}
+
+    profile = await api.put("/artists/me", headers=noor.auth, json={"bio": "hello"})
+    assert profile.status_code == 403
+    assert profile.json()["detail"]["scope"] == "repo:fm.plyr.actor.profile?action=create"
+    assert (await api.get("/artists/me", headers=noor.auth)).json()["bio"] is None
+
+    # signing in again with plyr's full scope grants it
+    settings.oauth_scope = None
+    noor = await sign_in(api, account)
+    accepted = await post_upload(api, noor, make_audio(tmp_path / "b.mp3", "mp3"), title="Yes")
+    assert accepted.status_code == 202, accepted.text
+    job = await wait_job(api, noor, accepted.json()["upload_id"])
+    assert job["status"] == "completed", job
+    track = (await api.get(f"/tracks/{job['track_id']}")).json()
+    assert get_record(atproto_net, noor.did, rkey_of(track)) is not None
+
+
+async def claim_full_scope(app: FastAPI, did: str, scope: str) -> None:
+    """Make plyr believe the session has `scope` while the PDS knows better: what happens
+    when a grant narrows behind plyr's back (or a check cannot tell in advance)."""
+    runtime = app.state.runtime
+    async with runtime.sessionmaker() as db:
+        session = (
+            await db.scalars(select(Session).where(Session.did == did, Session.kind == "browser"))
+        ).one()
+        data = runtime.secrets.open(session.oauth_data)
+        session.oauth_data = seal_oauth_session(runtime, {**data, "scope": scope})
+        await db.commit()
+
+
+async def wait_for(api: AsyncClient, user: User, job_id: str, text: str) -> dict[str, Any]:
+    for _ in range(300):
+        job: dict[str, Any] = (await api.get(f"/jobs/{job_id}", headers=user.auth)).json()
+        if text in (job.get("message") or ""):
+            return job
+        await asyncio.sleep(0.1)
+    pytest.fail(f"job never said {text!r}: {job}")
+
+
+async def test_a_publish_the_pds_refuses_waits_for_the_user_to_sign_in_again(
+    api: AsyncClient,
+    pds_app: FastAPI,
+    settings: Settings,
+    atproto_net: AtprotoNet,
+    tmp_path: Path,
+) -> None:
+    account = create_account(atproto_net, unique_handle("omar"))
+    settings.oauth_scope = WITHOUT_TRACKS
+    omar = await sign_in(api, account)
+    await claim_full_scope(pds_app, omar.did, "atproto repo:fm.plyr.track repo:fm.plyr.like")
+
+    response = await post_upload(api, omar, make_audio(tmp_path / "a.mp3", "mp3"), title="Later")
+    assert response.status_code == 202, response.text
+    job_id = response.json()["upload_id"]
+    job = await wait_for(api, omar, job_id, "not yet published")
+    assert job["status"] == "processing" and "sign in again" in job["message"]
+    problem = (await me(api, omar))["pds_problem"]
+    assert problem["reason"] == "scope_upgrade_required"
+    assert problem["scope"] == "repo:fm.plyr.track?action=create"
+    async with pds_app.state.runtime.sessionmaker() as db:
+        track = await db.get(Track, job["track_id"])
+    assert track is not None and track.status == "pending"  # nobody else sees it yet
+    assert (await api.get(f"/tracks/{track.id}")).status_code == 404
+    await asyncio.sleep(1.5)  # and nothing retries it in a loop meanwhile
+    assert (await api.get(f"/jobs/{job_id}", headers=omar.auth)).json()["status"] == "processing"
+
+    settings.oauth_scope = None
+    omar = await sign_in(api, account)
+    done = await wait_job(api, omar, job_id)
+    assert done["status"] == "completed", done
+    published = (await api.get(f"/tracks/{track.id}")).json()
+    assert published["atproto_record_uri"] is not None
+    assert get_record(atproto_net, omar.did, rkey_of(published))["title"] == "Later"  # type: ignore[index]
+    assert (await me(api, omar))["pds_problem"] is None
