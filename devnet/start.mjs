@@ -5,7 +5,11 @@
 // parent process that may die without signalling). Prints one line
 //   READY {"pds": "http://localhost:N", "plc": "http://localhost:N", "admin_password": "..."}
 // on stdout once both listen, and stops on SIGTERM/SIGINT. Data lives in a fresh temp dir.
+// DEVNET_HOSTS="plyr.devnet.internal=127.0.0.1,..." resolves those names (for a local https
+// OAuth client, whose client_id may not be an IP address); NODE_EXTRA_CA_CERTS trusts its
+// certificate.
 import crypto from 'node:crypto'
+import dns from 'node:dns'
 import fs from 'node:fs'
 import net from 'node:net'
 import os from 'node:os'
@@ -19,6 +23,24 @@ const { PDS, envToCfg, envToSecrets } = pdsPkg
 const { PlcServer, Database: PlcDatabase } = plcPkg
 
 const HOST = process.env.DEVNET_HOST || '127.0.0.1' // where both servers listen
+
+const extraHosts = new Map(
+  (process.env.DEVNET_HOSTS || '')
+    .split(',')
+    .filter(Boolean)
+    .map((entry) => entry.split('=')),
+)
+if (extraHosts.size) {
+  const lookup = dns.lookup
+  dns.lookup = (hostname, options, callback) => {
+    if (typeof options === 'function') [options, callback] = [{}, options]
+    const address = extraHosts.get(hostname)
+    if (address === undefined) return lookup(hostname, options, callback)
+    const family = address.includes(':') ? 6 : 4
+    if (options?.all) return process.nextTick(callback, null, [{ address, family }])
+    return process.nextTick(callback, null, address, family)
+  }
+}
 const args = process.argv.slice(2)
 const arg = (name) => {
   const i = args.indexOf(name)

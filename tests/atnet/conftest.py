@@ -29,6 +29,7 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
 from plyr.core.config import Settings
+from tests.atnet.tls import CLIENT_HOST, ServerCert, make_cert
 from tests.conftest import PUBLIC_URL, running_app
 from tests.services import missing
 
@@ -122,7 +123,16 @@ def _stop(proc: subprocess.Popen[str]) -> None:
 
 
 @pytest.fixture(scope="session")
-def atproto_net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AtprotoNet]:
+def client_cert(tmp_path_factory: pytest.TempPathFactory) -> ServerCert:
+    """The certificate of `plyr.devnet.internal` (a confidential OAuth client), which the
+    devnet trusts."""
+    return make_cert(tmp_path_factory.mktemp("tls"))
+
+
+@pytest.fixture(scope="session")
+def atproto_net(
+    tmp_path_factory: pytest.TempPathFactory, client_cert: ServerCert
+) -> Iterator[AtprotoNet]:
     """A fresh PLC directory + PDS for the test session (fresh data, free ports)."""
     what = "the local AT Protocol network (devnet/)"
     node = shutil.which("node")
@@ -141,7 +151,12 @@ def atproto_net(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AtprotoNet
             stdout=subprocess.PIPE,
             stderr=log,
             text=True,
-            env={**os.environ, "DEVNET_HOST": "127.0.0.1"},
+            env={
+                **os.environ,
+                "DEVNET_HOST": "127.0.0.1",
+                "DEVNET_HOSTS": f"{CLIENT_HOST}=127.0.0.1",
+                "NODE_EXTRA_CA_CERTS": str(client_cert.cert),
+            },
         )
     assert proc.stdout is not None
     lines: queue.Queue[str | None] = queue.Queue()
