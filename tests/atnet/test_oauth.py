@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -15,6 +16,7 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient, Response
 from sqlalchemy import func, select, update
 
+from plyr.atproto.identity import Identity
 from plyr.atproto.lexicon import Lexicons
 from plyr.atproto.oauth import (
     OAuthAuth,
@@ -22,6 +24,7 @@ from plyr.atproto.oauth import (
     OAuthRefreshFailed,
     OAuthSessionExpired,
 )
+from plyr.atproto.oauth.client import AuthServer
 from plyr.atproto.pds import ScopeUpgradeRequired, XrpcError
 from plyr.atproto.records import RecordBuilder, tid_for
 from plyr.atproto.sessions import pds_for, seal_oauth_session
@@ -368,3 +371,47 @@ async def test_session_lasts_as_long_as_the_refresh_token(
     assert isinstance(pds.auth, OAuthAuth) and pds.auth.refreshes == 1
     assert abs((await expires_at()) - first) < timedelta(seconds=5)
     assert (await api.get("/auth/me", headers=bearer(token))).status_code == 200
+
+
+async def test_callback_refuses_an_account_another_server_is_responsible_for(
+    api: AsyncClient,
+    pds_app: FastAPI,
+    olive: Account,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Sign-in started at a PDS URL (no DID expected): the account the token names must be
+    one whose own PDS trusts this authorization server. A server that hands out tokens for
+    someone else's DID is refused, and its tokens revoked."""
+    runtime = pds_app.state.runtime
+    authorize_url, cookie = await start_sign_in(api, olive_pds(pds_app))
+    redirect = await sign_in_at_pds(authorize_url, olive.handle, olive.password)
+
+    elsewhere = "https://pds.elsewhere.internal"
+    real_resolve, real_server = runtime.identity.resolve, OAuthClient.auth_server_for_pds
+
+    async def resolve(identifier: str) -> Identity:
+        found: Identity = await real_resolve(identifier)
+        return replace(found, pds_url=elsewhere) if found.did == olive.did else found
+
+    async def auth_server_for_pds(self: OAuthClient, pds_url: str) -> AuthServer:
+        if pds_url == elsewhere:
+            return AuthServer("https://auth.elsewhere.internal", "", "", "", None)
+        return await real_server(self, pds_url)
+
+    monkeypatch.setattr(runtime.identity, "resolve", resolve)
+    monkeypatch.setattr(OAuthClient, "auth_server_for_pds", auth_server_for_pds)
+    revoked: list[bool] = []
+    real_revoke = OAuthClient.revoke
+
+    async def revoke(self: OAuthClient, data: Any) -> bool:
+        revoked.append(await real_revoke(self, data))
+        return revoked[-1]
+
+    monkeypatch.setattr(OAuthClient, "revoke", revoke)
+    response = await api.get(
+        "/auth/callback", params=callback_query(redirect), headers=browser(cookie)
+    )
+    assert response.status_code == 400
+    assert "not served by the authorization server" in response.json()["detail"]
+    assert await session_count(pds_app) == 0
+    assert revoked == [True]
