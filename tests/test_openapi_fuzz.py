@@ -4,6 +4,7 @@ and every response must match the documented status codes and schemas."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import httpx
 import pytest
@@ -18,6 +19,8 @@ from schemathesis.specs.openapi.checks import (
 from tests.servers import dev_token, free_port, plyr_env, running_plyr
 
 CHECKS = [not_a_server_error, status_code_conformance, response_schema_conformance]
+# oEmbed answers format=xml with the 501 its spec asks for (documented): not a crash
+DOCUMENTED_5XX = {"GET /oembed"}
 
 
 @pytest.fixture(scope="module")
@@ -32,6 +35,20 @@ def plyr_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
         yield base, token
 
 
+def fuzz_operation(operation: Any, base: str, headers: dict[str, str]) -> None:
+    checks = CHECKS[1:] if operation.label in DOCUMENTED_5XX else CHECKS
+
+    @given(case=operation.as_strategy())
+    @settings(
+        max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None
+    )
+    def fuzz(case: schemathesis.Case) -> None:
+        response = case.call_and_validate(base_url=base, headers=headers, checks=checks)
+        assert response.status_code != 500, f"{operation.label}: 500"
+
+    fuzz()
+
+
 def test_api_never_errors_and_matches_its_schema(plyr_server: tuple[str, str]) -> None:
     base, token = plyr_server
     schema = schemathesis.openapi.from_url(f"{base}/openapi.json")
@@ -40,16 +57,8 @@ def test_api_never_errors_and_matches_its_schema(plyr_server: tuple[str, str]) -
     operations = [result.ok() for result in schema.get_all_operations()]
     assert len(operations) >= 15
     for operation in operations:
-
-        @given(case=operation.as_strategy())
-        @settings(
-            max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), database=None
-        )
-        def fuzz(case: schemathesis.Case) -> None:
-            case.call_and_validate(base_url=base, headers=headers, checks=CHECKS)
-
         try:
-            fuzz()
+            fuzz_operation(operation, base, headers)
         except Exception as e:  # collect every operation's failure, then report them all
             failures.append(f"{operation.label}: {e}")
     assert not failures, "\n\n".join(failures)

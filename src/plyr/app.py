@@ -21,9 +21,15 @@ from plyr.core.errors import ERROR_RESPONSES, install_error_handlers
 from plyr.core.runtime import Runtime
 from plyr.jobs.router import router as jobs_router
 from plyr.meta.router import router as meta_router
+from plyr.preferences.router import router as preferences_router
 from plyr.stream.fastpath import PublicAudioFastPath
 from plyr.stream.router import router as stream_router
 from plyr.tracks.router import router as tracks_router
+from plyr.web.assets import mount_static
+from plyr.web.embed_router import router as embed_router
+from plyr.web.errors import install_page_errors
+from plyr.web.member_router import router as member_router
+from plyr.web.router import router as web_router
 
 
 class PlyrApp(FastAPI):
@@ -71,6 +77,12 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
         stream_router,
         artists_router,
         atproto_router,
+        preferences_router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
+    app.include_router(embed_router, responses=ERROR_RESPONSES)
+    app.include_router(member_router)
+    app.include_router(web_router)  # pages last: the API owns its paths
+    install_page_errors(app)
+    mount_static(app)
     return app

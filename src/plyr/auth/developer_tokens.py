@@ -8,14 +8,13 @@ from datetime import datetime, timedelta
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
-from sqlalchemy import delete, select
 
 from plyr.atproto.oauth.client import OAuthClient, OAuthError
 from plyr.atproto.sessions import revoke_credentials
+from plyr.auth import repository
 from plyr.auth.dependencies import CurrentUser
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.core.errors import BadRequest, NotFound
-from plyr.models import Session
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -76,16 +75,15 @@ def token_lifetime(extra: dict[str, object]) -> timedelta | None:
 @router.get("/developer-tokens")
 async def list_developer_tokens(user: CurrentUser, db: DbSession) -> list[DeveloperToken]:
     """My developer tokens (never the tokens themselves)."""
-    query = (
-        select(Session)
-        .where(Session.did == user.did, Session.kind == "developer")
-        .order_by(Session.created_at.desc())
-    )
+    return await developer_tokens_of(db, user.did)
+
+
+async def developer_tokens_of(db: DbSession, did: str) -> list[DeveloperToken]:
     return [
         DeveloperToken(
             prefix=s.prefix, name=s.name, created_at=s.created_at, expires_at=s.expires_at
         )
-        for s in (await db.execute(query)).scalars()
+        for s in await repository.developer_sessions(db, did)
     ]
 
 
@@ -94,13 +92,10 @@ async def revoke_developer_token(
     prefix: str, user: CurrentUser, db: DbSession, runtime: RuntimeDep
 ) -> Response:
     """Revoke a developer token (and its grant on the PDS)."""
-    query = select(Session).where(
-        Session.did == user.did, Session.kind == "developer", Session.prefix == prefix
-    )
-    sessions = list((await db.execute(query)).scalars())
+    sessions = await repository.developer_sessions(db, user.did, prefix=prefix)
     if not sessions:
         raise NotFound("no developer token with that prefix")
     for session in sessions:
         await revoke_credentials(runtime, session.oauth_data)
-    await db.execute(delete(Session).where(Session.id.in_([s.id for s in sessions])))
+    await repository.delete_sessions(db, [s.id for s in sessions])
     return Response(status_code=204)

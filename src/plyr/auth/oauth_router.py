@@ -6,7 +6,7 @@ from __future__ import annotations
 import re
 import secrets
 from typing import Annotated, Any
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
@@ -91,6 +91,9 @@ async def _start(
             extra=extra,
         )
     except OAuthError as e:
+        if "text/html" in request.headers.get("accept", ""):  # the login form: say it there
+            query = urlencode({"error": str(e)[:300], "return_to": safe_return_to(return_to)})
+            return RedirectResponse(f"/login?{query}", status_code=303)
         raise BadRequest(str(e)) from e
     response = RedirectResponse(url, status_code=302)
     browser_cookie(response, secret, settings.cookie_secure)

@@ -66,3 +66,16 @@ async def group_credentials(db: AsyncSession, group_id: str) -> list[str | None]
     """The sealed PDS credentials of every session in a browser's group."""
     query = select(Session.oauth_data).where(Session.group_id == group_id)
     return list((await db.scalars(query)).all())
+
+
+async def developer_sessions(
+    db: AsyncSession, did: str, *, prefix: str | None = None
+) -> list[Session]:
+    query = select(Session).where(Session.did == did, Session.kind == "developer")
+    if prefix is not None:
+        query = query.where(Session.prefix == prefix)
+    return list((await db.scalars(query.order_by(Session.created_at.desc()))).all())
+
+
+async def delete_sessions(db: AsyncSession, session_ids: list[str]) -> None:
+    await db.execute(delete(Session).where(Session.id.in_(session_ids)))

@@ -87,11 +87,15 @@ def readable_validation_error(errors: Sequence[Any]) -> str:
     return f"{where}: {message}" if where else message
 
 
+def app_error_response(exc: AppError) -> JSONResponse:
+    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+
+
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
-        headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
+        return app_error_response(exc)
 
     @app.exception_handler(OperationalError)
     async def _database_busy(_: Request, exc: OperationalError) -> JSONResponse:

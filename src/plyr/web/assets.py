@@ -1,0 +1,26 @@
+"""Static files: plyr's own (`web/static`) and third-party browser code installed from npm
+into `frontend/node_modules` (htmx), served from this origin: nothing comes from a CDN."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from fastapi import FastAPI
+from starlette.staticfiles import StaticFiles
+
+log = logging.getLogger(__name__)
+
+STATIC = Path(__file__).parent / "static"
+FRONTEND = Path(__file__).resolve().parents[3] / "frontend" / "node_modules"
+VENDOR = {"htmx.org/dist": "/static/vendor"}
+
+
+def mount_static(app: FastAPI, frontend: Path = FRONTEND) -> None:
+    for package_dir, prefix in VENDOR.items():
+        folder = frontend / package_dir
+        if folder.is_dir():
+            app.mount(prefix, StaticFiles(directory=folder), name=prefix)
+        else:  # pages still work, as plain links and forms
+            log.warning("%s is missing: run `npm ci` in frontend/ (./scripts/serve does)", folder)
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")

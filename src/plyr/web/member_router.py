@@ -1,0 +1,72 @@
+"""Pages for signed-in people: upload, portal, settings. A signed-out visitor is sent to
+sign in and brought back."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+
+from plyr.audio import ACCEPTED_FORMATS
+from plyr.auth.dependencies import OptionalUser
+from plyr.auth.developer_tokens import developer_tokens_of
+from plyr.core.deps import DbSession, RuntimeDep
+from plyr.preferences import service as preferences
+from plyr.tracks import repository as tracks_repo
+from plyr.tracks import service as tracks
+from plyr.web.router import GET_HEAD, login_redirect
+from plyr.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+@router.api_route("/upload", methods=GET_HEAD, response_class=HTMLResponse)
+async def upload_page(request: Request, runtime: RuntimeDep, user: OptionalUser) -> Response:
+    """The upload form."""
+    if user is None:
+        return login_redirect(request)
+    settings = runtime.settings
+    return render(
+        request,
+        "pages/upload.html",
+        user,
+        title="upload",
+        max_upload_mb=settings.max_upload_mb,
+        max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
+        formats=", ".join(f for f in ACCEPTED_FORMATS if f != "webm"),
+    )
+
+
+@router.api_route("/portal", methods=GET_HEAD, response_class=HTMLResponse)
+async def portal_page(
+    request: Request, db: DbSession, runtime: RuntimeDep, user: OptionalUser
+) -> Response:
+    """My tracks (edit in place), developer tokens."""
+    if user is None:
+        return login_redirect(request)
+    mine = await tracks.present(db, runtime, await tracks_repo.by_artist(db, user.did), user.did)
+    return render(
+        request,
+        "pages/portal.html",
+        user,
+        title="portal",
+        tracks=mine,
+        tokens=await developer_tokens_of(db, user.did),
+        pds_problem=user.artist.pds_problem,
+    )
+
+
+@router.api_route("/settings", methods=GET_HEAD, response_class=HTMLResponse)
+async def settings_page(request: Request, user: OptionalUser) -> Response:
+    """Theme, accent, playback and privacy choices."""
+    if user is None:
+        return login_redirect(request)
+    prefs = preferences.read(user.artist)
+    return render(
+        request,
+        "pages/settings.html",
+        user,
+        title="settings",
+        hidden_tags=prefs.hidden_tags,
+        allow_comments=prefs.allow_comments,
+        download_policy=prefs.download_policy,
+    )

@@ -1,0 +1,124 @@
+"""What pages show, gathered from the domains (no SQL here, no HTML either)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from plyr.artists import repository as artists
+from plyr.artists.schemas import ArtistOut
+from plyr.auth.service import AuthContext
+from plyr.core.runtime import Runtime
+from plyr.meta.router import StatsOut
+from plyr.models import Artist, Track, utcnow
+from plyr.tracks import repository as tracks_repo
+from plyr.tracks import service as tracks
+from plyr.tracks.schemas import TagCount, TrackOut, TrackPage
+
+
+@dataclass(frozen=True)
+class Feed:
+    page: TrackPage
+    next_url: str | None
+
+
+async def feed(
+    db: AsyncSession,
+    runtime: Runtime,
+    user: AuthContext | None,
+    *,
+    limit: int,
+    tag: str | None = None,
+    artist_did: str | None = None,
+    cursor: str | None = None,
+) -> Feed:
+    """A page of the feed (optionally by tag or artist) and the URL of the next one."""
+    viewer = user.did if user else None
+    hidden: list[str] = []
+    if user is not None and not artist_did and not tag:
+        hidden = user.artist.preferences.get("hidden_tags", runtime.settings.default_hidden_tags)
+    elif user is None and not artist_did and not tag:
+        hidden = runtime.settings.default_hidden_tags
+    page = await tracks.page(
+        db,
+        runtime,
+        viewer,
+        limit=limit,
+        cursor=cursor,
+        artist_did=artist_did,
+        include_unlisted_of=None,
+        tags=[tag.lower()] if tag else [],
+        hidden_tags=[h for h in hidden if h != tag],
+    )
+    next_url = None
+    if page.next_cursor:
+        query = {"cursor": page.next_cursor, "tag": tag or "", "artist": artist_did or ""}
+        next_url = "/fragments/feed?" + urlencode({k: v for k, v in query.items() if v})
+    return Feed(page, next_url)
+
+
+async def top_of_week(db: AsyncSession, runtime: Runtime, viewer: str | None) -> list[TrackOut]:
+    rows = await tracks_repo.top(db, since=utcnow() - timedelta(days=7), limit=8)
+    return [t for t in await tracks.present(db, runtime, rows, viewer) if t.like_count > 0]
+
+
+async def popular_tags(db: AsyncSession) -> list[TagCount]:
+    return [TagCount(name=n, track_count=c) for n, c in await tracks_repo.tag_counts(db, "", 12)]
+
+
+async def stats(db: AsyncSession) -> StatsOut:
+    plays, count, artist_count, seconds = await tracks_repo.platform_stats(db)
+    return StatsOut(
+        total_plays=plays,
+        total_tracks=count,
+        total_artists=artist_count,
+        total_duration_seconds=seconds,
+    )
+
+
+async def artist_out(db: AsyncSession, artist: Artist) -> ArtistOut:
+    return ArtistOut(
+        did=artist.did,
+        handle=artist.handle,
+        display_name=artist.display_name,
+        avatar_url=artist.avatar_url,
+        bio=artist.bio,
+        track_count=await artists.public_track_count(db, artist.did),
+    )
+
+
+def can_download(track: Track, viewer: str | None) -> bool:
+    """The download link shows when the download would be allowed (`stream.service`)."""
+    policy = (track.artist.preferences or {}).get("download_policy", "open")
+    return track.origin == "upload" and (policy == "open" or track.artist_did == viewer)
+
+
+@dataclass(frozen=True)
+class PlainPage:
+    heading: str
+    paragraphs: list[str]
+
+
+TERMS = PlainPage(
+    heading="terms",
+    paragraphs=[
+        "upload only music you have the rights to share. you keep every right to your work; "
+        "you let this instance store it and stream it to the people you chose.",
+        "your tracks, likes, comments and playlists are records in your own AT Protocol "
+        "repository. deleting them here deletes them there when you ask for it.",
+        "the operator of this instance may remove what breaks the law or these terms.",
+    ],
+)
+PRIVACY = PlainPage(
+    heading="privacy",
+    paragraphs=[
+        "plyr keeps your DID and handle, what you upload, and what you do here (plays, likes, "
+        "comments, playlists). public acts are also records in your repository, public by "
+        "nature of the AT Protocol.",
+        "sign-in tokens for your PDS are stored encrypted and revoked when you sign out.",
+        "you can export your tracks and delete your account at any time from the portal.",
+    ],
+)

@@ -1,0 +1,191 @@
+"""Page routes: each gathers what its template shows through the domains' services and
+renders it (`templating.render`). Pages are GET and HEAD; changes go through the API."""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from plyr.artists import repository as artists
+from plyr.auth.dependencies import OptionalUser
+from plyr.core.deps import DbSession, RuntimeDep
+from plyr.core.errors import NotFound
+from plyr.tracks import repository as tracks_repo
+from plyr.tracks import service as tracks
+from plyr.tracks.schemas import TrackId
+from plyr.web import pages
+from plyr.web.templating import TEMPLATES, render
+
+router = APIRouter(include_in_schema=False)
+PAGE_SIZE = 30
+GET_HEAD = ["GET", "HEAD"]
+
+
+def _viewer(user: OptionalUser) -> str | None:
+    return user.did if user else None
+
+
+@router.api_route("/", methods=GET_HEAD, response_class=HTMLResponse)
+async def home(
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    user: OptionalUser,
+    tag: Annotated[str | None, Query(max_length=50)] = None,
+) -> Response:
+    """The feed, top tracks of the week and platform stats."""
+    feed = await pages.feed(db, runtime, user, tag=tag, limit=PAGE_SIZE)
+    return render(
+        request,
+        "pages/home.html",
+        user,
+        title="",
+        tracks=feed.page.tracks,
+        next_url=feed.next_url,
+        top=await pages.top_of_week(db, runtime, _viewer(user)),
+        tags=await pages.popular_tags(db),
+        active_tag=tag,
+        stats=await pages.stats(db),
+    )
+
+
+@router.get("/fragments/feed", response_class=HTMLResponse)
+async def feed_rows(
+    request: Request,
+    db: DbSession,
+    runtime: RuntimeDep,
+    user: OptionalUser,
+    cursor: Annotated[str | None, Query(max_length=200)] = None,
+    tag: Annotated[str | None, Query(max_length=50)] = None,
+    artist: Annotated[str | None, Query(max_length=255)] = None,
+) -> Response:
+    """The next rows of a track list (infinite scroll)."""
+    feed = await pages.feed(
+        db, runtime, user, tag=tag, artist_did=artist, cursor=cursor, limit=PAGE_SIZE
+    )
+    return TEMPLATES.TemplateResponse(
+        request,
+        "partials/track_list.html",
+        {"tracks": feed.page.tracks, "next_url": feed.next_url, "user": user},
+    )
+
+
+@router.api_route("/track/{track_id}", methods=GET_HEAD, response_class=HTMLResponse)
+async def track_page(
+    request: Request,
+    track_id: TrackId,
+    db: DbSession,
+    runtime: RuntimeDep,
+    user: OptionalUser,
+    t: Annotated[float | None, Query(ge=0, le=86_400)] = None,
+) -> Response:
+    """A track: artwork, play (from `?t=` seconds), waveform, tags, description."""
+    viewer = _viewer(user)
+    row = await tracks.get_visible(db, track_id, viewer)
+    track = (await tracks.present(db, runtime, [row], viewer))[0]
+    base = runtime.settings.public_url
+    page_url = f"{base}/track/{track.id}"
+    more = [
+        t
+        for t in await tracks.present(
+            db, runtime, await tracks_repo.by_artist(db, track.artist_did), viewer
+        )
+        if t.id != track.id and t.visibility == "public"
+    ][:5]
+    return render(
+        request,
+        "pages/track.html",
+        user,
+        title=f"{track.title} - {track.artist.display_name or track.artist.handle}",
+        track=track,
+        start=int(t) if t else None,
+        page_url=page_url,
+        embed_url=f"{base}/embed/track/{track.id}",
+        oembed_url=f"{base}/oembed?{urlencode({'url': page_url, 'format': 'json'})}",
+        absolute_audio_url=track.audio_url
+        if track.audio_url.startswith("http")
+        else f"{base}{track.audio_url}",
+        can_download=pages.can_download(row, viewer),
+        more=more,
+    )
+
+
+@router.api_route("/u/{handle}", methods=GET_HEAD, response_class=HTMLResponse)
+async def artist_page(
+    request: Request, handle: str, db: DbSession, runtime: RuntimeDep, user: OptionalUser
+) -> Response:
+    """An artist: avatar, bio, their tracks."""
+    artist = await artists.get_by_handle(db, handle)
+    if artist is None:
+        raise NotFound("no artist with that handle here")
+    feed = await pages.feed(db, runtime, user, artist_did=artist.did, limit=PAGE_SIZE)
+    return render(
+        request,
+        "pages/artist.html",
+        user,
+        title=artist.display_name or artist.handle,
+        artist=await pages.artist_out(db, artist),
+        tracks=feed.page.tracks,
+        next_url=feed.next_url,
+    )
+
+
+@router.api_route("/tag/{name:path}", methods=GET_HEAD, response_class=HTMLResponse)
+async def tag_page(
+    request: Request, name: str, db: DbSession, runtime: RuntimeDep, user: OptionalUser
+) -> Response:
+    """Tracks with a tag."""
+    tag = name.strip().lower()[:50]
+    feed = await pages.feed(db, runtime, user, tag=tag, limit=PAGE_SIZE)
+    return render(
+        request,
+        "pages/tag.html",
+        user,
+        title=f"#{tag}",
+        tag=tag,
+        tracks=feed.page.tracks,
+        next_url=feed.next_url,
+    )
+
+
+@router.api_route("/login", methods=GET_HEAD, response_class=HTMLResponse)
+async def login_page(
+    request: Request,
+    runtime: RuntimeDep,
+    user: OptionalUser,
+    return_to: Annotated[str, Query(max_length=512)] = "/",
+    error: Annotated[str | None, Query(max_length=500)] = None,
+) -> Response:
+    """Sign in with a handle; create an account on a PDS the operator lists."""
+    if user is not None and not error:
+        return RedirectResponse(return_to if return_to.startswith("/") else "/", 303)
+    return render(
+        request,
+        "pages/login.html",
+        user,
+        title="sign in",
+        return_to=return_to,
+        error=error,
+        signup_hosts=runtime.settings.signup_pds_urls,
+    )
+
+
+@router.api_route("/terms", methods=GET_HEAD, response_class=HTMLResponse)
+async def terms_page(request: Request, user: OptionalUser) -> Response:
+    """The terms of use."""
+    return render(request, "pages/plain.html", user, title="terms", page=pages.TERMS)
+
+
+@router.api_route("/privacy", methods=GET_HEAD, response_class=HTMLResponse)
+async def privacy_page(request: Request, user: OptionalUser) -> Response:
+    """What plyr keeps about you."""
+    return render(request, "pages/plain.html", user, title="privacy", page=pages.PRIVACY)
+
+
+def login_redirect(request: Request) -> RedirectResponse:
+    """Send a signed-out visitor of a members' page to sign in, and back."""
+    back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return RedirectResponse(f"/login?return_to={quote(back)}", status_code=303)

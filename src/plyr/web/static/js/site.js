@@ -1,0 +1,224 @@
+// Page behaviours outside the player: sign-out, the terms overlay, share links, the search
+// dialog, settings, and the upload and portal forms (their own modules). Everything is
+// bound by delegation on document, so pages swapped in by htmx need no re-binding.
+import { initUpload } from "./upload.js";
+import { initPortal } from "./portal.js";
+
+export const say = (message, kind = "info") =>
+  document.dispatchEvent(new CustomEvent("plyr:toast", { detail: { message, kind } }));
+
+/** JSON or text error detail of a failed fetch, readable. */
+export async function problem(response) {
+  try {
+    const body = await response.json();
+    const detail = body.detail;
+    if (typeof detail === "string") return detail;
+    if (detail && typeof detail.message === "string") return detail.message;
+  } catch {
+    /* not JSON */
+  }
+  return `something went wrong (HTTP ${response.status})`;
+}
+
+/** Same-origin request with JSON in and out; throws Error(problem) when not ok. */
+export async function api(method, url, body) {
+  const init = { method, credentials: "same-origin", headers: {} };
+  if (body instanceof FormData) init.body = body;
+  else if (body !== undefined) {
+    init.body = JSON.stringify(body);
+    init.headers["Content-Type"] = "application/json";
+  }
+  const response = await fetch(url, init);
+  if (!response.ok) throw new Error(await problem(response));
+  return response.status === 204 ? null : response.json();
+}
+
+/** Navigate within the shell (the player keeps playing). */
+export function go(url) {
+  if (window.htmx) {
+    window.htmx.ajax("GET", url, { target: "main", select: "main", swap: "outerHTML" }).then(() => {
+      history.pushState({ htmx: true }, "", url);
+    });
+  } else {
+    location.href = url;
+  }
+}
+
+async function signOut(form) {
+  try {
+    await api("POST", form.action);
+    location.href = "/";
+  } catch (e) {
+    say(e.message, "error");
+  }
+}
+
+async function acceptTerms(dialog) {
+  try {
+    await api("POST", "/preferences/terms");
+    dialog.close();
+    dialog.remove();
+  } catch (e) {
+    say(e.message, "error");
+  }
+}
+
+function openTerms() {
+  const dialog = document.getElementById("terms-dialog");
+  if (dialog && !dialog.open) dialog.showModal();
+}
+
+async function copyLink(button) {
+  const url = new URL(button.dataset.url || location.href);
+  try {
+    await navigator.clipboard.writeText(url.toString());
+    say("link copied", "success");
+  } catch {
+    say(url.toString());
+  }
+}
+
+function applyTheme(form) {
+  const data = new FormData(form);
+  const root = document.documentElement;
+  if (data.get("theme")) root.dataset.theme = data.get("theme");
+  if (data.get("accent_color")) root.style.setProperty("--accent", data.get("accent_color"));
+}
+
+async function savePreferences(form) {
+  const data = new FormData(form);
+  const tags = String(data.get("hidden_tags") || "")
+    .split(",")
+    .map((t) => t.trim())
+    .filter(Boolean);
+  const body = {
+    theme: data.get("theme"),
+    accent_color: data.get("accent_color"),
+    auto_advance: data.get("auto_advance") === "on",
+    normalize_volume: data.get("normalize_volume") === "on",
+    allow_comments: data.get("allow_comments") === "on",
+    download_policy: data.get("download_policy"),
+    hidden_tags: tags,
+  };
+  try {
+    await api("POST", "/preferences", body);
+    const root = document.documentElement;
+    root.dataset.autoAdvance = String(body.auto_advance);
+    root.dataset.normalize = String(body.normalize_volume);
+    localStorage.setItem("plyr.autoAdvance", String(body.auto_advance));
+    localStorage.setItem("plyr.normalize", String(body.normalize_volume));
+    say("settings saved", "success");
+  } catch (e) {
+    say(e.message, "error");
+  }
+}
+
+// ---- search dialog: results as you type (150 ms debounce), arrows + enter ----------------
+let searchTimer = 0;
+let searchSeq = 0;
+
+function openSearch() {
+  const dialog = document.getElementById("search-dialog");
+  if (!dialog) return;
+  if (!dialog.open) dialog.showModal();
+  const input = document.getElementById("search-input");
+  input.focus();
+  input.select();
+}
+
+async function runSearch(query) {
+  const list = document.getElementById("search-results");
+  const seq = ++searchSeq;
+  if (query.trim().length < 2) {
+    list.replaceChildren();
+    return;
+  }
+  let tags = [];
+  try {
+    tags = await api("GET", `/tracks/tags?q=${encodeURIComponent(query.trim())}&limit=8`);
+  } catch {
+    tags = [];
+  }
+  if (seq !== searchSeq) return; // a newer query is on its way
+  const items = [
+    { label: `search for “${query.trim()}”`, url: `/search?q=${encodeURIComponent(query.trim())}` },
+    ...tags.map((t) => ({ label: `#${t.name} · ${t.track_count}`, url: `/tag/${encodeURIComponent(t.name)}` })),
+  ];
+  list.replaceChildren(
+    ...items.map((item, i) => {
+      const li = document.createElement("li");
+      li.setAttribute("role", "option");
+      li.setAttribute("aria-selected", i === 0 ? "true" : "false");
+      const a = document.createElement("a");
+      a.href = item.url;
+      a.textContent = item.label;
+      li.append(a);
+      return li;
+    }),
+  );
+}
+
+function moveSelection(step) {
+  const options = [...document.querySelectorAll("#search-results [role=option]")];
+  if (!options.length) return;
+  const current = options.findIndex((o) => o.getAttribute("aria-selected") === "true");
+  const next = (current + step + options.length) % options.length;
+  options.forEach((o, i) => o.setAttribute("aria-selected", i === next ? "true" : "false"));
+  options[next].scrollIntoView({ block: "nearest" });
+}
+
+function openSelected(event) {
+  const selected = document.querySelector('#search-results [aria-selected="true"] a');
+  if (!selected) return;
+  event.preventDefault();
+  document.getElementById("search-dialog").close();
+  go(selected.getAttribute("href"));
+}
+
+function bind() {
+  document.addEventListener("plyr:search", openSearch);
+  document.addEventListener("click", (event) => {
+    const target = event.target.closest("[data-action=search], [data-action=copy-link]");
+    if (target?.dataset.action === "search") openSearch();
+    else if (target?.dataset.action === "copy-link") copyLink(target);
+    const result = event.target.closest("#search-results a");
+    if (result) {
+      event.preventDefault();
+      document.getElementById("search-dialog").close();
+      go(result.getAttribute("href"));
+    }
+  });
+  document.addEventListener("submit", (event) => {
+    const form = event.target;
+    if (form.matches("[data-logout]")) {
+      event.preventDefault();
+      signOut(form);
+    } else if (form.matches("[data-accept-terms]")) {
+      event.preventDefault();
+      acceptTerms(form.closest("dialog"));
+    } else if (form.matches("[data-preferences]")) {
+      event.preventDefault();
+      savePreferences(form);
+    } else if (form.closest("#search-dialog")) {
+      openSelected(event);
+    }
+  });
+  document.addEventListener("input", (event) => {
+    if (event.target.id === "search-input") {
+      clearTimeout(searchTimer);
+      searchTimer = setTimeout(() => runSearch(event.target.value), 150);
+    } else if (event.target.closest("[data-preferences]")) {
+      applyTheme(event.target.closest("form"));
+    }
+  });
+  document.addEventListener("keydown", (event) => {
+    if (event.target.id !== "search-input") return;
+    if (event.key === "ArrowDown") (event.preventDefault(), moveSelection(1));
+    else if (event.key === "ArrowUp") (event.preventDefault(), moveSelection(-1));
+  });
+  openTerms();
+  initUpload();
+  initPortal();
+}
+
+bind();

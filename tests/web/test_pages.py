@@ -1,0 +1,182 @@
+"""Server-rendered pages: what each shows, the shell vs the htmx fragment, who may see
+what, error pages inside the shell, and sign-in redirects."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from httpx import AsyncClient
+
+from tests.audio.media import make_audio
+from tests.conftest import PUBLIC_URL, User
+from tests.helpers import upload_track
+
+BROWSER = {"Accept": "text/html,application/xhtml+xml"}
+HTMX = {**BROWSER, "HX-Request": "true", "HX-Boosted": "true"}
+
+
+def cookie(user: User) -> dict[str, str]:
+    return {**BROWSER, "Cookie": f"session_id={user.token}"}
+
+
+def data_tracks(html: str) -> list[dict[str, Any]]:
+    import html as html_lib
+
+    return [json.loads(html_lib.unescape(m)) for m in re.findall(r'data-track="([^"]+)"', html)]
+
+
+@pytest.fixture
+async def three(client: AsyncClient, alice: User, tmp_path: Path) -> list[dict[str, Any]]:
+    tracks = []
+    for i, title in enumerate(("Morning", "Noon", "Night")):
+        path = make_audio(tmp_path / f"{i}.mp3", "mp3", seconds=1, frequency=300 + 100 * i)
+        tracks.append(await upload_track(client, alice, path, title=title, tags=["calm"]))
+    return tracks
+
+
+async def test_home_shows_the_feed_in_the_shell(
+    client: AsyncClient, three: list[dict[str, Any]]
+) -> None:
+    page = await client.get("/", headers=BROWSER)
+    assert page.status_code == 200 and page.headers["content-type"].startswith("text/html")
+    html = page.text
+    assert html.startswith("<!doctype html>")
+    for landmark in ('id="player"', 'id="queue-panel"', 'id="main"', "/static/vendor/htmx.min.js"):
+        assert landmark in html
+    titles = [t["title"] for t in data_tracks(html)]
+    assert titles == ["Night", "Noon", "Morning"]
+    assert "3 tracks" in html and 'href="/tag/calm"' in html
+    first = data_tracks(html)[0]
+    assert first["audio_url"].endswith(f"/audio/{three[2]['file_id']}")
+    assert first["url"] == f"/track/{three[2]['id']}" and first["artist_url"] == "/u/alice.test"
+
+
+async def test_an_htmx_navigation_gets_only_title_and_main(
+    client: AsyncClient, three: list[dict[str, Any]]
+) -> None:
+    page = await client.get(f"/track/{three[0]['id']}", headers=HTMX)
+    assert page.text.startswith("<title>Morning - alice.test • plyr</title>")
+    assert '<main id="main"' in page.text
+    assert 'id="player"' not in page.text and "<html" not in page.text
+    assert "HX-Request" in page.headers["vary"]
+
+
+async def test_the_feed_pages_through_a_fragment(
+    client: AsyncClient, alice: User, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from plyr.web import router
+
+    monkeypatch.setattr(router, "PAGE_SIZE", 2)
+    for i in range(3):
+        path = make_audio(tmp_path / f"{i}.mp3", "mp3", seconds=1, frequency=300 + 100 * i)
+        await upload_track(client, alice, path)
+    html = (await client.get("/", headers=BROWSER)).text
+    assert len(data_tracks(html)) == 2
+    next_url = re.search(r'hx-get="(/fragments/feed\?[^"]+)"', html)
+    assert next_url is not None
+    rows = (await client.get(next_url.group(1).replace("&amp;", "&"))).text
+    assert len(data_tracks(rows)) == 1 and "hx-get" not in rows
+
+
+async def test_track_page_has_open_graph_oembed_and_deep_link(
+    client: AsyncClient, three: list[dict[str, Any]]
+) -> None:
+    track = three[1]
+    html = (await client.get(f"/track/{track['id']}?t=45", headers=BROWSER)).text
+    assert '<meta property="og:type" content="music.song">' in html
+    assert f'<meta property="og:audio" content="{PUBLIC_URL}/audio/{track["file_id"]}">' in html
+    assert 'type="application/json+oembed"' in html
+    assert f"oembed?url={PUBLIC_URL.replace(':', '%3A').replace('/', '%2F')}" in html
+    assert 'data-start="45"' in html and "play from 0:45" in html
+    assert 'data-peaks-url="/tracks/{}/waveform"'.format(track["id"]) in html
+
+
+async def test_private_tracks_are_hidden_pages(
+    client: AsyncClient, alice: User, bob: User, tmp_path: Path
+) -> None:
+    path = make_audio(tmp_path / "p.mp3", "mp3", seconds=1, frequency=999)
+    track = await upload_track(client, alice, path, title="Secret", visibility="private")
+    assert (await client.get(f"/track/{track['id']}", headers=cookie(alice))).status_code == 200
+    for headers in (cookie(bob), BROWSER):
+        page = await client.get(f"/track/{track['id']}", headers=headers)
+        assert page.status_code == 404 and "Secret" not in page.text
+        assert 'id="player"' in page.text and "nothing here" in page.text
+    assert "Secret" not in (await client.get("/", headers=cookie(bob))).text
+    assert "Secret" not in (await client.get("/u/alice.test", headers=BROWSER)).text
+
+
+async def test_api_errors_stay_json(client: AsyncClient) -> None:
+    response = await client.get("/tracks/999999")
+    assert response.status_code == 404 and response.json() == {"detail": "track not found"}
+    page = await client.get("/no/such/page", headers=BROWSER)
+    assert page.status_code == 404 and "nothing here" in page.text
+
+
+async def test_artist_page(client: AsyncClient, three: list[dict[str, Any]]) -> None:
+    html = (await client.get("/u/alice.test", headers=BROWSER)).text
+    assert "@alice.test" in html and len(data_tracks(html)) == 3
+    assert (await client.get("/u/nobody.test", headers=BROWSER)).status_code == 404
+
+
+@pytest.mark.parametrize("path", ["/upload", "/portal", "/settings"])
+async def test_member_pages_send_visitors_to_sign_in(client: AsyncClient, path: str) -> None:
+    response = await client.get(path, headers=BROWSER)
+    assert response.status_code == 303
+    assert response.headers["location"] == f"/login?return_to={path}"
+
+
+async def test_member_pages_render(
+    client: AsyncClient, alice: User, three: list[dict[str, Any]]
+) -> None:
+    upload = (await client.get("/upload", headers=cookie(alice))).text
+    assert 'id="upload-form"' in upload and "flac" in upload
+    portal = (await client.get("/portal", headers=cookie(alice))).text
+    assert portal.count("data-edit-track=") == 3 and "developer tokens" in portal
+    settings = (await client.get("/settings", headers=cookie(alice))).text
+    assert 'name="theme" value="dark" checked' in settings
+
+
+async def test_login_page(client: AsyncClient, alice: User, settings: Any) -> None:
+    html = (await client.get("/login?return_to=/portal", headers=BROWSER)).text
+    assert 'action="/auth/start"' in html and 'value="/portal"' in html
+    assert "create an account" not in html
+    signed_in = await client.get("/login?return_to=/portal", headers=cookie(alice))
+    assert signed_in.status_code == 303 and signed_in.headers["location"] == "/portal"
+
+
+async def test_a_sign_in_that_cannot_start_is_said_on_the_login_page(client: AsyncClient) -> None:
+    response = await client.get("/auth/start?handle=not a handle!", headers=BROWSER)
+    assert response.status_code == 303
+    assert response.headers["location"].startswith("/login?error=")
+    api = await client.get("/auth/start?handle=not a handle!")
+    assert api.status_code == 400 and "detail" in api.json()
+
+
+async def test_theme_and_accent_come_from_preferences(client: AsyncClient, alice: User) -> None:
+    changed = await client.post(
+        "/preferences",
+        json={"theme": "light", "accent_color": "#ff8800"},
+        headers=alice.auth,
+    )
+    assert changed.status_code == 200
+    html = (await client.get("/", headers=cookie(alice))).text
+    assert 'data-theme="light"' in html and "--accent: #ff8800" in html
+
+
+async def test_terms_overlay_until_accepted(client: AsyncClient, alice: User) -> None:
+    assert 'id="terms-dialog"' in (await client.get("/", headers=cookie(alice))).text
+    accepted = await client.post("/preferences/terms", headers=alice.auth)
+    assert accepted.status_code == 204
+    assert 'id="terms-dialog"' not in (await client.get("/", headers=cookie(alice))).text
+    assert 'id="terms-dialog"' not in (await client.get("/", headers=BROWSER)).text
+
+
+async def test_static_assets_are_served_locally(client: AsyncClient) -> None:
+    css = await client.get("/static/css/plyr.css")
+    assert css.status_code == 200 and "--accent" in css.text
+    htmx = await client.get("/static/vendor/htmx.min.js")
+    assert htmx.status_code == 200 and b"htmx" in htmx.content[:2000]
