@@ -26,6 +26,9 @@ from plyr.core.migrate import upgrade
 from plyr.models import Base
 from tests.services import REDIS_URL, missing, postgres_admin_url, reachable
 
+# the local AT Protocol network (one per session, for tests/atnet and tests/browser)
+pytest_plugins = ["tests.atnet.network"]
+
 PUBLIC_URL = "http://plyr.test"
 
 

@@ -180,3 +180,12 @@ async def test_static_assets_are_served_locally(client: AsyncClient) -> None:
     assert css.status_code == 200 and "--accent" in css.text
     htmx = await client.get("/static/vendor/htmx.min.js")
     assert htmx.status_code == 200 and b"htmx" in htmx.content[:2000]
+
+
+async def test_pages_refuse_to_be_framed_but_embeds_do_not(
+    client: AsyncClient, three: list[dict[str, Any]]
+) -> None:
+    page = await client.get("/", headers=BROWSER)
+    assert page.headers["content-security-policy"] == "frame-ancestors 'self'"
+    embed = await client.get(f"/embed/track/{three[0]['id']}")
+    assert embed.headers["content-security-policy"] == "frame-ancestors *"

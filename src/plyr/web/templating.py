@@ -107,4 +107,5 @@ def render(
     }
     response = TEMPLATES.TemplateResponse(request, template, page, status_code=status_code)
     response.headers["Vary"] = "HX-Request"
+    response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"  # only embeds frame
     return response

@@ -213,7 +213,11 @@ function bind() {
   });
   document.addEventListener("keydown", (event) => {
     if (event.target.id !== "search-input") return;
-    if (event.key === "ArrowDown") (event.preventDefault(), moveSelection(1));
+    if (event.key === "Escape") {
+      // a search field's first Escape would only clear it: one Escape closes the dialog
+      event.preventDefault();
+      document.getElementById("search-dialog").close();
+    } else if (event.key === "ArrowDown") (event.preventDefault(), moveSelection(1));
     else if (event.key === "ArrowUp") (event.preventDefault(), moveSelection(-1));
   });
   openTerms();

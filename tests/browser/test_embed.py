@@ -1,0 +1,50 @@
+"""The embed player inside other sites' iframes: it fits a tiny 180x80 frame and a wide
+600x200 one, plays without signing in, and links back to the track page."""
+
+from __future__ import annotations
+
+import pytest
+from playwright.async_api import Browser
+
+from tests.browser.conftest import CatalogTrack, ConsoleErrors, LiveServer, shoot
+
+
+@pytest.mark.parametrize(("width", "height"), [(180, 80), (600, 200)])
+async def test_embed_fits_its_frame_and_plays(
+    browser: Browser,
+    live_server: LiveServer,
+    catalog: list[CatalogTrack],
+    width: int,
+    height: int,
+) -> None:
+    context = await browser.new_context(viewport={"width": 800, "height": 400})
+    page = await context.new_page()
+    console = ConsoleErrors()
+    console.watch(page)
+    src = f"{live_server.url}/embed/track/{catalog[0].id}"
+    # another site: plyr's terms page under another origin (localhost, not 127.0.0.1)
+    await page.goto(live_server.url.replace("127.0.0.1", "localhost") + "/terms")
+    await page.evaluate(
+        """([src, width, height]) => {
+            document.body.innerHTML = `<iframe src="${src}" width="${width}"
+                height="${height}" style="border:0"></iframe>`;
+        }""",
+        [src, width, height],
+    )
+    frame = page.frame_locator("iframe")
+    play = frame.locator("button.play")
+    await play.wait_for()
+    box = await play.bounding_box()
+    assert (
+        box is not None and box["x"] + box["width"] <= width and box["y"] + box["height"] <= height
+    )
+    title = frame.locator(".title")
+    if width >= 280:
+        assert await title.is_visible()
+        assert await title.get_attribute("href") == f"{live_server.url}/track/{catalog[0].id}"
+    await play.click()
+    embed = next(f for f in page.frames if "/embed/" in f.url)
+    await embed.wait_for_function("document.querySelector('.play').dataset.state === 'playing'")
+    await shoot(page, f"embed-iframe-{width}x{height}")
+    assert not console.unexpected(), console.unexpected()
+    await context.close()
