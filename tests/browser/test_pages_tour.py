@@ -10,7 +10,15 @@ from playwright.async_api import Browser, Page
 
 from tests.atnet.network import Account
 from tests.audio.media import make_audio
-from tests.browser.conftest import DESKTOP, PHONE, ConsoleErrors, LiveServer, shoot, sign_in
+from tests.browser.conftest import (
+    DESKTOP,
+    PHONE,
+    CatalogTrack,
+    ConsoleErrors,
+    LiveServer,
+    shoot,
+    sign_in,
+)
 
 
 async def upload_in_page(page: Page, path: Path, title: str, tags: str) -> str:
@@ -77,3 +85,47 @@ async def test_every_page_at_desktop_and_phone_size(
     await shoot(visitor, f"embed-{size}")
     await signed_out.close()
     assert not console.unexpected(), console.unexpected()
+
+
+CONTRAST = """() => {
+  const lum = (rgb) => {
+    const [r, g, b] = rgb.match(/\\d+/g).slice(0, 3).map((v) => {
+      const c = Number(v) / 255;
+      return c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4;
+    });
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+  };
+  const ratio = (a, b) => (Math.max(lum(a), lum(b)) + 0.05) / (Math.min(lum(a), lum(b)) + 0.05);
+  const body = getComputedStyle(document.body);
+  const dim = getComputedStyle(document.querySelector(".stats") || document.body).color;
+  return { text: ratio(body.color, body.backgroundColor), dim: ratio(dim, body.backgroundColor) };
+}"""
+
+
+async def test_first_load_is_light_accessible_and_readable(
+    page: Page, catalog: list[CatalogTrack]
+) -> None:
+    await page.goto("/")
+    await page.wait_for_load_state("networkidle")
+    sizes = await page.evaluate(
+        """() => [...performance.getEntriesByType("navigation"),
+                  ...performance.getEntriesByType("resource")]
+            .filter((e) => /(navigation|script|link|css)/.test(e.initiatorType || e.entryType)
+                           || /\\.(js|css)$/.test(e.name))
+            .map((e) => [e.name, e.transferSize])"""
+    )
+    total = sum(size for _, size in sizes)
+    assert total < 150_000, f"first load moved {total} bytes of HTML, CSS and JS: {sizes}"
+    missing_alt = await page.evaluate(
+        "[...document.images].filter((i) => !i.hasAttribute('alt')).map((i) => i.src)"
+    )
+    assert not missing_alt
+    unlabeled = await page.evaluate(
+        """[...document.querySelectorAll('button')].filter((b) =>
+              !b.getAttribute('aria-label') && !b.textContent.trim()).map((b) => b.outerHTML)"""
+    )
+    assert not unlabeled
+    for theme in ("dark", "light"):
+        await page.evaluate(f"document.documentElement.dataset.theme = '{theme}'")
+        contrast = await page.evaluate(CONTRAST)
+        assert contrast["text"] >= 7 and contrast["dim"] >= 4.5, (theme, contrast)

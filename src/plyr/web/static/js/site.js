@@ -140,10 +140,15 @@ async function runSearch(query) {
     tags = [];
   }
   if (seq !== searchSeq) return; // a newer query is on its way
-  const items = [
-    { label: `search for “${query.trim()}”`, url: `/search?q=${encodeURIComponent(query.trim())}` },
-    ...tags.map((t) => ({ label: `#${t.name} · ${t.track_count}`, url: `/tag/${encodeURIComponent(t.name)}` })),
-  ];
+  // tags for now; tracks, artists and playlists join when /search/ lands
+  const items = tags.map((t) => ({ label: `#${t.name} · ${t.track_count}`, url: `/tag/${encodeURIComponent(t.name)}` }));
+  if (!items.length) {
+    const none = document.createElement("li");
+    none.className = "search-none";
+    none.textContent = "nothing matches yet";
+    list.replaceChildren(none);
+    return;
+  }
   list.replaceChildren(
     ...items.map((item, i) => {
       const li = document.createElement("li");
