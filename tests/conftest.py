@@ -126,7 +126,7 @@ class User:
 
 async def make_user(app: FastAPI, handle: str) -> User:
     did = "did:plc:" + base64.b32encode(uuid.uuid4().bytes).decode().lower()[:24]
-    async with app.state.runtime.sessionmaker() as db:
+    async with app.state.runtime.writer() as db:
         token = await create_session(db, did=did, handle=handle)
         await db.commit()
     return User(did=did, handle=handle, token=token)

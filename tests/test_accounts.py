@@ -13,7 +13,7 @@ from tests.conftest import User
 async def test_switch_between_accounts_of_one_browser(
     app: FastAPI, client: AsyncClient, alice: User
 ) -> None:
-    async with app.state.runtime.sessionmaker() as db:
+    async with app.state.runtime.writer() as db:
         session, _ = await repository.get_with_artist(db, hash_token(alice.token))  # type: ignore[misc]
         group = session.group_id
         bob_token = await create_session(
@@ -44,7 +44,7 @@ async def test_switch_between_accounts_of_one_browser(
 async def test_logout_all_ends_every_account_of_the_browser(
     app: FastAPI, client: AsyncClient, alice: User
 ) -> None:
-    async with app.state.runtime.sessionmaker() as db:
+    async with app.state.runtime.writer() as db:
         session, _ = await repository.get_with_artist(db, hash_token(alice.token))  # type: ignore[misc]
         other = await create_session(
             db, did="did:plc:dddddddddddddddddddddddd", handle="dee.test", group_id=session.group_id

@@ -52,7 +52,7 @@ async def test_deferred_deletes_are_retried(app: FastAPI, monkeypatch: pytest.Mo
     runtime = app.state.runtime
     key = "audio/00000000000000dd.mp3"
     await runtime.storage.put_bytes(key, b"x", "audio/mpeg")
-    async with runtime.sessionmaker() as db:
+    async with runtime.writer() as db:
         db.add(PendingWrite(kind="storage_delete", payload={"keys": [key]}))
         await db.commit()
 
@@ -66,12 +66,12 @@ async def test_deferred_deletes_are_retried(app: FastAPI, monkeypatch: pytest.Mo
     assert await retry_pending_writes(runtime) == 0  # backing off: not due yet
     assert await runtime.storage.exists(key)
 
-    async with runtime.sessionmaker() as db:
+    async with runtime.writer() as db:
         await db.execute(update(PendingWrite).values(next_attempt_at=utcnow()))
         await db.commit()
     assert await retry_pending_writes(runtime) == 0
     assert not await runtime.storage.exists(key)
-    async with runtime.sessionmaker() as db:
+    async with runtime.writer() as db:
         write = (await db.execute(select(PendingWrite))).scalars().one()
     assert write.done and write.attempts == 1 and write.last_error == "unreachable"
 
@@ -86,7 +86,7 @@ async def test_abandoned_jobs_and_temp_dirs_are_cleaned(
         d.mkdir(parents=True)
         (d / "part-1").write_bytes(b"audio")
     age(orphan_dir, 7200)
-    async with runtime.sessionmaker() as db:
+    async with runtime.writer() as db:
         db.add(
             Job(
                 id="stalejob",
@@ -98,7 +98,7 @@ async def test_abandoned_jobs_and_temp_dirs_are_cleaned(
         )
         await db.commit()
     await sweep(runtime)
-    async with runtime.sessionmaker() as db:
+    async with runtime.writer() as db:
         job = await db.get(Job, "stalejob")
     assert job is not None and job.status == "failed" and "interrupted" in (job.error or "")
     assert temp_files(settings) == []

@@ -117,7 +117,7 @@ async def test_confidential_sign_in_refresh_and_write(
     assert me.json()["did"] == account.did
 
     runtime = confidential_app.state.runtime
-    async with runtime.sessionmaker() as db:
+    async with runtime.writer() as db:
         session = (await db.scalars(select(Session).where(Session.did == account.did))).one()
     data = runtime.secrets.open(session.oauth_data)
     assert data["client_id"] == client_id
@@ -125,7 +125,7 @@ async def test_confidential_sign_in_refresh_and_write(
     assert timedelta(days=89) < session.expires_at - before <= timedelta(days=90, minutes=1)
 
     # refresh authenticates with a fresh client assertion, and slides the session
-    async with runtime.sessionmaker() as db:
+    async with runtime.writer() as db:
         row = await db.get(Session, session.id)
         assert row is not None
         row.oauth_data = seal_oauth_session(runtime, {**data, "expires_at": 1.0})
@@ -141,6 +141,6 @@ async def test_confidential_sign_in_refresh_and_write(
     ref = await pds.put_record("fm.plyr.actor.profile", "self", record)
     assert ref.uri == f"at://{account.did}/fm.plyr.actor.profile/self"
     assert pds.auth.refreshes == 1
-    async with runtime.sessionmaker() as db:
+    async with runtime.writer() as db:
         row = await db.get(Session, session.id)
     assert row is not None and row.expires_at is not None and row.expires_at >= now

@@ -74,13 +74,13 @@ def mallory(atproto_net: AtprotoNet) -> Account:
 
 
 async def session_count(app: FastAPI) -> int:
-    async with app.state.runtime.sessionmaker() as db:
+    async with app.state.runtime.writer() as db:
         return int(await db.scalar(select(func.count()).select_from(Session)) or 0)
 
 
 async def stored_data(app: FastAPI, did: str) -> tuple[str, dict[str, Any]]:
     runtime = app.state.runtime
-    async with runtime.sessionmaker() as db:
+    async with runtime.writer() as db:
         row = (
             await db.execute(
                 select(Session.id, Session.oauth_data)
@@ -94,7 +94,7 @@ async def stored_data(app: FastAPI, did: str) -> tuple[str, dict[str, Any]]:
 
 async def store_data(app: FastAPI, session_id: str, data: dict[str, Any]) -> None:
     runtime = app.state.runtime
-    async with runtime.sessionmaker() as db:
+    async with runtime.writer() as db:
         await db.execute(
             update(Session)
             .where(Session.id == session_id)
@@ -339,7 +339,7 @@ async def test_a_dead_session_is_an_xrpc_error(
 
     # the refused refresh ended the plyr session too: nothing tries the dead tokens again
     assert await pds_for(runtime, account.did) is None
-    async with runtime.sessionmaker() as db:
+    async with runtime.writer() as db:
         row = await db.get(Session, session_id)
     assert row is not None and row.oauth_data is None
     assert row.expires_at is not None and row.expires_at <= datetime.now(UTC)
@@ -357,7 +357,7 @@ async def test_session_lasts_as_long_as_the_refresh_token(
     runtime = pds_app.state.runtime
 
     async def expires_at() -> datetime:
-        async with runtime.sessionmaker() as db:
+        async with runtime.writer() as db:
             row = await db.get(Session, session_id)
         assert row is not None and row.expires_at is not None
         return row.expires_at

@@ -133,7 +133,7 @@ async def test_pds_down_leaves_the_track_pending_until_it_is_back(
     runtime = pds_app.state.runtime
     relay_url = f"http://localhost:{outage.port}"
     tokens = {"did": gus.did, "accessJwt": account.access_jwt, "refreshJwt": account.refresh_jwt}
-    async with runtime.sessionmaker() as db:  # plyr reaches this PDS through the relay
+    async with runtime.writer() as db:  # plyr reaches this PDS through the relay
         await db.execute(
             update(Session)
             .where(Session.did == gus.did)

@@ -76,7 +76,7 @@ async def claim_full_scope(app: FastAPI, did: str, scope: str) -> None:
     """Make plyr believe the session has `scope` while the PDS knows better: what happens
     when a grant narrows behind plyr's back (or a check cannot tell in advance)."""
     runtime = app.state.runtime
-    async with runtime.sessionmaker() as db:
+    async with runtime.writer() as db:
         session = (
             await db.scalars(select(Session).where(Session.did == did, Session.kind == "browser"))
         ).one()
@@ -114,7 +114,7 @@ async def test_a_publish_the_pds_refuses_waits_for_the_user_to_sign_in_again(
     problem = (await me(api, omar))["pds_problem"]
     assert problem["reason"] == "scope_upgrade_required"
     assert problem["scope"] == "repo:fm.plyr.track?action=create"
-    async with pds_app.state.runtime.sessionmaker() as db:
+    async with pds_app.state.runtime.writer() as db:
         track = await db.get(Track, job["track_id"])
     assert track is not None and track.status == "pending"  # nobody else sees it yet
     assert (await api.get(f"/tracks/{track.id}")).status_code == 404

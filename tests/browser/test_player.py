@@ -130,3 +130,19 @@ async def test_a_reload_restores_the_queue_and_position(
     restored = float(await page.evaluate(CURRENT_TIME))
     assert abs(restored - position) < 1.5
     assert await page.evaluate("window.plyr.player.audio.paused")  # restored, not blaring
+
+
+async def test_loudness_normalization_sets_the_gain(
+    page: Page, catalog: list[CatalogTrack]
+) -> None:
+    """Every track at -14 LUFS: the gain of the playing deck is 10^((-14 - loudness)/20),
+    clamped to [0.1, 2], from the loudness measured at upload (Web Audio, same origin)."""
+    await page.goto("/tag/catalog")
+    await play_row(page, "Long Road")
+    await wait_playing(page, 0.2)
+    loudness = await page.evaluate("window.plyr.player.track.loudness_lufs")
+    assert isinstance(loudness, float)
+    expected = min(2.0, max(0.1, 10 ** ((-14 - loudness) / 20)))
+    await page.wait_for_function("window.plyr.player.deck.gain !== null")
+    gain = await page.evaluate("window.plyr.player.deck.gain.gain.value")
+    assert abs(gain - expected) < 0.02, (loudness, gain, expected)

@@ -81,7 +81,7 @@ async def test_download_policy_is_honoured(
     from plyr.models import Artist
 
     track = await upload_track(client, alice, make_audio(tmp_path / "s.mp3", "mp3"), title="s")
-    async with app.state.runtime.sessionmaker() as db:
+    async with app.state.runtime.writer() as db:
         artist = await db.get(Artist, alice.did)
         assert artist is not None
         artist.preferences = {"download_policy": "closed"}

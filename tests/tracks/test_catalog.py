@@ -224,7 +224,7 @@ async def test_top_by_likes_in_period(
 
     old = await make_track(client, alice, tmp_path, "old favourite", 1.0)
     new = await make_track(client, alice, tmp_path, "new", 1.1)
-    async with app.state.runtime.sessionmaker() as db:
+    async with app.state.runtime.writer() as db:
         db.add(Like(track_id=old["id"], did=alice.did, created_at=utcnow() - timedelta(days=40)))
         db.add(Like(track_id=old["id"], did=bob.did, created_at=utcnow() - timedelta(days=40)))
         db.add(Like(track_id=new["id"], did=bob.did))
