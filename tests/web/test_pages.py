@@ -189,3 +189,23 @@ async def test_pages_refuse_to_be_framed_but_embeds_do_not(
     assert page.headers["content-security-policy"] == "frame-ancestors 'self'"
     embed = await client.get(f"/embed/track/{three[0]['id']}")
     assert embed.headers["content-security-policy"] == "frame-ancestors *"
+
+
+async def test_a_crash_is_a_500_page_inside_the_shell(
+    app: Any, three: list[dict[str, Any]], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from httpx import ASGITransport
+
+    from plyr.web import pages
+
+    async def broken(*_: Any, **__: Any) -> None:
+        raise RuntimeError("the disk caught fire")
+
+    monkeypatch.setattr(pages, "stats", broken)
+    transport = ASGITransport(app=app, raise_app_exceptions=False)
+    async with AsyncClient(transport=transport, base_url=PUBLIC_URL) as client:
+        page = await client.get("/", headers=BROWSER)
+        api = await client.get("/", headers={"Accept": "application/json"})
+    assert page.status_code == 500 and 'id="player"' in page.text
+    assert "something broke" in page.text and "disk caught fire" not in page.text
+    assert api.status_code == 500 and api.json() == {"detail": "internal error"}
