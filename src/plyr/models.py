@@ -290,6 +290,46 @@ class Comment(Timestamped, RecordRef, Base):
     timestamp_ms: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class ShareLink(Base):
+    """A `?ref=` code someone made to share a track; visits and plays are attributed to it."""
+
+    __tablename__ = "share_links"
+
+    code: Mapped[str] = mapped_column(String(16), primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"), index=True)
+    creator_did: Mapped[str] = mapped_column(
+        ForeignKey("artists.did", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ShareEvent(Base):
+    """A visit ("click") or a counted play ("play") through a share link."""
+
+    __tablename__ = "share_events"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(
+        ForeignKey("share_links.code", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(8))
+    visitor: Mapped[str] = mapped_column(String(255))  # a DID, or "anon:<cookie id>"
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class QueueState(Base):
+    """A listener's play queue, synced across their devices with a revision (ETag)."""
+
+    __tablename__ = "queue_states"
+
+    did: Mapped[str] = mapped_column(
+        ForeignKey("artists.did", ondelete="CASCADE"), primary_key=True
+    )
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    revision: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
 class IngestCursor(Base):
     """How far the firehose of a relay or PDS has been read."""
 
