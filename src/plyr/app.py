@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from starlette.types import Receive, Scope, Send
 
 from plyr import __version__
+from plyr.accounts.router import router as accounts_router
 from plyr.artists.router import router as artists_router
 from plyr.atproto.router import router as atproto_router
 from plyr.atproto.writes import install_pds_error_handlers
@@ -19,9 +20,11 @@ from plyr.auth.router import router as auth_router
 from plyr.core.config import Settings, get_settings
 from plyr.core.errors import ERROR_RESPONSES, install_error_handlers
 from plyr.core.runtime import Runtime
+from plyr.exports.router import router as exports_router
 from plyr.jobs.router import router as jobs_router
 from plyr.meta.router import router as meta_router
 from plyr.preferences.router import router as preferences_router
+from plyr.queue.router import router as queue_router
 from plyr.stream.fastpath import PublicAudioFastPath
 from plyr.stream.router import router as stream_router
 from plyr.tracks.router import router as tracks_router
@@ -78,6 +81,9 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
         artists_router,
         atproto_router,
         preferences_router,
+        queue_router,
+        exports_router,
+        accounts_router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
     app.include_router(embed_router, responses=ERROR_RESPONSES)

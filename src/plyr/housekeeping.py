@@ -122,8 +122,21 @@ def _id_and_ext(key: str) -> tuple[str, str]:
     return stem, ext
 
 
+async def remove_old_exports(runtime: Runtime) -> int:
+    """Export zips are kept a day after they are built."""
+    from plyr.exports.service import EXPORT_PREFIX, KEEP_HOURS
+
+    old = await runtime.storage.list_keys(
+        EXPORT_PREFIX, older_than=utcnow() - timedelta(hours=KEEP_HOURS)
+    )
+    for key in old:
+        await runtime.storage.delete(key)
+    return len(old)
+
+
 async def sweep(runtime: Runtime) -> None:
     await retry_pending_writes(runtime)
     await fail_stale_jobs(runtime)
     await remove_orphan_upload_dirs(runtime)
     await remove_orphan_media(runtime)
+    await remove_old_exports(runtime)

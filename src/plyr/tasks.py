@@ -9,6 +9,7 @@ from datetime import timedelta
 from docket import Docket, Perpetual
 
 from plyr.core.runtime import Runtime, current_runtime
+from plyr.exports.tasks import export_tracks
 from plyr.housekeeping import sweep
 from plyr.jobs import repository as jobs
 from plyr.tracks.tasks import (
@@ -16,6 +17,7 @@ from plyr.tracks.tasks import (
     enqueue_upload,
     process_upload,
     publish_track,
+    resume_pds_writes,
     sync_repo,
 )
 from plyr.tracks.uploads import upload_dir
@@ -33,7 +35,9 @@ async def housekeeping(
 TASKS: list[Callable[..., Awaitable[None]]] = [
     process_upload,
     publish_track,
+    resume_pds_writes,
     sync_repo,
+    export_tracks,
     housekeeping,
 ]
 

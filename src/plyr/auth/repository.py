@@ -79,3 +79,9 @@ async def developer_sessions(
 
 async def delete_sessions(db: AsyncSession, session_ids: list[str]) -> None:
     await db.execute(delete(Session).where(Session.id.in_(session_ids)))
+
+
+async def credentials_of(db: AsyncSession, did: str) -> list[str]:
+    """The sealed PDS credentials of every session of an account."""
+    query = select(Session.oauth_data).where(Session.did == did, Session.oauth_data.is_not(None))
+    return [sealed for sealed in (await db.scalars(query)).all() if sealed]

@@ -229,3 +229,10 @@ async def set_fields(db: AsyncSession, track_id: int, **values: Any) -> bool:
     """Update one track's columns; False when the track no longer exists."""
     result = await db.execute(update(Track).where(Track.id == track_id).values(**values))
     return bool(getattr(result, "rowcount", 0))
+
+
+async def uploads_of(db: AsyncSession, artist_did: str) -> list[Track]:
+    """Every track the artist uploaded here (any visibility or status), oldest first."""
+    query = select(Track).where(Track.artist_did == artist_did, Track.origin == "upload")
+    query = query.order_by(Track.created_at, Track.id)
+    return list((await db.execute(_with_relations(query))).unique().scalars())

@@ -5,6 +5,7 @@ import { byId, clamp, formatTime, trackOf } from "./format.js";
 import { bindKeys } from "./keys.js";
 import { Player, bindMediaSession } from "./player.js";
 import { Queue, bindQueuePanel, localStore, persistQueue } from "./queue.js";
+import { serverStore, signedIn } from "./queue-sync.js";
 import { initToasts, toast } from "./toast.js";
 import { Waveform, loadPeaks } from "./waveform.js";
 
@@ -350,7 +351,7 @@ document.addEventListener("htmx:historyRestore", () => {
 
 // ---- persistence
 
-persistQueue(queue, localStore(), { position: () => player.currentTime, playing }).then(({ save, savePosition }) => {
+persistQueue(queue, signedIn() ? serverStore() : localStore(), { position: () => player.currentTime, playing }).then(({ save, savePosition }) => {
   player.addEventListener("timeupdate", savePosition);
   let wasPlaying = playing();
   player.addEventListener("statechange", () => {

@@ -1,0 +1,34 @@
+"""`DELETE /account`: leave plyr, taking everything along."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from pydantic import BaseModel, Field
+
+from plyr.accounts import service
+from plyr.auth.dependencies import SESSION_COOKIE, CurrentUser
+from plyr.core.deps import DbSession, RuntimeDep
+from plyr.tracks.media import delete_keys
+
+router = APIRouter(tags=["account"])
+
+
+class DeleteAccountIn(BaseModel):
+    confirmation: str = Field(min_length=1, max_length=255, description="your handle")
+    delete_atproto_records: bool = False
+
+
+@router.delete("/account", status_code=204, responses={502: {"description": "PDS unreachable"}})
+async def delete_account(
+    body: DeleteAccountIn, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+) -> Response:
+    """Delete my account: every row and file here, and my fm.plyr.* records if asked."""
+    service.check_confirmation(user, body.confirmation)
+    if body.delete_atproto_records:
+        await service.delete_records(runtime, user.did)
+    keys = await service.delete_account(db, runtime, user.did)
+    await db.commit()
+    await delete_keys(runtime, keys)
+    response = Response(status_code=204)
+    response.delete_cookie(SESSION_COOKIE)
+    return response
