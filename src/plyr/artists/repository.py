@@ -43,3 +43,16 @@ async def public_track_count(db: AsyncSession, did: str) -> int:
 
 async def set_pds_problem(db: AsyncSession, did: str, problem: dict[str, Any] | None) -> None:
     await db.execute(update(Artist).where(Artist.did == did).values(pds_problem=problem))
+
+
+async def with_public_tracks(db: AsyncSession, dids: list[str]) -> list[Artist]:
+    """The artists among `dids` who have at least one public track here."""
+    if not dids:
+        return []
+    listed = select(Track.artist_did).where(
+        Track.visibility == "public", Track.status == "published"
+    )
+    query = (
+        select(Artist).where(Artist.did.in_(dids), Artist.did.in_(listed)).order_by(Artist.handle)
+    )
+    return list((await db.scalars(query)).all())

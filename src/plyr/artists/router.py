@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from plyr.artists import profile, repository
+from plyr.artists import analytics, following, profile, repository
 from plyr.artists.schemas import ArtistOut, ProfileIn
 from plyr.atproto.writes import ensure_scope
 from plyr.auth.dependencies import CurrentUser
@@ -27,6 +27,18 @@ async def _out(db: DbSession, artist: Artist | None) -> ArtistOut:
         bio=artist.bio,
         track_count=count,
     )
+
+
+@router.get("/me/analytics")
+async def my_analytics(user: CurrentUser, db: DbSession) -> analytics.Analytics:
+    """Plays and likes per track, totals, plays per day over 30 days."""
+    return await analytics.analytics(db, user.did)
+
+
+@router.get("/me/following")
+async def artists_i_know(user: CurrentUser, db: DbSession, runtime: RuntimeDep) -> list[ArtistOut]:
+    """Artists on plyr I follow on Bluesky (from the follow records in my repo)."""
+    return [await _out(db, a) for a in await following.artists_you_know(db, runtime, user.did)]
 
 
 @router.get("/me")
