@@ -8,10 +8,13 @@ from sqlalchemy.engine import Connection
 
 from plyr.core.db import create_engine
 from plyr.models import Base
+from plyr.search.ddl import include_name
 
 
 def _diff(connection: Connection) -> list[object]:
-    context = MigrationContext.configure(connection, opts={"compare_type": True})
+    # the search engines' FTS tables and trigram indexes are not models (plyr.search.ddl)
+    opts = {"compare_type": True, "include_name": include_name}
+    context = MigrationContext.configure(connection, opts=opts)
     return list(compare_metadata(context, Base.metadata))
 
 

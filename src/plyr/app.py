@@ -11,20 +11,26 @@ from starlette.types import Receive, Scope, Send
 
 from plyr import __version__
 from plyr.accounts.router import router as accounts_router
+from plyr.albums.router import router as albums_router
 from plyr.artists.router import router as artists_router
 from plyr.atproto.router import router as atproto_router
 from plyr.atproto.writes import install_pds_error_handlers
 from plyr.auth.developer_tokens import router as developer_tokens_router
 from plyr.auth.oauth_router import router as oauth_router
 from plyr.auth.router import router as auth_router
+from plyr.comments.router import router as comments_router
 from plyr.core.config import Settings, get_settings
 from plyr.core.errors import ERROR_RESPONSES, install_error_handlers
 from plyr.core.runtime import Runtime
 from plyr.exports.router import router as exports_router
 from plyr.jobs.router import router as jobs_router
+from plyr.likes.router import router as likes_router
+from plyr.lists.router import router as lists_router
 from plyr.meta.router import router as meta_router
 from plyr.preferences.router import router as preferences_router
 from plyr.queue.router import router as queue_router
+from plyr.search.router import router as search_router
+from plyr.shares.router import router as shares_router
 from plyr.stream.fastpath import PublicAudioFastPath
 from plyr.stream.router import router as stream_router
 from plyr.tracks.router import router as tracks_router
@@ -33,6 +39,7 @@ from plyr.web.embed_router import router as embed_router
 from plyr.web.errors import install_page_errors
 from plyr.web.member_router import router as member_router
 from plyr.web.router import router as web_router
+from plyr.web.search_router import router as search_page_router
 
 
 class PlyrApp(FastAPI):
@@ -75,10 +82,16 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
         auth_router,
         oauth_router,
         developer_tokens_router,
+        likes_router,  # social routes under /tracks: before /tracks/{track_id}
+        comments_router,
+        shares_router,
         tracks_router,
         jobs_router,
         stream_router,
         artists_router,
+        albums_router,
+        lists_router,
+        search_router,
         atproto_router,
         preferences_router,
         queue_router,
@@ -88,6 +101,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
         app.include_router(router, responses=ERROR_RESPONSES)
     app.include_router(embed_router, responses=ERROR_RESPONSES)
     app.include_router(member_router)
+    app.include_router(search_page_router)
     app.include_router(web_router)  # pages last: the API owns its paths
     install_page_errors(app)
     mount_static(app)

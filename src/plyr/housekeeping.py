@@ -10,11 +10,14 @@ import anyio
 
 from plyr.artists import profile
 from plyr.atproto.writes import NeedsSignIn, PdsUnavailable
+from plyr.comments import records as comment_records
 from plyr.core import pending
 from plyr.core.multipart import remove_tree
 from plyr.core.runtime import Runtime
 from plyr.core.storage import StorageError
 from plyr.jobs import repository as jobs
+from plyr.likes import records as like_records
+from plyr.lists import records as list_records
 from plyr.models import Artist, PendingWrite, utcnow
 from plyr.tracks import publishing
 from plyr.tracks import repository as tracks
@@ -61,6 +64,17 @@ async def _perform(runtime: Runtime, write: PendingWrite) -> None:
         runtime, payload["did"], payload["rkey"]
     ):
         raise PdsUnavailable("the PDS did not answer")
+    elif write.kind == "like_sync":
+        await like_records.sync_like(runtime, int(payload["like_id"]))
+    elif write.kind == "liked_list_sync":
+        await like_records.sync_liked_list(runtime, payload["did"])
+    elif write.kind in ("like_delete", "comment_delete"):
+        name = write.kind.removesuffix("_delete")
+        await like_records.delete_now(runtime, payload["did"], name, payload["rkey"])
+    elif write.kind == "comment_sync":
+        await comment_records.sync_comment(runtime, int(payload["comment_id"]))
+    elif write.kind in (list_records.SYNC, list_records.DELETE):
+        await list_records.perform(runtime, write)
 
 
 async def fail_stale_jobs(runtime: Runtime) -> None:

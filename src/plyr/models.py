@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,9 +20,18 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    event,
 )
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+from sqlalchemy.orm import (
+    DeclarativeBase,
+    InstrumentedAttribute,
+    Mapped,
+    mapped_column,
+    relationship,
+)
+
+from plyr.search.text import normalize
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -51,6 +61,16 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is not None and value.tzinfo is None:
             return value.replace(tzinfo=UTC)
         return value
+
+
+def _normal_of(source: str) -> Callable[[Any], str]:
+    """A column default: the search normal form of the row's `source` column (this also
+    fills Core inserts; ORM objects get it when `source` is set, see `_keep_search_text`)."""
+
+    def default(context: Any) -> str:
+        return normalize(context.get_current_parameters().get(source))
+
+    return default
 
 
 class Base(DeclarativeBase):
@@ -83,6 +103,10 @@ class Artist(Timestamped, RecordRef, Base):
     # Set when a write to their PDS waits on them signing in again (a scope to grant, an
     # ended session): {"reason", "message", "scope"}; cleared when they sign in.
     pds_problem: Mapped[dict[str, Any] | None] = mapped_column()
+    # plyr.search: normal form of display_name (the handle is matched as it is)
+    search_text: Mapped[str] = mapped_column(
+        Text, default=_normal_of("display_name"), server_default=""
+    )
 
 
 class Session(Base):
@@ -139,6 +163,7 @@ class Album(Timestamped, RecordRef, Base):
     artist_did: Mapped[str] = mapped_column(ForeignKey("artists.did", ondelete="CASCADE"))
     slug: Mapped[str] = mapped_column(String(100))
     title: Mapped[str] = mapped_column(String(256))
+    search_text: Mapped[str] = mapped_column(Text, default=_normal_of("title"), server_default="")
     description: Mapped[str | None] = mapped_column(Text)
     image_id: Mapped[str | None] = mapped_column(String(16))
     image_type: Mapped[str | None] = mapped_column(String(8))
@@ -159,6 +184,7 @@ class Track(Timestamped, RecordRef, Base):
         ForeignKey("artists.did", ondelete="CASCADE"), index=True
     )
     title: Mapped[str] = mapped_column(String(256))
+    search_text: Mapped[str] = mapped_column(Text, default=_normal_of("title"), server_default="")
     description: Mapped[str | None] = mapped_column(Text)
     upload_file_id: Mapped[str] = mapped_column(String(16))
     file_id: Mapped[str] = mapped_column(ForeignKey("audio_files.file_id"), index=True)
@@ -203,6 +229,7 @@ class Playlist(Timestamped, RecordRef, Base):
         ForeignKey("artists.did", ondelete="CASCADE"), index=True
     )
     name: Mapped[str] = mapped_column(String(256))
+    search_text: Mapped[str] = mapped_column(Text, default=_normal_of("name"), server_default="")
     is_private: Mapped[bool] = mapped_column(Boolean, default=False)
     image_id: Mapped[str | None] = mapped_column(String(16))
     image_type: Mapped[str | None] = mapped_column(String(8))
@@ -228,6 +255,7 @@ class Tag(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     name: Mapped[str] = mapped_column(String(50), unique=True)
+    search_text: Mapped[str] = mapped_column(Text, default=_normal_of("name"), server_default="")
 
 
 class TrackTag(Base):
@@ -354,3 +382,15 @@ class PendingWrite(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     done: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+
+def _keep_search_text(attribute: InstrumentedAttribute[Any]) -> None:
+    """Whenever the searchable attribute is set (constructor, edit), refresh `search_text`."""
+
+    @event.listens_for(attribute, "set")
+    def _refresh(target: Any, value: str | None, _old: object, _initiator: object) -> None:
+        target.search_text = normalize(value)
+
+
+for _attribute in (Artist.display_name, Album.title, Track.title, Playlist.name, Tag.name):
+    _keep_search_text(_attribute)

@@ -28,6 +28,8 @@ async def index_like_record(
     track_id = await repository.track_by_record(db, record["subject"]["uri"])
     if track_id is None:
         return None
+    if await repository.delete_waiting(db, artist.did, uri.rstrip("/").rsplit("/", 1)[-1]):
+        return None  # unliked here; the PDS has not taken the deletion yet
     like = await repository.get(db, track_id, artist.did)
     if like is None:
         like = await repository.add(

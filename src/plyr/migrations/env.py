@@ -10,6 +10,7 @@ from sqlalchemy.engine import Connection
 from plyr.core.config import get_settings
 from plyr.core.db import create_engine
 from plyr.models import Base
+from plyr.search.ddl import include_name
 
 config = context.config
 target_metadata = Base.metadata
@@ -21,6 +22,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_name=include_name,  # the search engines' own tables and indexes
     )
     with context.begin_transaction():
         context.run_migrations()

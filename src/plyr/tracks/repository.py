@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload, undefer
 
-from plyr.models import Album, Artist, AudioFile, Like, PlayEvent, Tag, Track, TrackTag
+from plyr.models import Album, Artist, AudioFile, Like, PlayEvent, Playlist, Tag, Track, TrackTag
 
 LISTED = ("public",)
 
@@ -182,7 +182,7 @@ async def file_in_use(db: AsyncSession, file_id: str) -> bool:
 
 
 async def image_in_use(db: AsyncSession, image_id: str) -> bool:
-    for model in (Track, Album):
+    for model in (Track, Album, Playlist):
         found = await db.execute(select(model.id).where(model.image_id == image_id).limit(1))
         if found.first() is not None:
             return True

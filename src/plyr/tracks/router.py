@@ -14,6 +14,7 @@ from plyr.auth.dependencies import CurrentUser, OptionalUser
 from plyr.core.deps import CacheDep, DbSession, RuntimeDep
 from plyr.core.errors import NotFound
 from plyr.core.multipart import receive_form
+from plyr.shares import service as shares
 from plyr.tracks import edits, publishing, repository, service, uploads
 from plyr.tracks.forms import parse_fields
 from plyr.tracks.media import delete_keys
@@ -243,7 +244,10 @@ async def count_play(
     if user is None and not anonymous_id:
         anonymous_id = new_cookie = secrets.token_urlsafe(16)
     listener = user.did if user else f"anon:{anonymous_id}"
+    before = track.play_count
     count = await service.count_play(db, cache, track, listener, body.ref if body else None)
+    if body and body.ref and count > before:  # counted: a listen receipt for the share link
+        await shares.record_play(db, track.id, body.ref, listener)
     response = JSONResponse(PlayOut(play_count=count).model_dump())
     if new_cookie:
         response.set_cookie(

@@ -6,11 +6,15 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
+from plyr.albums import service as albums
 from plyr.audio import ACCEPTED_FORMATS
 from plyr.auth.dependencies import OptionalUser
 from plyr.auth.developer_tokens import developer_tokens_of
 from plyr.core.deps import DbSession, RuntimeDep
+from plyr.likes import service as likes
+from plyr.lists import service as playlists
 from plyr.preferences import service as preferences
+from plyr.shares import service as shares
 from plyr.tracks import repository as tracks_repo
 from plyr.tracks import service as tracks
 from plyr.web.router import GET_HEAD, login_redirect
@@ -33,6 +37,7 @@ async def upload_page(request: Request, runtime: RuntimeDep, user: OptionalUser)
         max_upload_mb=settings.max_upload_mb,
         max_upload_bytes=settings.max_upload_mb * 1024 * 1024,
         formats=", ".join(f for f in ACCEPTED_FORMATS if f != "webm"),
+        album_mode=request.query_params.get("mode") == "album",
     )
 
 
@@ -52,6 +57,23 @@ async def portal_page(
         tracks=mine,
         tokens=await developer_tokens_of(db, user.did),
         pds_problem=user.artist.pds_problem,
+        shares=await shares.my_shares(db, runtime, user.did),
+    )
+
+
+@router.api_route("/liked", methods=GET_HEAD, response_class=HTMLResponse)
+async def liked_page(
+    request: Request, db: DbSession, runtime: RuntimeDep, user: OptionalUser
+) -> Response:
+    """My liked tracks, newest like first."""
+    if user is None:
+        return login_redirect(request)
+    return render(
+        request,
+        "pages/liked.html",
+        user,
+        title="liked",
+        tracks=await likes.liked_tracks(db, runtime, user.did),
     )
 
 
@@ -69,4 +91,21 @@ async def settings_page(request: Request, user: OptionalUser) -> Response:
         hidden_tags=prefs.hidden_tags,
         allow_comments=prefs.allow_comments,
         download_policy=prefs.download_policy,
+    )
+
+
+@router.api_route("/library", methods=GET_HEAD, response_class=HTMLResponse)
+async def library_page(
+    request: Request, db: DbSession, runtime: RuntimeDep, user: OptionalUser
+) -> Response:
+    """My playlists (and a form for a new one), my albums."""
+    if user is None:
+        return login_redirect(request)
+    return render(
+        request,
+        "pages/library.html",
+        user,
+        title="library",
+        playlists=await playlists.mine(db, runtime, user.did),
+        albums=await albums.of_artist(db, runtime, user.artist, user.did),
     )

@@ -3,16 +3,20 @@ renders it (`templating.render`). Pages are GET and HEAD; changes go through the
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from plyr.albums import service as albums
 from plyr.artists import repository as artists
 from plyr.auth.dependencies import OptionalUser
+from plyr.comments import service as comments
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.core.errors import NotFound
+from plyr.lists import service as playlists
+from plyr.lists.schemas import PlaylistId
 from plyr.tracks import repository as tracks_repo
 from plyr.tracks import service as tracks
 from plyr.tracks.schemas import TrackId
@@ -110,6 +114,7 @@ async def track_page(
         else f"{base}{track.audio_url}",
         can_download=pages.can_download(row, viewer),
         more=more,
+        **await comments.page_context(db, row),
     )
 
 
@@ -130,6 +135,63 @@ async def artist_page(
         artist=await pages.artist_out(db, artist),
         tracks=feed.page.tracks,
         next_url=feed.next_url,
+        albums=await albums.of_artist(db, runtime, artist, _viewer(user)),
+        playlists=await playlists.public_of(db, runtime, artist.did, _viewer(user)),
+    )
+
+
+def _embed_links(base: str, path: str, embed_path: str) -> dict[str, Any]:
+    page_url = f"{base}{path}"
+    return {
+        "page_url": page_url,
+        "embed_url": f"{base}{embed_path}",
+        "oembed_url": f"{base}/oembed?{urlencode({'url': page_url, 'format': 'json'})}",
+    }
+
+
+@router.api_route("/u/{handle}/album/{slug}", methods=GET_HEAD, response_class=HTMLResponse)
+async def album_page(
+    request: Request, handle: str, slug: str, db: DbSession, runtime: RuntimeDep, user: OptionalUser
+) -> Response:
+    """An album: artwork, its tracks in order, play all, download."""
+    viewer = _viewer(user)
+    row = await albums.by_slug(db, handle, slug)
+    album = await albums.detail(db, runtime, row, viewer)
+    path = f"/u/{quote(album.artist.handle)}/album/{quote(album.slug)}"
+    embed = f"/embed/album/{quote(album.artist.handle)}/{quote(album.slug)}"
+    return render(
+        request,
+        "pages/album.html",
+        user,
+        title=f"{album.title} - {album.artist.display_name or album.artist.handle}",
+        album=album,
+        is_owner=viewer == album.artist.did,
+        can_download=bool(album.tracks) and albums.downloads_allowed(row, viewer),
+        **_embed_links(runtime.settings.public_url, path, embed),
+    )
+
+
+@router.api_route("/playlist/{playlist_id}", methods=GET_HEAD, response_class=HTMLResponse)
+async def playlist_page(
+    request: Request,
+    playlist_id: PlaylistId,
+    db: DbSession,
+    runtime: RuntimeDep,
+    user: OptionalUser,
+) -> Response:
+    """A playlist (a private one: its owner only)."""
+    viewer = _viewer(user)
+    row = await playlists.get_visible(db, playlist_id, viewer)
+    playlist = await playlists.detail(db, runtime, row, viewer)
+    path = f"/playlist/{playlist.id}"
+    return render(
+        request,
+        "pages/playlist.html",
+        user,
+        title=playlist.name,
+        playlist=playlist,
+        is_owner=viewer == playlist.owner.did,
+        **_embed_links(runtime.settings.public_url, path, f"/embed/playlist/{playlist.id}"),
     )
 
 

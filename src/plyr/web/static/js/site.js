@@ -3,6 +3,8 @@
 // bound by delegation on document, so pages swapped in by htmx need no re-binding.
 import { initUpload } from "./upload.js";
 import { initPortal } from "./portal.js";
+import { initLists } from "./lists.js";
+import { initSocial } from "./social.js";
 
 export const say = (message, kind = "info") =>
   document.dispatchEvent(new CustomEvent("plyr:toast", { detail: { message, kind } }));
@@ -133,22 +135,31 @@ async function runSearch(query) {
     list.replaceChildren();
     return;
   }
-  let tags = [];
+  const q = query.trim().slice(0, 100);
+  let results = [];
   try {
-    tags = await api("GET", `/tracks/tags?q=${encodeURIComponent(query.trim())}&limit=8`);
+    results = (await api("GET", `/search/?q=${encodeURIComponent(q)}&limit=8`)).results;
   } catch {
-    tags = [];
+    results = []; // a 422 (nothing searchable) or a network error: nothing to show
   }
   if (seq !== searchSeq) return; // a newer query is on its way
-  // tags for now; tracks, artists and playlists join when /search/ lands
-  const items = tags.map((t) => ({ label: `#${t.name} · ${t.track_count}`, url: `/tag/${encodeURIComponent(t.name)}` }));
+  const path = encodeURIComponent;
+  const describe = {
+    tracks: (r) => ({ label: `${r.title} — ${r.artist_display_name || r.artist_handle}`, url: `/track/${r.id}` }),
+    artists: (r) => ({ label: `${r.display_name || r.handle} · @${r.handle}`, url: `/u/${path(r.handle)}` }),
+    albums: (r) => ({ label: `${r.title} — album by @${r.artist_handle}`, url: `/u/${path(r.artist_handle)}/album/${path(r.slug)}` }),
+    tags: (r) => ({ label: `#${r.name} · ${r.track_count}`, url: `/tag/${path(r.name)}` }),
+    playlists: (r) => ({ label: `${r.name} — playlist by @${r.owner_handle}`, url: `/playlist/${r.id}` }),
+  };
+  const items = results.filter((r) => describe[r.type]).map((r) => describe[r.type](r));
   if (!items.length) {
     const none = document.createElement("li");
     none.className = "search-none";
-    none.textContent = "nothing matches yet";
+    none.textContent = "nothing matches";
     list.replaceChildren(none);
     return;
   }
+  items.push({ label: `all results for “${q}”`, url: `/search?q=${encodeURIComponent(q)}` });
   list.replaceChildren(
     ...items.map((item, i) => {
       const li = document.createElement("li");
@@ -228,6 +239,8 @@ function bind() {
   openTerms();
   initUpload();
   initPortal();
+  initLists();
+  initSocial();
 }
 
 bind();

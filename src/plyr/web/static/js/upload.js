@@ -1,6 +1,7 @@
 // The upload form: drag-and-drop, the title from the file's tags, artwork preview, tag
 // suggestions, the transfer's progress (XHR), then the server's phases (SSE). On failure
-// the form keeps every value and says what went wrong.
+// the form keeps every value and says what went wrong. The album mode sends several files,
+// in the order the artist sets, the same way, one after the other.
 import { readTitle, titleFromName } from "./tags.js";
 
 const $ = (id) => document.getElementById(id);
@@ -11,17 +12,18 @@ let autoTitle = "";
 let suggestTimer = 0;
 
 export function initUpload() {
+  bindAlbum();
   document.addEventListener("change", (event) => {
     if (event.target.id === "upload-file") chosen(event.target.files[0]);
     else if (event.target.id === "upload-image") preview(event.target.files[0]);
   });
   document.addEventListener("dragover", (event) => {
-    const zone = event.target.closest?.("#drop-zone");
+    const zone = event.target.closest?.("#drop-zone, #album-drop-zone");
     if (!zone) return;
     event.preventDefault();
     zone.classList.add("drop-over");
   });
-  document.addEventListener("dragleave", (event) => event.target.closest?.("#drop-zone")?.classList.remove("drop-over"));
+  document.addEventListener("dragleave", (event) => event.target.closest?.("#drop-zone, #album-drop-zone")?.classList.remove("drop-over"));
   document.addEventListener("drop", (event) => {
     const zone = event.target.closest?.("#drop-zone");
     if (!zone) return;
@@ -35,7 +37,7 @@ export function initUpload() {
     chosen(file);
   });
   document.addEventListener("input", (event) => {
-    if (event.target.id === "upload-tags") {
+    if (event.target.id === "upload-tags" || event.target.id === "album-upload-tags") {
       clearTimeout(suggestTimer);
       suggestTimer = setTimeout(() => suggestTags(event.target), 150);
     }
@@ -63,7 +65,11 @@ async function chosen(file) {
 }
 
 function preview(file) {
-  const img = $("upload-image-preview");
+  previewInto("upload-image-preview", file);
+}
+
+function previewInto(id, file) {
+  const img = $(id);
   if (!img) return;
   if (img.src) URL.revokeObjectURL(img.src);
   if (file) {
@@ -134,57 +140,342 @@ function submit(form) {
   if (image) data.append("image", image);
   if (form.elements.audio_on_pds.checked) data.append("audio_on_pds", "true");
 
-  const xhr = new XMLHttpRequest();
-  xhr.open("POST", "/tracks/");
-  xhr.upload.addEventListener("progress", (e) => {
-    if (e.lengthComputable) progress((e.loaded / e.total) * 50, `sending… ${Math.round((e.loaded / e.total) * 100)}%`);
-  });
-  xhr.addEventListener("load", () => {
-    let body = {};
-    try {
-      body = JSON.parse(xhr.responseText || "{}");
-    } catch {
-      body = {};
-    }
-    if (xhr.status === 202) return follow(form, body.upload_id);
-    setBusy(form, false);
-    const detail = typeof body.detail === "string" ? body.detail : body.detail?.message;
-    showError(detail || `the upload failed (HTTP ${xhr.status})`);
-  });
-  xhr.addEventListener("error", () => {
-    setBusy(form, false);
-    showError("the connection dropped during the upload; try again");
-  });
   setBusy(form, true);
-  progress(0, "sending…");
-  xhr.send(data);
-}
-
-function follow(form, uploadId) {
-  progress(50, "processing…");
-  const events = new EventSource(`/tracks/uploads/${uploadId}/progress`);
-  events.addEventListener("job", (event) => {
-    const job = JSON.parse(event.data);
-    progress(50 + job.progress_pct / 2, `${job.phase}: ${job.message || ""}`);
-    if (job.status === "completed") {
-      events.close();
+  sendTrack(data, progress).then(
+    (job) => {
       for (const warning of job.warnings || []) say(warning, "info");
       say("uploaded", "success");
-      const url = `/track/${job.track_id}`;
-      if (window.htmx) {
-        window.htmx.ajax("GET", url, { target: "main", select: "main", swap: "outerHTML" }).then(() => history.pushState({ htmx: true }, "", url));
-      } else location.href = url;
-    } else if (job.status === "failed") {
-      events.close();
+      visit(`/track/${job.track_id}`);
+    },
+    (error) => {
       setBusy(form, false);
-      showError(job.error || "processing failed");
+      showError(error.message);
+    },
+  );
+}
+
+function visit(url) {
+  if (window.htmx) {
+    window.htmx.ajax("GET", url, { target: "main", select: "main", swap: "outerHTML" }).then(() => history.pushState({ htmx: true }, "", url));
+  } else location.href = url;
+}
+
+/** Send one track (XHR: the transfer's progress is 0-50%) and follow its job (SSE: 50-100%)
+ * to the end. Resolves with the completed job; rejects with an Error saying what went wrong. */
+export function sendTrack(data, onProgress) {
+  return new Promise((resolve, reject) => {
+    const xhr = new XMLHttpRequest();
+    xhr.open("POST", "/tracks/");
+    xhr.upload.addEventListener("progress", (e) => {
+      if (e.lengthComputable) onProgress((e.loaded / e.total) * 50, `sending… ${Math.round((e.loaded / e.total) * 100)}%`);
+    });
+    xhr.addEventListener("load", () => {
+      let body = {};
+      try {
+        body = JSON.parse(xhr.responseText || "{}");
+      } catch {
+        body = {};
+      }
+      if (xhr.status === 202) return follow(body.upload_id, onProgress).then(resolve, reject);
+      const detail = typeof body.detail === "string" ? body.detail : body.detail?.message;
+      reject(new Error(detail || `the upload failed (HTTP ${xhr.status})`));
+    });
+    xhr.addEventListener("error", () => reject(new Error("the connection dropped during the upload; try again")));
+    onProgress(0, "sending…");
+    xhr.send(data);
+  });
+}
+
+function follow(uploadId, onProgress) {
+  return new Promise((resolve, reject) => {
+    onProgress(50, "processing…");
+    const events = new EventSource(`/tracks/uploads/${uploadId}/progress`);
+    let finished = false;
+    events.addEventListener("job", (event) => {
+      const job = JSON.parse(event.data);
+      onProgress(50 + job.progress_pct / 2, `${job.phase}: ${job.message || ""}`);
+      if (job.status === "completed" || job.status === "failed") {
+        finished = true;
+        events.close();
+        if (job.status === "completed") resolve(job);
+        else reject(new Error(job.error || "processing failed"));
+      }
+    });
+    events.addEventListener("error", () => {
+      // the stream ends after the last event; a drop before that: say so
+      if (finished) return;
+      events.close();
+      reject(new Error("lost track of the upload's progress; check the portal in a moment"));
+    });
+  });
+}
+
+// ---- an album: several files in order, uploaded one by one, then the album's order once ----
+
+/** @type {{file: File, title: string, auto: string, trackId: number|null, state: string}[]} */
+let albumFiles = [];
+let albumId = null;
+let albumCoverSent = false;
+let draggedFile = -1;
+
+function setMode(mode) {
+  const album = mode === "album";
+  for (const button of document.querySelectorAll("[data-upload-mode]")) {
+    button.setAttribute("aria-pressed", String(button.dataset.uploadMode === mode));
+  }
+  if ($("upload-form")) $("upload-form").hidden = album;
+  if ($("album-upload-form")) $("album-upload-form").hidden = !album;
+  const url = album ? "/upload?mode=album" : "/upload";
+  if (location.pathname === "/upload") history.replaceState(history.state, "", url);
+}
+
+async function addAlbumFiles(files) {
+  showAlbumError("");
+  const form = $("album-upload-form");
+  const limit = Number(form.dataset.maxBytes);
+  const audio = [...files].filter((f) => !f.type || f.type.startsWith("audio/") || /\.(mp3|flac|wav|aiff?|m4a|ogg|opus)$/i.test(f.name));
+  for (const file of audio.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }))) {
+    if (file.size > limit) {
+      showAlbumError(`${file.name} is ${(file.size / 1048576).toFixed(0)} MB; the limit is ${(limit / 1048576).toFixed(0)} MB`);
+      continue;
+    }
+    const auto = titleFromName(file.name);
+    albumFiles.push({ file, title: auto, auto, trackId: null, state: "waiting" });
+  }
+  renderAlbumFiles();
+  for (const entry of albumFiles) {
+    if (entry.title !== entry.auto || entry.tagged) continue;
+    entry.tagged = true;
+    const tagged = await readTitle(entry.file);
+    if (tagged && entry.title === entry.auto) {
+      entry.title = entry.auto = tagged;
+      renderAlbumFiles();
+    }
+  }
+}
+
+function fileButton(label, action, index, disabled = false) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "icon-button";
+  button.textContent = { up: "↑", down: "↓", remove: "×" }[action];
+  button.setAttribute("aria-label", `${label}`);
+  button.dataset.albumFile = action;
+  button.dataset.index = String(index);
+  button.disabled = disabled;
+  return button;
+}
+
+function renderAlbumFiles() {
+  const list = $("album-file-list");
+  if (!list) return;
+  const busy = $("album-upload-submit")?.disabled;
+  list.replaceChildren(
+    ...albumFiles.map((entry, i) => {
+      const li = document.createElement("li");
+      li.draggable = !busy;
+      li.dataset.index = String(i);
+      li.dataset.state = entry.state;
+      const n = Object.assign(document.createElement("span"), { className: "album-file-n", textContent: String(i + 1) });
+      const fields = Object.assign(document.createElement("div"), { className: "album-file-fields" });
+      const title = Object.assign(document.createElement("input"), { type: "text", value: entry.title, maxLength: 256, required: true });
+      title.dataset.albumTitle = String(i);
+      title.disabled = busy || entry.trackId !== null;
+      title.setAttribute("aria-label", `title of track ${i + 1}`);
+      const state = entry.state === "done" ? " · uploaded" : entry.state === "failed" ? " · failed" : "";
+      const name = Object.assign(document.createElement("span"), {
+        className: "album-file-name",
+        textContent: `${entry.file.name} · ${(entry.file.size / 1048576).toFixed(1)} MB${state}`,
+      });
+      fields.append(title, name);
+      const buttons = Object.assign(document.createElement("div"), { className: "album-file-buttons" });
+      buttons.append(
+        fileButton(`move ${entry.title} up`, "up", i, busy || i === 0),
+        fileButton(`move ${entry.title} down`, "down", i, busy || i === albumFiles.length - 1),
+        fileButton(`remove ${entry.title}`, "remove", i, busy || entry.trackId !== null),
+      );
+      li.append(n, fields, buttons);
+      return li;
+    }),
+  );
+  $("album-order-hint").hidden = albumFiles.length < 2;
+}
+
+function moveAlbumFile(from, to) {
+  if (to < 0 || to >= albumFiles.length || from === to) return;
+  const [entry] = albumFiles.splice(from, 1);
+  albumFiles.splice(to, 0, entry);
+  renderAlbumFiles();
+}
+
+function showAlbumError(message) {
+  const box = $("album-upload-error");
+  if (!box) return;
+  box.textContent = message;
+  box.hidden = !message;
+}
+
+function albumProgress(pct, text) {
+  $("album-upload-progress").hidden = false;
+  $("album-upload-progress-bar").style.width = `${Math.max(0, Math.min(100, pct))}%`;
+  $("album-upload-status").textContent = text;
+}
+
+function setAlbumBusy(form, busy) {
+  for (const el of form.elements) el.disabled = busy;
+  renderAlbumFiles();
+}
+
+async function jsonRequest(method, url, body) {
+  const init = { method, credentials: "same-origin", headers: {} };
+  if (body instanceof FormData) init.body = body;
+  else {
+    init.body = JSON.stringify(body);
+    init.headers["Content-Type"] = "application/json";
+  }
+  const response = await fetch(url, init);
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const detail = typeof data.detail === "string" ? data.detail : data.detail?.message;
+    throw new Error(detail || `something went wrong (HTTP ${response.status})`);
+  }
+  return data;
+}
+
+/** The album first (created once; the same title again is the same album), its artwork,
+ * then each file in order (one at a time, skipping those already sent), then the order: a
+ * single PUT, so the album's record is written once, at the end. */
+async function submitAlbum(form) {
+  const title = $("album-upload-title").value.trim();
+  if (!title) return showAlbumError("give the album a title");
+  if (!albumFiles.length) return showAlbumError("choose the album's audio files");
+  const untitled = albumFiles.findIndex((entry) => !entry.title.trim());
+  if (untitled >= 0) return showAlbumError(`give track ${untitled + 1} a title`);
+  showAlbumError("");
+  setAlbumBusy(form, true);
+  const image = $("album-upload-image").files[0];
+  const tags = tagList($("album-upload-tags").value);
+  try {
+    if (albumId === null) {
+      const description = $("album-upload-description").value.trim();
+      const album = await jsonRequest("POST", "/albums/", description ? { title, description } : { title });
+      albumId = album.id;
+    }
+    if (image && !albumCoverSent) {
+      const cover = new FormData();
+      cover.append("image", image);
+      await jsonRequest("POST", `/albums/${albumId}/cover`, cover);
+      albumCoverSent = true;
+    }
+    const count = albumFiles.length;
+    for (const [i, entry] of albumFiles.entries()) {
+      if (entry.trackId !== null) continue;
+      const data = new FormData();
+      data.append("file", entry.file);
+      data.append("title", entry.title.trim());
+      data.append("album_id", String(albumId));
+      data.append("visibility", $("album-upload-visibility").value);
+      if (tags.length) data.append("tags", JSON.stringify(tags));
+      if (image) data.append("image", image);
+      entry.state = "sending";
+      renderAlbumFiles();
+      try {
+        const job = await sendTrack(data, (pct, text) => albumProgress(((i + pct / 100) / count) * 100, `track ${i + 1} of ${count} · ${text}`));
+        for (const warning of job.warnings || []) say(warning, "info");
+        entry.trackId = job.track_id;
+        entry.state = "done";
+      } catch (error) {
+        entry.state = "failed";
+        throw new Error(`${entry.file.name}: ${error.message}`);
+      } finally {
+        renderAlbumFiles();
+      }
+    }
+    albumProgress(100, "putting the tracks in order…");
+    const album = await jsonRequest("PUT", `/albums/${albumId}/tracks`, { track_ids: albumFiles.map((entry) => entry.trackId) });
+    say("album uploaded", "success");
+    resetAlbum();
+    visit(`/u/${encodeURIComponent(album.artist.handle)}/album/${encodeURIComponent(album.slug)}`);
+  } catch (error) {
+    setAlbumBusy(form, false);
+    showAlbumError(`${error.message} (what was uploaded stays; upload again to send the rest)`);
+  }
+}
+
+function resetAlbum() {
+  albumFiles = [];
+  albumId = null;
+  albumCoverSent = false;
+}
+
+function bindAlbum() {
+  document.addEventListener("click", (event) => {
+    const mode = event.target.closest?.("[data-upload-mode]");
+    if (mode) return setMode(mode.dataset.uploadMode);
+    const button = event.target.closest?.("[data-album-file]");
+    if (!button) return;
+    const i = Number(button.dataset.index);
+    if (button.dataset.albumFile === "up") moveAlbumFile(i, i - 1);
+    else if (button.dataset.albumFile === "down") moveAlbumFile(i, i + 1);
+    else if (button.dataset.albumFile === "remove") {
+      albumFiles.splice(i, 1);
+      renderAlbumFiles();
     }
   });
-  events.addEventListener("error", () => {
-    // the stream ends after the last event; a drop before that: say so, keep the form
-    if (events.readyState === EventSource.CLOSED && !form.elements[0].disabled) return;
-    events.close();
-    setBusy(form, false);
-    showError("lost track of the upload's progress; check the portal in a moment");
+  document.addEventListener("change", (event) => {
+    if (event.target.id === "album-files") {
+      addAlbumFiles(event.target.files);
+      event.target.value = "";
+    } else if (event.target.id === "album-upload-image") previewInto("album-upload-image-preview", event.target.files[0]);
+  });
+  document.addEventListener("input", (event) => {
+    const index = event.target.dataset?.albumTitle;
+    if (index !== undefined) albumFiles[Number(index)].title = event.target.value;
+    else if (event.target.id === "album-upload-title" && albumId !== null) albumId = null; // another album
+  });
+  document.addEventListener("dragstart", (event) => {
+    const li = event.target.closest?.("#album-file-list > li");
+    if (!li) return;
+    draggedFile = Number(li.dataset.index);
+    event.dataTransfer.effectAllowed = "move";
+    event.dataTransfer.setData("text/plain", li.dataset.index);
+  });
+  document.addEventListener("dragover", (event) => {
+    const li = event.target.closest?.("#album-file-list > li");
+    if (!li || draggedFile < 0) return;
+    event.preventDefault();
+    const box = li.getBoundingClientRect();
+    for (const other of document.querySelectorAll("#album-file-list > li[data-drop]")) other.removeAttribute("data-drop");
+    li.dataset.drop = event.clientY < box.top + box.height / 2 ? "before" : "after";
+  });
+  document.addEventListener("drop", (event) => {
+    const zone = event.target.closest?.("#album-drop-zone");
+    if (zone) {
+      event.preventDefault();
+      zone.classList.remove("drop-over");
+      return addAlbumFiles(event.dataTransfer.files);
+    }
+    const li = event.target.closest?.("#album-file-list > li");
+    if (!li || draggedFile < 0) return;
+    event.preventDefault();
+    const target = Number(li.dataset.index);
+    const after = li.dataset.drop === "after";
+    let to = after ? target + 1 : target;
+    if (draggedFile < to) to -= 1;
+    moveAlbumFile(draggedFile, to);
+    draggedFile = -1;
+  });
+  document.addEventListener("dragend", () => {
+    draggedFile = -1;
+    for (const other of document.querySelectorAll("#album-file-list > li[data-drop]")) other.removeAttribute("data-drop");
+  });
+  document.addEventListener("submit", (event) => {
+    if (event.target.id !== "album-upload-form") return;
+    event.preventDefault();
+    submitAlbum(event.target);
+  });
+  // a new visit to the upload page starts a new album
+  document.addEventListener("htmx:afterSettle", () => {
+    if ($("album-file-list") && !$("album-file-list").children.length && albumFiles.length) resetAlbum();
   });
 }

@@ -1,0 +1,167 @@
+"""Albums: create, list, show, edit, cover, set tracks (writes the album's record), delete,
+download as a ZIP."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request, Response
+from fastapi.responses import StreamingResponse
+
+from plyr.albums import service
+from plyr.albums.covers import COVER_FORM, received_image
+from plyr.albums.download import attachment, safe_name, zip_stream
+from plyr.albums.schemas import AlbumDetail, AlbumId, AlbumIn, AlbumOut, AlbumPatch, AlbumTracksIn
+from plyr.atproto.writes import ensure_scope
+from plyr.auth.dependencies import CurrentUser, OptionalUser
+from plyr.core.deps import DbSession, RuntimeDep
+from plyr.lists import records as list_records
+from plyr.tracks import publishing
+from plyr.tracks.media import delete_keys
+
+router = APIRouter(prefix="/albums", tags=["albums"])
+
+Handle = Annotated[str, Path(min_length=1, max_length=255, description="a handle or a DID")]
+Slug = Annotated[str, Path(min_length=1, max_length=200)]
+ZIP_RESPONSE: dict[int | str, dict[str, Any]] = {
+    200: {
+        "content": {"application/zip": {}},
+        "description": "a ZIP of the tracks' files in album order, streamed as it is built",
+    }
+}
+
+
+@router.post(
+    "/",
+    status_code=201,
+    responses={
+        200: {
+            "model": AlbumOut,
+            "description": "you have an album with this title's slug already: that album",
+        }
+    },
+)
+async def create_album(
+    body: AlbumIn, response: Response, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+) -> AlbumOut:
+    """Create an album (idempotent: the same title again answers the existing one, 200)."""
+    album, created = await service.create(db, user.did, body)
+    if not created:
+        response.status_code = 200
+    return (await service.present(db, runtime, [album], user.did))[0]
+
+
+@router.get("/{handle}")
+async def artist_albums(
+    handle: Handle, db: DbSession, runtime: RuntimeDep, user: OptionalUser
+) -> list[AlbumOut]:
+    """An artist's albums, newest first."""
+    artist = await service.artist_by_handle(db, handle)
+    return await service.of_artist(db, runtime, artist, user.did if user else None)
+
+
+@router.get("/{handle}/{slug}")
+async def get_album(
+    handle: Handle, slug: Slug, db: DbSession, runtime: RuntimeDep, user: OptionalUser
+) -> AlbumDetail:
+    """An album with its tracks in order (those you may see)."""
+    album = await service.by_slug(db, handle, slug)
+    return await service.detail(db, runtime, album, user.did if user else None)
+
+
+@router.get("/{handle}/{slug}/download", response_class=StreamingResponse, responses=ZIP_RESPONSE)
+async def download_album(
+    handle: Handle, slug: Slug, db: DbSession, runtime: RuntimeDep, user: OptionalUser
+) -> StreamingResponse:
+    """Download an album as a ZIP of its tracks (originals, lossless when there is one);
+    refused per the artist's download policy."""
+    album = await service.by_slug(db, handle, slug)
+    members = await service.download_members(db, album, user.did if user else None)
+    artist = album.artist.display_name or album.artist.handle
+    filename = f"{safe_name(artist)} - {safe_name(album.title)}.zip"
+    headers = {"Content-Disposition": attachment(filename), "Cache-Control": "private, no-store"}
+    return StreamingResponse(
+        zip_stream(runtime.storage, members), media_type="application/zip", headers=headers
+    )
+
+
+@router.patch("/{album_id}")
+async def edit_album(
+    album_id: AlbumId, body: AlbumPatch, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+) -> AlbumOut:
+    """Change an album's title or description (its artist only); a new title moves its URL."""
+    album = await service.get_owned(db, album_id, user.did)
+    await ensure_scope(runtime, user.did, "list", "create", "update")
+    renamed = await service.update(db, album, body)
+    published = await service.published_track_ids(db, album) if renamed else []
+    has_record = album.atproto_record_uri is not None
+    await db.commit()
+    for track_id in published:  # their records name the album
+        await publishing.sync_or_defer(runtime, track_id, user.did)
+    if renamed and has_record:
+        await list_records.sync_or_defer(runtime, "album", album_id, user.did)
+    album = await service.get(db, album_id)
+    return (await service.present(db, runtime, [album], user.did))[0]
+
+
+@router.post("/{album_id}/cover", openapi_extra=COVER_FORM)
+async def set_album_cover(
+    album_id: AlbumId, request: Request, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+) -> AlbumOut:
+    """Set an album's artwork (jpg, png, webp or gif; its artist only)."""
+    async with runtime.sessionmaker() as check:  # refuse before receiving the body
+        await service.get_owned(check, album_id, user.did)
+    async with received_image(request, runtime) as path:
+        album = await service.get_owned(db, album_id, user.did)
+        stale = await service.set_cover(db, runtime, album, path)
+    await db.commit()
+    await delete_keys(runtime, stale)
+    return (await service.present(db, runtime, [album], user.did))[0]
+
+
+@router.put("/{album_id}/tracks")
+async def set_album_tracks(
+    album_id: AlbumId, body: AlbumTracksIn, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+) -> AlbumDetail:
+    """Set which of your tracks the album holds, in order; writes the album's record."""
+    album = await service.get_owned(db, album_id, user.did)
+    await ensure_scope(runtime, user.did, "list", "create", "update")
+    changed = await service.set_tracks(db, album, body.track_ids, user.did)
+    await db.commit()
+    for track_id in changed:  # first: their new records are what the album refers to
+        await publishing.sync_or_defer(runtime, track_id, user.did)
+    await list_records.sync_or_defer(runtime, "album", album_id, user.did)
+    album = await service.get(db, album_id)
+    return await service.detail(db, runtime, album, user.did)
+
+
+@router.delete("/{album_id}", status_code=204)
+async def delete_album(
+    album_id: AlbumId,
+    user: CurrentUser,
+    db: DbSession,
+    runtime: RuntimeDep,
+    cascade: bool = False,
+) -> Response:
+    """Delete an album and its record; `cascade=true` deletes its tracks too, otherwise
+    they stay, album-less (its artist only)."""
+    album = await service.get_owned(db, album_id, user.did)
+    await ensure_scope(runtime, user.did, "list", "delete")
+    if cascade:
+        await ensure_scope(runtime, user.did, "track", "delete")
+    rkey = list_records.key_in(album.atproto_record_uri)
+    released: list[int] = []
+    if cascade:
+        deleted, keys = await service.delete_with_tracks(db, album)
+    else:
+        deleted, (released, keys) = [], await service.release(db, album)
+    await db.commit()
+    for track in deleted:
+        runtime.public_audio.forget(*track.file_ids)
+        await publishing.delete_record(runtime, track.did, track.rkey)
+    for track_id in released:  # their records named the album
+        await publishing.sync_or_defer(runtime, track_id, user.did)
+    if rkey:
+        await list_records.delete_or_defer(runtime, user.did, rkey)
+    await delete_keys(runtime, keys)
+    return Response(status_code=204)

@@ -1,0 +1,253 @@
+"""Albums: who may see and change what, and how an album is shown."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from plyr.albums import repository
+from plyr.albums.download import Member, member_name
+from plyr.albums.schemas import AlbumDetail, AlbumIn, AlbumOut, AlbumPatch
+from plyr.artists import repository as artists
+from plyr.artists.schemas import ArtistOut
+from plyr.core.errors import BadRequest, Conflict, Forbidden, NotFound
+from plyr.core.runtime import Runtime
+from plyr.models import Album, Artist, Track, utcnow
+from plyr.tracks import edits
+from plyr.tracks import repository as tracks_repo
+from plyr.tracks import service as tracks
+from plyr.tracks.media import prepare_image, store_image, unreferenced_keys
+from plyr.tracks.publishing import record_key
+from plyr.tracks.urls import image_urls
+
+
+async def artist_out(db: AsyncSession, artist: Artist) -> ArtistOut:
+    return ArtistOut(
+        did=artist.did,
+        handle=artist.handle,
+        display_name=artist.display_name,
+        avatar_url=artist.avatar_url,
+        bio=artist.bio,
+        track_count=await artists.public_track_count(db, artist.did),
+    )
+
+
+async def artist_by_handle(db: AsyncSession, handle: str) -> Artist:
+    """An artist by handle (or DID)."""
+    artist = await (
+        artists.get(db, handle) if handle.startswith("did:") else artists.get_by_handle(db, handle)
+    )
+    if artist is None:
+        raise NotFound("no artist with that handle here")
+    return artist
+
+
+def _out(runtime: Runtime, album: Album, artist: ArtistOut, count: int) -> AlbumOut:
+    image_url, thumbnail_url = image_urls(runtime.storage, album.image_id, album.image_type)
+    return AlbumOut(
+        id=album.id,
+        slug=album.slug,
+        title=album.title,
+        description=album.description,
+        image_url=image_url,
+        thumbnail_url=thumbnail_url,
+        artist=artist,
+        track_count=count,
+        atproto_record_uri=album.atproto_record_uri,
+        created_at=album.created_at,
+    )
+
+
+async def present(
+    db: AsyncSession, runtime: Runtime, albums: Sequence[Album], viewer_did: str | None
+) -> list[AlbumOut]:
+    """Albums as the viewer sees them (their track counts count only what they can see)."""
+    counts = await repository.visible_counts(db, [a.id for a in albums], viewer_did)
+    shown: dict[str, ArtistOut] = {}
+    out = []
+    for album in albums:
+        if album.artist_did not in shown:
+            shown[album.artist_did] = await artist_out(db, album.artist)
+        out.append(_out(runtime, album, shown[album.artist_did], counts.get(album.id, 0)))
+    return out
+
+
+async def visible_tracks(db: AsyncSession, album: Album, viewer_did: str | None) -> list[Track]:
+    """The album's tracks the viewer may see, in album order: public ones, and every one
+    of the artist's own to the artist."""
+    ids = await repository.visible_track_ids(db, album.id, viewer_did)
+    by_id = {t.id: t for t in await tracks_repo.by_ids(db, ids)}
+    return [by_id[i] for i in ids if i in by_id]
+
+
+async def detail(
+    db: AsyncSession, runtime: Runtime, album: Album, viewer_did: str | None
+) -> AlbumDetail:
+    rows = await visible_tracks(db, album, viewer_did)
+    out = _out(runtime, album, await artist_out(db, album.artist), len(rows))
+    shown = await tracks.present(db, runtime, rows, viewer_did)
+    return AlbumDetail(**out.model_dump(), tracks=shown)
+
+
+async def of_artist(
+    db: AsyncSession, runtime: Runtime, artist: Artist, viewer_did: str | None
+) -> list[AlbumOut]:
+    """The artist's albums: all of them to the artist, those with something to hear to others."""
+    out = await present(db, runtime, await repository.by_artist(db, artist.did), viewer_did)
+    return out if viewer_did == artist.did else [a for a in out if a.track_count > 0]
+
+
+async def by_slug(db: AsyncSession, handle: str, slug: str) -> Album:
+    artist = await artist_by_handle(db, handle)
+    album = await repository.by_slug(db, artist.did, slug)
+    if album is None:
+        raise NotFound("no album with that name here")
+    return album
+
+
+async def get(db: AsyncSession, album_id: int) -> Album:
+    album = await repository.get_with_artist(db, album_id)
+    if album is None:
+        raise NotFound("album not found")
+    return album
+
+
+async def get_owned(db: AsyncSession, album_id: int, did: str) -> Album:
+    """The album, when `did` made it: 404 when there is none, 403 when it is not theirs."""
+    album = await get(db, album_id)
+    if album.artist_did != did:
+        raise Forbidden("only the album's artist can change it")
+    return album
+
+
+async def create(db: AsyncSession, did: str, body: AlbumIn) -> tuple[Album, bool]:
+    """The artist's album with this title's slug: the existing one, or a new one."""
+    album, created = await repository.get_or_create_reporting(
+        db, did, body.title, body.description or None
+    )
+    await db.flush()
+    return await get(db, album.id), created
+
+
+async def update(db: AsyncSession, album: Album, patch: AlbumPatch) -> bool:
+    """Apply the changes; True when the title changed (the tracks' records name it)."""
+    renamed = patch.title is not None and patch.title != album.title
+    if patch.title is not None and renamed:
+        slug = repository.album_slug(patch.title)
+        if await repository.slug_taken(db, album.artist_did, slug, album.id):
+            raise Conflict(f"you already have an album at /{slug}: choose another title")
+        album.title, album.slug = patch.title, slug
+    if patch.description is not None:
+        album.description = patch.description or None
+    await db.flush()
+    return renamed
+
+
+async def published_track_ids(db: AsyncSession, album: Album) -> list[int]:
+    ids = await repository.track_ids(db, album.id)
+    return [t.id for t in await tracks_repo.by_ids(db, ids) if t.status == "published"]
+
+
+async def set_cover(db: AsyncSession, runtime: Runtime, album: Album, path: Path) -> list[str]:
+    """Store new artwork; returns the storage keys of the old one, when nothing else uses it."""
+    image = await prepare_image(path)
+    stored = await store_image(runtime, image.data, image.thumbnail, image.ext)
+    old = (album.image_id, album.image_type)
+    album.image_id, album.image_type = stored.image_id, stored.ext
+    await db.flush()
+    if old[0] and old[1] and old[0] != stored.image_id:
+        return await unreferenced_keys(db, [], [(old[0], old[1])])
+    return []
+
+
+async def set_tracks(
+    db: AsyncSession, album: Album, track_ids: Sequence[int], did: str
+) -> list[int]:
+    """The album holds exactly these tracks of the artist's, in this order; returns the
+    published tracks that joined or left it (their records name the album)."""
+    if len(set(track_ids)) != len(track_ids):
+        raise BadRequest("track_ids: each track may appear once")
+    owners = await repository.owned_track_artists(db, track_ids)
+    for track_id in track_ids:
+        if track_id not in owners:
+            raise BadRequest(f"track_ids: there is no track {track_id}")
+        if owners[track_id] != did:
+            raise Forbidden(f"track {track_id} is not yours: an album holds its artist's tracks")
+    before = set(await repository.track_ids(db, album.id))
+    await repository.set_membership(db, album.id, track_ids)
+    touch(album)
+    await db.flush()
+    changed = before.symmetric_difference(track_ids)
+    return [t.id for t in await tracks_repo.by_ids(db, sorted(changed)) if t.status == "published"]
+
+
+def touch(album: Album) -> None:
+    """The album changed (its tracks are another table): `updated_at` says when."""
+    album.updated_at = utcnow()
+
+
+async def release(db: AsyncSession, album: Album) -> tuple[list[int], list[str]]:
+    """Delete the album and keep its tracks, album-less; returns the published ones (to
+    update their records) and the artwork's storage keys when nothing else uses them."""
+    released = await repository.release_tracks(db, album.id)
+    image_id, image_type = album.image_id, album.image_type
+    await repository.delete(db, album)
+    keys = []
+    if image_id and image_type:
+        keys = await unreferenced_keys(db, [], [(image_id, image_type)])
+    published = [t.id for t in await tracks_repo.by_ids(db, released) if t.status == "published"]
+    return published, keys
+
+
+@dataclass(frozen=True)
+class DeletedTrack:
+    file_ids: tuple[str, str]
+    did: str
+    rkey: str
+
+
+async def delete_with_tracks(
+    db: AsyncSession, album: Album
+) -> tuple[list[DeletedTrack], list[str]]:
+    """Delete the album and its tracks, as deleting each track does; returns what to clean
+    up once committed: each track's record and files, and every storage key to delete."""
+    deleted: list[DeletedTrack] = []
+    keys: list[str] = []
+    for track_id in await repository.track_ids(db, album.id):
+        track = await tracks_repo.get(db, track_id)
+        if track is None:
+            continue
+        files = (track.file_id, track.original_file_id or "")
+        deleted.append(DeletedTrack(files, track.artist_did, record_key(track)))
+        keys += await edits.delete_track(db, track)
+    _, image_keys = await release(db, album)
+    return deleted, keys + image_keys
+
+
+def downloads_allowed(album: Album, viewer_did: str | None) -> bool:
+    """The artist's download policy (`plyr.stream.service.download_source`)."""
+    policy = (album.artist.preferences or {}).get("download_policy", "open")
+    return policy == "open" or album.artist_did == viewer_did
+
+
+async def download_members(db: AsyncSession, album: Album, viewer_did: str | None) -> list[Member]:
+    """The files of the album's tracks the viewer may download, in album order: each
+    track's original (lossless when there is one), else its playable file."""
+    if not downloads_allowed(album, viewer_did):
+        raise Forbidden("the artist does not allow downloads of this album")
+    rows = [t for t in await visible_tracks(db, album, viewer_did) if t.origin == "upload"]
+    wanted = {t.original_file_id or t.file_id for t in rows}
+    files = await repository.audio_files(db, sorted(wanted))
+    members: list[Member] = []
+    for track in rows:
+        audio = files.get(track.original_file_id or track.file_id)
+        if audio is None or audio.is_remote:
+            continue
+        name = member_name(len(members) + 1, track.title, audio.ext)
+        members.append(Member(name, audio.key, audio.size, track.created_at))
+    if not members:
+        raise NotFound("this album has nothing to download")
+    return members

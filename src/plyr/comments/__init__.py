@@ -1,0 +1,1 @@
+"""Timed comments on tracks."""

@@ -1,0 +1,68 @@
+"""Mirroring comments to their author's repo as `fm.plyr.comment` records: key = the TID of
+the comment's `created_at` (`putRecord`: a retry or an edit rewrites the same record),
+`subject` = the track's record. Written after the row commits; a PDS that cannot take it
+now leaves a `PendingWrite` ("comment_sync" {comment_id}, "comment_delete" {did, rkey})
+that housekeeping retries (see `plyr.likes.records` for the shared rules). A comment on a
+track without a record has no record."""
+
+from __future__ import annotations
+
+import httpx
+
+from plyr.atproto.pds import XrpcError
+from plyr.atproto.records import RecordBuilder, tid_for
+from plyr.atproto.writes import failure
+from plyr.comments import repository
+from plyr.core.runtime import Runtime
+from plyr.likes.records import delete_or_defer, lexicons, pds_of, run_or_defer, serialized
+
+
+async def sync_comment(runtime: Runtime, comment_id: int) -> None:
+    """Write (or rewrite) the comment's record. Raises `PdsUnavailable` / `NeedsSignIn`
+    when it must wait."""
+    async with serialized(f"comment:{comment_id}"):  # an edit's rewrite lands last
+        async with runtime.sessionmaker() as db:
+            found = await repository.with_track(db, comment_id)
+        if found is None:
+            return  # deleted meanwhile: its deletion removes the record
+        comment, track = found
+        subject_uri, subject_cid = track.atproto_record_uri, track.atproto_record_cid
+        if not subject_uri or not subject_cid:
+            return
+        pds = await pds_of(runtime, comment.did)
+        if pds is None:
+            return
+        lex = lexicons(runtime)
+        rkey = tid_for(comment.created_at)
+        edited = comment.updated_at is not None and comment.updated_at > comment.created_at
+        record = RecordBuilder(lex).comment(
+            subject_uri=subject_uri,
+            subject_cid=subject_cid,
+            text=comment.text,
+            timestamp_ms=comment.timestamp_ms,
+            created_at=comment.created_at,
+            updated_at=comment.updated_at if edited else None,
+        )
+        try:
+            ref = await pds.put_record(lex.nsid("comment"), rkey, record)
+        except (httpx.TransportError, XrpcError) as e:
+            raise failure(e) from e
+        async with runtime.sessionmaker() as db:
+            kept = await repository.set_record(db, comment_id, ref.uri, ref.cid)
+            await db.commit()
+    if not kept:  # deleted while the record was being written: no orphan record
+        await delete_or_defer(runtime, "comment_delete", comment.did, "comment", rkey)
+
+
+async def sync_comment_or_defer(runtime: Runtime, comment_id: int, did: str) -> None:
+    await run_or_defer(
+        runtime,
+        did,
+        "comment_sync",
+        {"comment_id": comment_id},
+        lambda: sync_comment(runtime, comment_id),
+    )
+
+
+async def delete_comment_or_defer(runtime: Runtime, did: str, rkey: str) -> None:
+    await delete_or_defer(runtime, "comment_delete", did, "comment", rkey)

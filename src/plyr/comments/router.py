@@ -1,0 +1,67 @@
+"""Timed comments on tracks: read, post, edit and delete (authors only)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Response
+
+from plyr.atproto.writes import ensure_scope
+from plyr.auth.dependencies import CurrentUser, OptionalUser
+from plyr.comments import records, service
+from plyr.comments.schemas import CommentEdit, CommentIn, CommentOut
+from plyr.core.deps import DbSession, RuntimeDep
+from plyr.tracks import service as tracks
+from plyr.tracks.schemas import MAX_ID, TrackId
+
+router = APIRouter(prefix="/tracks", tags=["comments"])
+CommentId = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+@router.get("/{track_id}/comments")
+async def list_comments(track_id: TrackId, db: DbSession, user: OptionalUser) -> list[CommentOut]:
+    """A track's comments by position (none when its artist turned comments off)."""
+    track = await tracks.get_visible(db, track_id, user.did if user else None)
+    return await service.for_track(db, track)
+
+
+@router.post("/{track_id}/comments", status_code=201)
+async def post_comment(
+    track_id: TrackId, body: CommentIn, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+) -> CommentOut:
+    """Comment at a position in a track (at most 20 comments per track)."""
+    track = await tracks.get_visible(db, track_id, user.did)
+    await ensure_scope(runtime, user.did, "comment", "create")
+    comment = await service.add(db, track, user.artist, body.text, body.timestamp_ms)
+    await db.commit()  # the row first: the record follows it
+    await records.sync_comment_or_defer(runtime, comment.id, user.did)
+    return comment
+
+
+@router.patch("/comments/{comment_id}")
+async def edit_comment(
+    comment_id: CommentId,
+    body: CommentEdit,
+    user: CurrentUser,
+    db: DbSession,
+    runtime: RuntimeDep,
+) -> CommentOut:
+    """Edit my comment's text."""
+    comment = await service.edit(db, comment_id, user.artist, body.text)
+    await ensure_scope(runtime, user.did, "comment", "create", "update")
+    await db.commit()
+    await records.sync_comment_or_defer(runtime, comment.id, user.did)
+    return comment
+
+
+@router.delete("/comments/{comment_id}", status_code=204)
+async def delete_comment(
+    comment_id: CommentId, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+) -> Response:
+    """Delete my comment; its record is deleted too."""
+    deleted = await service.delete(db, comment_id, user.did)
+    await ensure_scope(runtime, user.did, "comment", "delete")
+    await db.commit()
+    if deleted.rkey is not None:
+        await records.delete_comment_or_defer(runtime, deleted.did, deleted.rkey)
+    return Response(status_code=204)

@@ -1,0 +1,107 @@
+"""Timed comments: who may comment where, the limit per track, author-only changes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from plyr.artists.schemas import ArtistRef
+from plyr.atproto.records import tid_for
+from plyr.comments import repository
+from plyr.comments.schemas import CommentOut
+from plyr.core.errors import BadRequest, Forbidden, NotFound
+from plyr.likes.records import rkey_of
+from plyr.models import Artist, Comment, Track, utcnow
+from plyr.preferences import service as preferences
+
+MAX_PER_TRACK = 20
+POSITION_SLACK_MS = 1000  # a position read just past the end is still "at the end"
+
+
+def allowed(artist: Artist) -> bool:
+    """The artist lets people comment on their tracks (their `allow_comments` preference)."""
+    return preferences.read(artist).allow_comments
+
+
+def to_out(comment: Comment, author: Artist) -> CommentOut:
+    edited = comment.updated_at is not None and comment.updated_at > comment.created_at
+    return CommentOut(
+        id=comment.id,
+        text=comment.text,
+        timestamp_ms=comment.timestamp_ms,
+        created_at=comment.created_at,
+        updated_at=comment.updated_at if edited else None,
+        author=ArtistRef.of(author),
+    )
+
+
+async def for_track(db: AsyncSession, track: Track) -> list[CommentOut]:
+    """By position; none when the artist turned comments off."""
+    if not allowed(track.artist):
+        return []
+    return [to_out(c, a) for c, a in await repository.for_track(db, track.id)]
+
+
+async def add(
+    db: AsyncSession, track: Track, author: Artist, text: str, timestamp_ms: int
+) -> CommentOut:
+    if not allowed(track.artist):
+        raise Forbidden("the artist has turned comments off for their tracks")
+    if track.duration is not None:
+        last = track.duration * 1000 + POSITION_SLACK_MS
+        if timestamp_ms > last:
+            raise BadRequest(f"timestamp_ms must be within the track: 0 to {last}")
+    if await repository.count_locked(db, track.id) >= MAX_PER_TRACK:
+        raise BadRequest(f"this track has reached the maximum of {MAX_PER_TRACK} comments")
+    comment = await repository.add(db, track.id, author.did, text, timestamp_ms, at=utcnow())
+    return to_out(comment, author)
+
+
+async def _own(db: AsyncSession, comment_id: int, did: str) -> Comment:
+    comment = await repository.get(db, comment_id)
+    if comment is None:
+        raise NotFound("comment not found")
+    if comment.did != did:
+        raise Forbidden("only its author can change a comment")
+    return comment
+
+
+async def edit(db: AsyncSession, comment_id: int, author: Artist, text: str) -> CommentOut:
+    comment = await _own(db, comment_id, author.did)
+    if comment.text != text:
+        comment.text = text
+        comment.updated_at = utcnow()
+        await db.flush()
+    return to_out(comment, author)
+
+
+@dataclass(frozen=True)
+class Deleted:
+    """What a comment's deletion leaves to do on the PDS once it committed."""
+
+    did: str
+    rkey: str | None
+
+
+async def delete(db: AsyncSession, comment_id: int, did: str) -> Deleted:
+    comment = await _own(db, comment_id, did)
+    rkey: str | None = None
+    if comment.atproto_record_uri:
+        rkey = rkey_of(comment.atproto_record_uri)
+    else:
+        track = await db.get(Track, comment.track_id)
+        if track is not None and track.atproto_record_uri:
+            rkey = tid_for(comment.created_at)  # a write whose answer was lost
+    await repository.remove(db, comment)
+    return Deleted(did=did, rkey=rkey)
+
+
+async def page_context(db: AsyncSession, track: Track) -> dict[str, Any]:
+    """What the track page shows of its comments."""
+    return {
+        "comments": await for_track(db, track),
+        "comments_enabled": allowed(track.artist),
+        "comment_limit": MAX_PER_TRACK,
+    }

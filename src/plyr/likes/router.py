@@ -1,0 +1,60 @@
+"""Likes: like and unlike a track, my liked tracks, a track's likers."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from plyr.atproto.writes import ensure_scope
+from plyr.auth.dependencies import CurrentUser, OptionalUser
+from plyr.core.deps import DbSession, RuntimeDep
+from plyr.likes import records, service
+from plyr.likes.schemas import LikeOut, LikerOut
+from plyr.tracks import service as tracks
+from plyr.tracks.schemas import TrackId, TrackOut
+
+router = APIRouter(prefix="/tracks", tags=["likes"])
+
+
+@router.get("/liked")
+async def my_liked_tracks(user: CurrentUser, db: DbSession, runtime: RuntimeDep) -> list[TrackOut]:
+    """My liked tracks, newest like first."""
+    return await service.liked_tracks(db, runtime, user.did)
+
+
+@router.post("/{track_id}/like")
+async def like_track(
+    track_id: TrackId, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+) -> LikeOut:
+    """Like a track (again: nothing changes); mirrored as an `fm.plyr.like` record."""
+    track = await tracks.get_visible(db, track_id, user.did)
+    await ensure_scope(runtime, user.did, "like", "create")
+    like, created = await service.like(db, track, user.did)
+    await db.commit()  # the row first: the record follows it
+    if created or (like.atproto_record_uri is None and track.atproto_record_uri):
+        await records.sync_like_or_defer(runtime, like.id, user.did)
+    if created:
+        await records.sync_liked_list_or_defer(runtime, user.did)
+    return LikeOut(liked=True)
+
+
+@router.delete("/{track_id}/like")
+async def unlike_track(
+    track_id: TrackId, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+) -> LikeOut:
+    """Unlike a track (when not liked: nothing changes); its record is deleted."""
+    track = await tracks.get_visible(db, track_id, user.did)
+    await ensure_scope(runtime, user.did, "like", "delete")
+    gone = await service.unlike(db, track, user.did)
+    await db.commit()
+    if gone is not None:
+        if gone.rkey is not None:
+            await records.delete_or_defer(runtime, "like_delete", gone.did, "like", gone.rkey)
+        await records.sync_liked_list_or_defer(runtime, user.did)
+    return LikeOut(liked=False)
+
+
+@router.get("/{track_id}/likes")
+async def track_likers(track_id: TrackId, db: DbSession, user: OptionalUser) -> list[LikerOut]:
+    """Who liked a track, newest first."""
+    await tracks.get_visible(db, track_id, user.did if user else None)
+    return await service.likers(db, track_id)

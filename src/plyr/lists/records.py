@@ -1,0 +1,220 @@
+"""Mirroring playlists and albums to their owner's repo as `fm.plyr.list` records.
+
+One record per playlist or album, its key kept on the row (`atproto_record_uri`), rewritten
+with `putRecord` after every change, so a retry never duplicates. Private playlists are
+never on the PDS: making one private deletes its record. Writes happen after the rows are
+committed, never inside a transaction; a PDS that cannot take one leaves a pending write
+(`list_sync`, `list_record_delete`) that housekeeping retries."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import httpx
+import regex
+
+from plyr.artists import repository as artists
+from plyr.atproto.lexicon import Lexicons
+from plyr.atproto.pds import PdsClient, XrpcError
+from plyr.atproto.records import RecordBuilder, tid_for
+from plyr.atproto.sessions import pds_for
+from plyr.atproto.writes import SESSION_ENDED, NeedsSignIn, PdsUnavailable, failure, flag_problem
+from plyr.core.runtime import Runtime
+from plyr.lists import repository
+from plyr.models import PendingWrite, Playlist
+
+log = logging.getLogger(__name__)
+
+ListKind = Literal["playlist", "album"]
+SYNC = "list_sync"
+DELETE = "list_record_delete"
+NAME_GRAPHEMES = 64  # the lexicon's limit on `name`
+NAME_BYTES = 256
+
+# one sync at a time per list in this process, so the last write says the last state
+_locks: dict[tuple[str, int], tuple[asyncio.Lock, int]] = {}
+
+
+@asynccontextmanager
+async def _one_at_a_time(key: tuple[str, int]) -> AsyncIterator[None]:
+    lock, users = _locks.get(key, (asyncio.Lock(), 0))
+    _locks[key] = (lock, users + 1)
+    try:
+        async with lock:
+            yield
+    finally:
+        lock, users = _locks[key]
+        if users > 1:
+            _locks[key] = (lock, users - 1)
+        else:
+            del _locks[key]
+
+
+def collection(runtime: Runtime) -> str:
+    return Lexicons(runtime.settings.atproto_namespace).nsid("list")
+
+
+def record_key(uri: str | None, changed_at: datetime) -> str:
+    """The key of the list's record: the one in its URI, else a new TID from when the list
+    last changed (a playlist made public again gets a key its deleted record never had, so
+    a late echo of that delete cannot remove it)."""
+    return uri.rsplit("/", 1)[-1] if uri else tid_for(changed_at)
+
+
+def key_in(uri: str | None) -> str | None:
+    """The record key of a stored record URI."""
+    return uri.rsplit("/", 1)[-1] if uri else None
+
+
+def record_name(name: str) -> str:
+    """A name the lexicon takes: whole graphemes, at most 64 of them in 256 UTF-8 bytes."""
+    kept: list[str] = []
+    size = 0
+    for grapheme in regex.findall(r"\X", name.strip())[:NAME_GRAPHEMES]:
+        size += len(grapheme.encode())
+        if size > NAME_BYTES:
+            break
+        kept.append(grapheme)
+    return "".join(kept) or "untitled"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    did: str
+    uri: str | None
+    created_at: datetime
+    updated_at: datetime
+    name: str
+    items: list[tuple[str, str]]
+    public: bool
+
+
+async def _snapshot(runtime: Runtime, kind: ListKind, row_id: int) -> Snapshot | None:
+    async with runtime.sessionmaker() as db:
+        row = await repository.list_row(db, kind, row_id)
+        if row is None:
+            return None
+        if isinstance(row, Playlist):
+            did, name, public = row.owner_did, row.name, not row.is_private
+            items = await repository.playlist_record_refs(db, row.id) if public else []
+        else:
+            did, name, public = row.artist_did, row.title, True
+            items = await repository.album_record_refs(db, row.id)
+    return Snapshot(
+        did=did,
+        uri=row.atproto_record_uri,
+        created_at=row.created_at,
+        updated_at=row.updated_at,
+        name=name,
+        items=items[: repository.MAX_ITEMS],
+        public=public,
+    )
+
+
+async def sync(runtime: Runtime, kind: ListKind, row_id: int) -> None:
+    """Write the list's record as the rows say now (nothing for a private playlist or a
+    list that is gone). Raises `PdsUnavailable` when the PDS cannot take it now,
+    `NeedsSignIn` when its owner must sign in again first."""
+    async with _one_at_a_time((kind, row_id)):
+        await _sync(runtime, kind, row_id)
+
+
+async def _sync(runtime: Runtime, kind: ListKind, row_id: int) -> None:
+    snapshot = await _snapshot(runtime, kind, row_id)
+    if snapshot is None or not snapshot.public:
+        return
+    pds = await _pds(runtime, snapshot.did)
+    if pds is None:
+        return  # a local session without a PDS: nothing to mirror to
+    rkey = record_key(snapshot.uri, snapshot.updated_at)
+    uri = f"at://{snapshot.did}/{collection(runtime)}/{rkey}"
+    if snapshot.uri is None:
+        async with runtime.writer() as db:
+            await repository.claim_record_uri(db, kind, row_id, uri)
+            await db.commit()
+    record = RecordBuilder(Lexicons(runtime.settings.atproto_namespace)).list(
+        name=record_name(snapshot.name),
+        list_type=kind,
+        items=snapshot.items,
+        created_at=snapshot.created_at,
+        updated_at=snapshot.updated_at,
+    )
+    try:
+        ref = await pds.put_record(collection(runtime), rkey, record)
+    except (httpx.TransportError, XrpcError) as e:
+        raise failure(e) from e
+    async with runtime.writer() as db:
+        kept = await repository.store_record_ref(db, kind, row_id, ref.uri, ref.cid)
+        await db.commit()
+    if not kept:  # deleted or made private meanwhile: no record without its row
+        await delete_or_defer(runtime, snapshot.did, rkey)
+
+
+async def _pds(runtime: Runtime, did: str) -> PdsClient | None:
+    pds = await pds_for(runtime, did)
+    if pds is None:
+        async with runtime.sessionmaker() as db:
+            artist = await artists.get(db, did)
+        if artist is not None and artist.pds_url:
+            raise NeedsSignIn("session_expired", SESSION_ENDED)
+    return pds
+
+
+async def delete_now(runtime: Runtime, did: str, rkey: str) -> None:
+    """Remove a list record; raises like `sync`."""
+    pds = await _pds(runtime, did)
+    if pds is None:
+        return
+    try:
+        await pds.delete_record(collection(runtime), rkey)
+    except (httpx.TransportError, XrpcError) as e:
+        raise failure(e) from e
+
+
+async def sync_or_defer(runtime: Runtime, kind: ListKind, row_id: int, did: str) -> None:
+    """After a change: write the record now, or leave a pending write to retry."""
+    try:
+        await sync(runtime, kind, row_id)
+    except NeedsSignIn as e:
+        await flag_problem(runtime, did, e)
+        await _defer(runtime, SYNC, did, {"list": kind, "id": row_id})
+    except PdsUnavailable:
+        log.warning("deferring the %s %s record", kind, row_id, exc_info=True)
+        await _defer(runtime, SYNC, did, {"list": kind, "id": row_id})
+
+
+async def delete_or_defer(runtime: Runtime, did: str, rkey: str) -> None:
+    """Remove a list's record now, or leave a pending write to retry."""
+    try:
+        await delete_now(runtime, did, rkey)
+    except NeedsSignIn as e:
+        await flag_problem(runtime, did, e)
+        await _defer(runtime, DELETE, did, {"did": did, "rkey": rkey})
+    except PdsUnavailable:
+        log.warning("deferring the delete of list record %s/%s", did, rkey, exc_info=True)
+        await _defer(runtime, DELETE, did, {"did": did, "rkey": rkey})
+
+
+async def perform(runtime: Runtime, write: PendingWrite) -> bool:
+    """Retry a pending write of this module (housekeeping); False when it is not one."""
+    payload = write.payload
+    if write.kind == SYNC:
+        kind: ListKind = "album" if payload["list"] == "album" else "playlist"
+        await sync(runtime, kind, int(payload["id"]))
+    elif write.kind == DELETE:
+        await delete_now(runtime, payload["did"], payload["rkey"])
+    else:
+        return False
+    return True
+
+
+async def _defer(runtime: Runtime, kind: str, did: str, payload: dict[str, object]) -> None:
+    async with runtime.writer() as db:
+        db.add(PendingWrite(kind=kind, did=did, payload=payload))
+        await db.commit()

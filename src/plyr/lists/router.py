@@ -1,0 +1,181 @@
+"""Playlists: create, list mine, show, rename, make private, add, remove, reorder, cover,
+delete. Every change to a public playlist rewrites its `fm.plyr.list` record."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from plyr.albums.covers import COVER_FORM, received_image
+from plyr.atproto.writes import ensure_scope
+from plyr.auth.dependencies import CurrentUser, OptionalUser
+from plyr.core.deps import DbSession, RuntimeDep
+from plyr.core.runtime import Runtime
+from plyr.lists import records, service
+from plyr.lists.schemas import (
+    PlaylistDetail,
+    PlaylistId,
+    PlaylistIn,
+    PlaylistOrderIn,
+    PlaylistOut,
+    PlaylistPatch,
+    PlaylistTrackIn,
+)
+from plyr.tracks.media import delete_keys
+from plyr.tracks.schemas import TrackId
+
+router = APIRouter(prefix="/lists", tags=["playlists"])
+
+
+async def _scope(runtime: Runtime, did: str) -> None:
+    await ensure_scope(runtime, did, "list", "create", "update", "delete")
+
+
+@router.post("/playlists", status_code=201)
+async def create_playlist(
+    body: PlaylistIn, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+) -> PlaylistOut:
+    """Create a playlist (a public one is also a record on your PDS)."""
+    if not body.is_private:
+        await _scope(runtime, user.did)
+    playlist = await service.create(db, user.did, body)
+    await db.commit()
+    await records.sync_or_defer(runtime, "playlist", playlist.id, user.did)
+    playlist = await service.get_owned(db, playlist.id, user.did)
+    return (await service.present(db, runtime, [playlist], user.did))[0]
+
+
+@router.get("/playlists")
+async def my_playlists(user: CurrentUser, db: DbSession, runtime: RuntimeDep) -> list[PlaylistOut]:
+    """My playlists, most recently changed first (private ones too)."""
+    return await service.mine(db, runtime, user.did)
+
+
+@router.get("/playlists/{playlist_id}")
+async def get_playlist(
+    playlist_id: PlaylistId, db: DbSession, runtime: RuntimeDep, user: OptionalUser
+) -> PlaylistDetail:
+    """A playlist with its tracks (a private one: its owner only; 404 to anyone else)."""
+    viewer = user.did if user else None
+    playlist = await service.get_visible(db, playlist_id, viewer)
+    return await service.detail(db, runtime, playlist, viewer)
+
+
+async def _detail(
+    db: DbSession, runtime: Runtime, playlist_id: int, did: str, *, mirror: bool = True
+) -> PlaylistDetail:
+    """Commit the change, then let the record follow (none for a private playlist), then
+    answer the playlist as it is now."""
+    await db.commit()
+    if mirror:
+        await records.sync_or_defer(runtime, "playlist", playlist_id, did)
+    playlist = await service.get_owned(db, playlist_id, did)
+    return await service.detail(db, runtime, playlist, did)
+
+
+@router.patch("/playlists/{playlist_id}")
+async def edit_playlist(
+    playlist_id: PlaylistId,
+    body: PlaylistPatch,
+    user: CurrentUser,
+    db: DbSession,
+    runtime: RuntimeDep,
+) -> PlaylistDetail:
+    """Rename a playlist, or make it private (its record is deleted) or public (written)."""
+    playlist = await service.get_owned(db, playlist_id, user.did)
+    await _scope(runtime, user.did)
+    stale_key = await service.update(db, playlist, body)
+    await db.commit()
+    if stale_key:
+        await records.delete_or_defer(runtime, user.did, stale_key)
+    return await _detail(db, runtime, playlist_id, user.did)
+
+
+@router.post("/playlists/{playlist_id}/tracks")
+async def add_playlist_track(
+    playlist_id: PlaylistId,
+    body: PlaylistTrackIn,
+    user: CurrentUser,
+    db: DbSession,
+    runtime: RuntimeDep,
+) -> PlaylistDetail:
+    """Append a track (one you may see: else 404; one already there: 409)."""
+    playlist = await service.get_owned(db, playlist_id, user.did)
+    await _scope(runtime, user.did)
+    await service.add_track(db, playlist, body.track_id, user.did)
+    return await _detail(db, runtime, playlist_id, user.did)
+
+
+@router.delete("/playlists/{playlist_id}/tracks/{track_id}")
+async def remove_playlist_track(
+    playlist_id: PlaylistId,
+    track_id: TrackId,
+    user: CurrentUser,
+    db: DbSession,
+    runtime: RuntimeDep,
+) -> PlaylistDetail:
+    """Remove a track from a playlist (404 when it is not in it)."""
+    playlist = await service.get_owned(db, playlist_id, user.did)
+    await _scope(runtime, user.did)
+    await service.remove_track(db, playlist, track_id)
+    return await _detail(db, runtime, playlist_id, user.did)
+
+
+@router.put("/playlists/{playlist_id}/reorder")
+async def reorder_playlist(
+    playlist_id: PlaylistId,
+    body: PlaylistOrderIn,
+    user: CurrentUser,
+    db: DbSession,
+    runtime: RuntimeDep,
+) -> PlaylistDetail:
+    """Put a playlist's tracks in a new order: `track_ids` is a permutation of them (else 400)."""
+    playlist = await service.get_owned(db, playlist_id, user.did)
+    await _scope(runtime, user.did)
+    await service.reorder(db, playlist, body.track_ids, user.did)
+    return await _detail(db, runtime, playlist_id, user.did)
+
+
+@router.post("/playlists/{playlist_id}/cover", openapi_extra=COVER_FORM)
+async def set_playlist_cover(
+    playlist_id: PlaylistId,
+    request: Request,
+    user: CurrentUser,
+    db: DbSession,
+    runtime: RuntimeDep,
+) -> PlaylistDetail:
+    """Set a playlist's artwork (jpg, png, webp or gif)."""
+    async with runtime.sessionmaker() as check:  # refuse before receiving the body
+        await service.get_owned(check, playlist_id, user.did)
+    async with received_image(request, runtime) as path:
+        playlist = await service.get_owned(db, playlist_id, user.did)
+        stale = await service.set_cover(db, runtime, playlist, path)
+    detail = await _detail(db, runtime, playlist_id, user.did, mirror=False)
+    await delete_keys(runtime, stale)
+    return detail
+
+
+@router.delete("/playlists/{playlist_id}/cover")
+async def remove_playlist_cover(
+    playlist_id: PlaylistId, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+) -> PlaylistDetail:
+    """Remove a playlist's artwork."""
+    playlist = await service.get_owned(db, playlist_id, user.did)
+    stale = await service.set_cover(db, runtime, playlist, None)
+    detail = await _detail(db, runtime, playlist_id, user.did, mirror=False)
+    await delete_keys(runtime, stale)
+    return detail
+
+
+@router.delete("/playlists/{playlist_id}", status_code=204)
+async def delete_playlist(
+    playlist_id: PlaylistId, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+) -> Response:
+    """Delete a playlist and its record on your PDS."""
+    playlist = await service.get_owned(db, playlist_id, user.did)
+    await _scope(runtime, user.did)
+    key, stale = await service.delete(db, playlist)
+    await db.commit()
+    if key:
+        await records.delete_or_defer(runtime, user.did, key)
+    await delete_keys(runtime, stale)
+    return Response(status_code=204)

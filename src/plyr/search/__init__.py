@@ -1,0 +1,1 @@
+"""Keyword search over tracks, artists, albums, tags and playlists."""

@@ -1,0 +1,1 @@
+"""Share links with listen receipts."""
