@@ -1,0 +1,211 @@
+"""Every mutating route, tried by a second signed-in user and by nobody: owners' things answer
+403/404 to the one and 401 to the other, and nothing changes. A route missing from the table
+fails the test, so every new route has to say who may use it."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from fastapi import FastAPI
+from httpx import AsyncClient
+from PIL import Image
+from sqlalchemy import select
+
+from plyr.models import Base
+from tests.audio.media import make_audio
+from tests.conftest import User
+from tests.helpers import upload_track
+
+MUTATING = ("post", "put", "patch", "delete")
+
+
+def png() -> bytes:
+    out = io.BytesIO()
+    Image.new("RGB", (32, 32), (10, 120, 90)).save(out, "PNG")
+    return out.getvalue()
+
+
+@pytest.fixture
+async def owned(client: AsyncClient, alice: User, tmp_path: Path) -> dict[str, Any]:
+    """Alice's things: a public and a private track, an album, public and private
+    playlists, a comment."""
+    track = await upload_track(
+        client, alice, make_audio(tmp_path / "t.mp3", "mp3", 1, frequency=510), title="Mine"
+    )
+    private = await upload_track(
+        client,
+        alice,
+        make_audio(tmp_path / "p.mp3", "mp3", 1, frequency=520),
+        visibility="private",
+    )
+    album = (await client.post("/albums/", json={"title": "Alb"}, headers=alice.auth)).json()
+    await client.put(
+        f"/albums/{album['id']}/tracks", json={"track_ids": [track["id"]]}, headers=alice.auth
+    )
+    playlist = (
+        await client.post("/lists/playlists", json={"name": "Pl"}, headers=alice.auth)
+    ).json()
+    await client.post(
+        f"/lists/playlists/{playlist['id']}/tracks",
+        json={"track_id": track["id"]},
+        headers=alice.auth,
+    )
+    hidden = (
+        await client.post(
+            "/lists/playlists", json={"name": "Secret", "is_private": True}, headers=alice.auth
+        )
+    ).json()
+    comment = (
+        await client.post(
+            f"/tracks/{track['id']}/comments",
+            json={"text": "first", "timestamp_ms": 0},
+            headers=alice.auth,
+        )
+    ).json()
+    return {
+        "track": track["id"],
+        "private": private["id"],
+        "album": album["id"],
+        "playlist": playlist["id"],
+        "hidden": hidden["id"],
+        "comment": comment["id"],
+    }
+
+
+def owner_only(ids: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]]:
+    """(method, template, concrete path, request kwargs) that only Alice may do."""
+    t, a, p, h, c = ids["track"], ids["album"], ids["playlist"], ids["hidden"], ids["comment"]
+    image = {"files": {"image": ("c.png", png(), "image/png")}}
+    return [
+        ("patch", "/tracks/{track_id}", f"/tracks/{t}", {"data": {"title": "x"}}),
+        ("delete", "/tracks/{track_id}", f"/tracks/{t}", {}),
+        ("patch", "/tracks/{track_id}", f"/tracks/{ids['private']}", {"data": {"title": "x"}}),
+        (
+            "patch",
+            "/tracks/comments/{comment_id}",
+            f"/tracks/comments/{c}",
+            {"json": {"text": "x"}},
+        ),
+        ("delete", "/tracks/comments/{comment_id}", f"/tracks/comments/{c}", {}),
+        ("patch", "/albums/{album_id}", f"/albums/{a}", {"json": {"title": "x"}}),
+        ("delete", "/albums/{album_id}", f"/albums/{a}", {}),
+        ("post", "/albums/{album_id}/cover", f"/albums/{a}/cover", image),
+        ("put", "/albums/{album_id}/tracks", f"/albums/{a}/tracks", {"json": {"track_ids": []}}),
+        (
+            "patch",
+            "/lists/playlists/{playlist_id}",
+            f"/lists/playlists/{p}",
+            {"json": {"name": "x"}},
+        ),
+        ("delete", "/lists/playlists/{playlist_id}", f"/lists/playlists/{p}", {}),
+        (
+            "patch",
+            "/lists/playlists/{playlist_id}",
+            f"/lists/playlists/{h}",
+            {"json": {"name": "x"}},
+        ),
+        (
+            "post",
+            "/lists/playlists/{playlist_id}/tracks",
+            f"/lists/playlists/{p}/tracks",
+            {"json": {"track_id": t}},
+        ),
+        (
+            "delete",
+            "/lists/playlists/{playlist_id}/tracks/{track_id}",
+            f"/lists/playlists/{p}/tracks/{t}",
+            {},
+        ),
+        (
+            "put",
+            "/lists/playlists/{playlist_id}/reorder",
+            f"/lists/playlists/{p}/reorder",
+            {"json": {"track_ids": [t]}},
+        ),
+        ("post", "/lists/playlists/{playlist_id}/cover", f"/lists/playlists/{p}/cover", image),
+        ("delete", "/lists/playlists/{playlist_id}/cover", f"/lists/playlists/{p}/cover", {}),
+        # things of Alice's that Bob may not even see: as if they did not exist
+        ("post", "/tracks/{track_id}/like", f"/tracks/{ids['private']}/like", {}),
+        (
+            "post",
+            "/tracks/{track_id}/comments",
+            f"/tracks/{ids['private']}/comments",
+            {"json": {"text": "hi", "timestamp_ms": 0}},
+        ),
+        ("post", "/tracks/{track_id}/share", f"/tracks/{ids['private']}/share", {}),
+        ("delete", "/auth/developer-tokens/{prefix}", "/auth/developer-tokens/abcdefgh", {}),
+    ]
+
+
+# Routes any signed-in user may call on their own behalf (anonymous: 401), and routes open to
+# everyone. Their effects are on the caller's own data, which other tests cover.
+SELF_SCOPED = {
+    ("post", "/auth/switch-account"): {"json": {"did": "did:plc:nobody"}},
+    ("post", "/auth/logout"): {},
+    ("post", "/auth/logout-all"): {},
+    ("post", "/auth/developer-token/start"): {"json": {"name": "x"}},
+    ("post", "/tracks/{track_id}/like"): {},
+    ("delete", "/tracks/{track_id}/like"): {},
+    ("post", "/tracks/{track_id}/comments"): {"json": {"text": "hi", "timestamp_ms": 0}},
+    ("post", "/tracks/{track_id}/share"): {},
+    ("post", "/tracks/"): {"data": {"title": "x"}},
+    ("put", "/artists/me"): {"json": {"bio": "x"}},
+    ("post", "/albums/"): {"json": {"title": "x"}},
+    ("post", "/lists/playlists"): {"json": {"name": "x"}},
+    ("post", "/preferences"): {"json": {"theme": "light"}},
+    ("post", "/preferences/terms"): {},
+    ("put", "/queue/"): {"json": {"state": {"track_ids": []}}},
+    ("post", "/exports/"): {},
+    ("delete", "/account"): {"json": {"confirmation": "x"}},
+}
+PUBLIC = {
+    ("post", "/auth/app-password"),  # signing in
+    ("post", "/tracks/{track_id}/play"),  # anonymous listeners count too
+    ("post", "/tracks/{track_id}/ref/{code}/click"),  # anonymous visits count too
+}
+
+
+async def snapshot(app: FastAPI) -> dict[str, list[str]]:
+    """Every row of every table but sessions (reading touches them)."""
+    rows: dict[str, list[str]] = {}
+    async with app.state.runtime.sessionmaker() as db:
+        for table in Base.metadata.sorted_tables:
+            if table.name != "sessions":
+                result = await db.execute(select(table))
+                rows[table.name] = sorted(str(tuple(r)) for r in result.all())
+    return rows
+
+
+async def test_every_mutating_route_is_classified(app: FastAPI, owned: dict[str, Any]) -> None:
+    operations = {
+        (method, path)
+        for path, item in app.openapi()["paths"].items()
+        for method in item
+        if method in MUTATING
+    }
+    classified = {(m, t) for m, t, _, _ in owner_only(owned)} | set(SELF_SCOPED) | PUBLIC
+    assert operations - classified == set(), "classify these routes in the matrix"
+
+
+async def test_second_user_and_nobody_change_nothing(
+    app: FastAPI, client: AsyncClient, bob: User, owned: dict[str, Any]
+) -> None:
+    before = await snapshot(app)
+    for method, template, path, kwargs in owner_only(owned):
+        as_bob = await client.request(method.upper(), path, headers=bob.auth, **kwargs)
+        assert as_bob.status_code in (403, 404), f"bob {method} {template}: {as_bob.status_code}"
+        anonymous = await client.request(method.upper(), path, **kwargs)
+        assert anonymous.status_code == 401, f"nobody {method} {template}: {anonymous.status_code}"
+    assert await snapshot(app) == before
+
+
+async def test_self_scoped_routes_need_a_session(
+    client: AsyncClient, owned: dict[str, Any]
+) -> None:
+    for (method, template), kwargs in SELF_SCOPED.items():
+        path = template.replace("{track_id}", str(owned["track"]))
+        response = await client.request(method.upper(), path, **kwargs)
+        assert response.status_code == 401, f"nobody {method} {template}: {response.status_code}"
