@@ -209,3 +209,13 @@ async def test_a_crash_is_a_500_page_inside_the_shell(
     assert page.status_code == 500 and 'id="player"' in page.text
     assert "something broke" in page.text and "disk caught fire" not in page.text
     assert api.status_code == 500 and api.json() == {"detail": "internal error"}
+
+
+async def test_portal_shows_listening_stats_and_your_data(
+    client: AsyncClient, alice: User, three: list[dict[str, Any]]
+) -> None:
+    html = (await client.get("/portal", headers=cookie(alice))).text
+    assert 'aria-label="plays per day over the last 30 days"' in html
+    assert html.count("<rect ") == 30
+    assert "data-export" in html and "data-delete-account" in html
+    assert 'data-page="portal"' in html

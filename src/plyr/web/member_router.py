@@ -7,6 +7,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
 from plyr.albums import service as albums
+from plyr.artists import analytics
 from plyr.audio import ACCEPTED_FORMATS
 from plyr.auth.dependencies import OptionalUser
 from plyr.auth.developer_tokens import developer_tokens_of
@@ -58,6 +59,7 @@ async def portal_page(
         tokens=await developer_tokens_of(db, user.did),
         pds_problem=user.artist.pds_problem,
         shares=await shares.my_shares(db, runtime, user.did),
+        stats=await analytics.analytics(db, user.did),
     )
 
 

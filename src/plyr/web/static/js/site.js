@@ -5,6 +5,7 @@ import { initUpload } from "./upload.js";
 import { initPortal } from "./portal.js";
 import { initLists } from "./lists.js";
 import { initSocial } from "./social.js";
+import { initData } from "./data.js";
 
 export const say = (message, kind = "info") =>
   document.dispatchEvent(new CustomEvent("plyr:toast", { detail: { message, kind } }));
@@ -241,6 +242,7 @@ function bind() {
   initPortal();
   initLists();
   initSocial();
+  initData();
 }
 
 bind();
