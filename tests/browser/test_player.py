@@ -127,6 +127,8 @@ async def test_a_reload_restores_the_queue_and_position(
     await page.reload()
     await page.wait_for_function("window.plyr && window.plyr.player.track")
     await expect(page.locator("#player-title")).to_have_text("Long Road")
+    # the position applies once the restored audio's metadata has loaded
+    await page.wait_for_function(f"{CURRENT_TIME} > 0.5", timeout=10_000)
     restored = float(await page.evaluate(CURRENT_TIME))
     assert abs(restored - position) < 1.5
     assert await page.evaluate("window.plyr.player.audio.paused")  # restored, not blaring
