@@ -219,3 +219,13 @@ async def test_portal_shows_listening_stats_and_your_data(
     assert html.count("<rect ") == 30
     assert "data-export" in html and "data-delete-account" in html
     assert 'data-page="portal"' in html
+
+
+async def test_artists_you_know_loads_after_the_page(client: AsyncClient, alice: User) -> None:
+    home = (await client.get("/", headers=cookie(alice))).text
+    assert 'hx-get="/fragments/artists-you-know"' in home
+    assert (
+        'hx-get="/fragments/artists-you-know"' not in (await client.get("/", headers=BROWSER)).text
+    )
+    fragment = await client.get("/fragments/artists-you-know", headers=cookie(alice))
+    assert fragment.status_code == 200 and fragment.text.strip() == ""  # no repo, no follows

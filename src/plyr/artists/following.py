@@ -46,5 +46,8 @@ async def followed_dids(runtime: Runtime, did: str) -> list[str]:
 
 
 async def artists_you_know(db: AsyncSession, runtime: Runtime, did: str) -> list[Artist]:
+    me = await repository.get(db, did)
+    if me is None or not me.pds_url:
+        return []  # a local developer account has no repo to read
     follows = await followed_dids(runtime, did)
     return await repository.with_public_tracks(db, [d for d in follows if d != did])

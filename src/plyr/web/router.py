@@ -10,6 +10,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from plyr.albums import service as albums
+from plyr.artists import following
 from plyr.artists import repository as artists
 from plyr.auth.dependencies import OptionalUser
 from plyr.comments import service as comments
@@ -53,6 +54,18 @@ async def home(
         tags=await pages.popular_tags(db),
         active_tag=tag,
         stats=await pages.stats(db),
+    )
+
+
+@router.get("/fragments/artists-you-know", response_class=HTMLResponse)
+async def artists_you_know(
+    request: Request, db: DbSession, runtime: RuntimeDep, user: OptionalUser
+) -> Response:
+    """Artists here the signed-in listener follows on Bluesky (loaded after the page: it
+    reads their repo)."""
+    known = await following.artists_you_know(db, runtime, user.did) if user else []
+    return TEMPLATES.TemplateResponse(
+        request, "partials/artists_you_know.html", {"artists": known[:12]}
     )
 
 
