@@ -73,6 +73,13 @@ async def test_every_page_at_desktop_and_phone_size(
             "document.documentElement.scrollWidth - document.documentElement.clientWidth"
         )
         assert overflow <= 0, f"{name} scrolls sideways by {overflow}px at {size} size"
+        duplicated = await page.evaluate(
+            """() => { const seen = new Set(), twice = new Set();
+                for (const el of document.querySelectorAll("[id]"))
+                    (seen.has(el.id) ? twice : seen).add(el.id);
+                return [...twice]; }"""
+        )
+        assert duplicated == [], f"{name} repeats the ids {duplicated}"
         assert await page.locator("#player").is_visible()
         await shoot(page, f"{name}-{size}")
     await context.close()

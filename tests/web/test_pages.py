@@ -229,3 +229,9 @@ async def test_artists_you_know_loads_after_the_page(client: AsyncClient, alice:
     )
     fragment = await client.get("/fragments/artists-you-know", headers=cookie(alice))
     assert fragment.status_code == 200 and fragment.text.strip() == ""  # no repo, no follows
+
+
+@pytest.mark.parametrize("path", ["/", "/portal", "/settings", "/upload"])
+async def test_ids_are_unique(client: AsyncClient, alice: User, path: str) -> None:
+    ids = re.findall(r'\sid="([^"]+)"', (await client.get(path, headers=cookie(alice))).text)
+    assert sorted({i for i in ids if ids.count(i) > 1}) == []
