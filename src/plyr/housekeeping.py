@@ -9,6 +9,7 @@ from datetime import timedelta
 import anyio
 
 from plyr.artists import profile
+from plyr.atproto import mirror
 from plyr.atproto.writes import NeedsSignIn, PdsUnavailable
 from plyr.comments import records as comment_records
 from plyr.core import pending
@@ -70,7 +71,7 @@ async def _perform(runtime: Runtime, write: PendingWrite) -> None:
         await like_records.sync_liked_list(runtime, payload["did"])
     elif write.kind in ("like_delete", "comment_delete"):
         name = write.kind.removesuffix("_delete")
-        await like_records.delete_now(runtime, payload["did"], name, payload["rkey"])
+        await mirror.delete_now(runtime, payload["did"], name, payload["rkey"])
     elif write.kind == "comment_sync":
         await comment_records.sync_comment(runtime, int(payload["comment_id"]))
     elif write.kind in (list_records.SYNC, list_records.DELETE):

@@ -2,19 +2,23 @@
 the comment's `created_at` (`putRecord`: a retry or an edit rewrites the same record),
 `subject` = the track's record. Written after the row commits; a PDS that cannot take it
 now leaves a `PendingWrite` ("comment_sync" {comment_id}, "comment_delete" {did, rkey})
-that housekeeping retries (see `plyr.likes.records` for the shared rules). A comment on a
+that housekeeping retries (the shared rules: `plyr.atproto.mirror`). A comment on a
 track without a record has no record."""
 
 from __future__ import annotations
 
-import httpx
-
-from plyr.atproto.pds import XrpcError
+from plyr.atproto.mirror import (
+    delete_or_defer,
+    lexicons,
+    pds_of,
+    put_for_row,
+    run_or_defer,
+    serialized,
+)
+from plyr.atproto.pds import RecordRef
 from plyr.atproto.records import RecordBuilder, tid_for
-from plyr.atproto.writes import failure
 from plyr.comments import repository
 from plyr.core.runtime import Runtime
-from plyr.likes.records import delete_or_defer, lexicons, pds_of, run_or_defer, serialized
 
 
 async def sync_comment(runtime: Runtime, comment_id: int) -> None:
@@ -32,10 +36,9 @@ async def sync_comment(runtime: Runtime, comment_id: int) -> None:
         pds = await pds_of(runtime, comment.did)
         if pds is None:
             return
-        lex = lexicons(runtime)
         rkey = tid_for(comment.created_at)
         edited = comment.updated_at is not None and comment.updated_at > comment.created_at
-        record = RecordBuilder(lex).comment(
+        record = RecordBuilder(lexicons(runtime)).comment(
             subject_uri=subject_uri,
             subject_cid=subject_cid,
             text=comment.text,
@@ -43,15 +46,23 @@ async def sync_comment(runtime: Runtime, comment_id: int) -> None:
             created_at=comment.created_at,
             updated_at=comment.updated_at if edited else None,
         )
-        try:
-            ref = await pds.put_record(lex.nsid("comment"), rkey, record)
-        except (httpx.TransportError, XrpcError) as e:
-            raise failure(e) from e
-        async with runtime.sessionmaker() as db:
-            kept = await repository.set_record(db, comment_id, ref.uri, ref.cid)
-            await db.commit()
-    if not kept:  # deleted while the record was being written: no orphan record
-        await delete_or_defer(runtime, "comment_delete", comment.did, "comment", rkey)
+
+        async def keep(ref: RecordRef) -> bool:
+            async with runtime.sessionmaker() as db:
+                kept = await repository.set_record(db, comment_id, ref.uri, ref.cid)
+                await db.commit()
+            return kept  # False: deleted meanwhile, and the record goes again
+
+        await put_for_row(
+            runtime,
+            pds,
+            comment.did,
+            "comment",
+            rkey,
+            record,
+            keep=keep,
+            delete_kind="comment_delete",
+        )
 
 
 async def sync_comment_or_defer(runtime: Runtime, comment_id: int, did: str) -> None:

@@ -14,46 +14,36 @@ again is flagged to its owner and resumed when they do. A user without PDS crede
 (a local developer session) gets no records at all; neither does a like of a track that has
 no record (nothing to refer to).
 
-The helpers at the bottom (`pds_of`, `serialized`, `delete_now`, `defer`, ...) are shared
-with `plyr.comments.records`."""
+The rules every mirrored row follows are in `plyr.atproto.mirror`."""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
-import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 
-from plyr.atproto.lexicon import Lexicons
-from plyr.atproto.pds import PdsClient, XrpcError
-from plyr.atproto.records import RecordBuilder, parse_datetime, tid_for
-from plyr.atproto.sessions import pds_for
-from plyr.atproto.writes import (
-    SESSION_ENDED,
-    NeedsSignIn,
-    PdsUnavailable,
-    failure,
-    flag_problem,
+from plyr.atproto.mirror import (
+    lexicons,
+    pds_of,
+    put,
+    put_for_row,
+    run_or_defer,
+    serialized,
 )
+from plyr.atproto.pds import RecordRef, XrpcError
+from plyr.atproto.records import RecordBuilder, parse_datetime, tid_for
+from plyr.atproto.writes import failure
 from plyr.core.runtime import Runtime
 from plyr.likes import repository
-from plyr.models import Artist, PendingWrite, utcnow
+from plyr.models import utcnow
 
 log = logging.getLogger(__name__)
 
 LIKED_LIST_RKEY = tid_for(datetime(2024, 1, 1, tzinfo=UTC))
 LIKED_LIST_NAME = "Liked Tracks"
 LIKED_LIST_MAX = 500  # the lexicon's maxLength of `items`
-
-
-def lexicons(runtime: Runtime) -> Lexicons:
-    return Lexicons(runtime.settings.atproto_namespace)
 
 
 def rkey_of(uri: str) -> str:
@@ -78,20 +68,20 @@ async def sync_like(runtime: Runtime, like_id: int) -> None:
     pds = await pds_of(runtime, like.did)
     if pds is None:
         return
-    lex = lexicons(runtime)
-    rkey = tid_for(like.created_at)
-    record = RecordBuilder(lex).like(
+    record = RecordBuilder(lexicons(runtime)).like(
         subject_uri=subject_uri, subject_cid=subject_cid, created_at=like.created_at
     )
-    try:
-        ref = await pds.put_record(lex.nsid("like"), rkey, record)
-    except (httpx.TransportError, XrpcError) as e:
-        raise failure(e) from e
-    async with runtime.sessionmaker() as db:
-        kept = await repository.set_record(db, like_id, ref.uri, ref.cid)
-        await db.commit()
-    if not kept:  # unliked while the record was being written: no orphan record
-        await delete_or_defer(runtime, "like_delete", like.did, "like", rkey)
+
+    async def keep(ref: RecordRef) -> bool:
+        async with runtime.sessionmaker() as db:
+            kept = await repository.set_record(db, like_id, ref.uri, ref.cid)
+            await db.commit()
+        return kept  # False: unliked meanwhile, and the record goes again
+
+    rkey = tid_for(like.created_at)
+    await put_for_row(
+        runtime, pds, like.did, "like", rkey, record, keep=keep, delete_kind="like_delete"
+    )
 
 
 async def sync_like_or_defer(runtime: Runtime, like_id: int, did: str) -> None:
@@ -114,25 +104,22 @@ async def sync_liked_list(runtime: Runtime, did: str) -> bool:
         if pds is None:
             return False
         lex = lexicons(runtime)
-        collection = lex.nsid("list")
         try:
-            existing = await pds.get_record(collection, LIKED_LIST_RKEY)
-            value: dict[str, Any] = (existing or {}).get("value") or {}
-            if existing is None and not items:
-                return False
-            if existing is not None and _holds(value, items):
-                return False
-            created = value.get("createdAt")
-            record = RecordBuilder(lex).list(
-                name=LIKED_LIST_NAME,
-                list_type="liked",
-                items=items,
-                created_at=parse_datetime(created) if isinstance(created, str) else utcnow(),
-                updated_at=utcnow() if existing is not None else None,
-            )
-            await pds.put_record(collection, LIKED_LIST_RKEY, record)
+            existing = await pds.get_record(lex.nsid("list"), LIKED_LIST_RKEY)
         except (httpx.TransportError, XrpcError) as e:
             raise failure(e) from e
+        value: dict[str, Any] = (existing or {}).get("value") or {}
+        if (existing is None and not items) or (existing is not None and _holds(value, items)):
+            return False
+        created = value.get("createdAt")
+        record = RecordBuilder(lex).list(
+            name=LIKED_LIST_NAME,
+            list_type="liked",
+            items=items,
+            created_at=parse_datetime(created) if isinstance(created, str) else utcnow(),
+            updated_at=utcnow() if existing is not None else None,
+        )
+        await put(runtime, pds, "list", LIKED_LIST_RKEY, record)
     return True
 
 
@@ -155,87 +142,3 @@ async def sync_liked_list_or_defer(runtime: Runtime, did: str) -> None:
         {"did": did},
         lambda: sync_liked_list(runtime, did),
     )
-
-
-# ---- shared with comments ---------------------------------------------------------------
-
-
-async def pds_of(runtime: Runtime, did: str) -> PdsClient | None:
-    """The user's PDS; None for a user with no PDS here (skip the record); `NeedsSignIn`
-    when they have one but no live session to write with."""
-    pds = await pds_for(runtime, did)
-    if pds is not None:
-        return pds
-    async with runtime.sessionmaker() as db:
-        pds_url = await db.scalar(select(Artist.pds_url).where(Artist.did == did))
-    if pds_url:
-        raise NeedsSignIn("session_expired", SESSION_ENDED)
-    return None
-
-
-_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-
-
-@contextlib.asynccontextmanager
-async def serialized(name: str) -> AsyncIterator[None]:
-    """One at a time per `name` in this process: rewrites of one record land in order."""
-    lock = _locks.get(name)
-    if lock is None:
-        lock = _locks[name] = asyncio.Lock()
-    async with lock:
-        yield
-
-
-async def delete_now(runtime: Runtime, did: str, name: str, rkey: str) -> None:
-    """Remove the record `rkey` of collection `name` ("like", "comment") from `did`'s repo.
-    Raises `PdsUnavailable` / `NeedsSignIn` when it must wait."""
-    pds = await pds_of(runtime, did)
-    if pds is None:
-        return
-    try:
-        await pds.delete_record(lexicons(runtime).nsid(name), rkey)
-    except (httpx.TransportError, XrpcError) as e:
-        raise failure(e) from e
-
-
-async def delete_or_defer(runtime: Runtime, kind: str, did: str, name: str, rkey: str) -> None:
-    await run_or_defer(
-        runtime,
-        did,
-        kind,
-        {"did": did, "rkey": rkey},
-        lambda: delete_now(runtime, did, name, rkey),
-    )
-
-
-async def run_or_defer(
-    runtime: Runtime,
-    did: str,
-    kind: str,
-    payload: dict[str, Any],
-    write: Callable[[], Awaitable[object]],
-) -> None:
-    """Do the PDS write now; when it must wait, record it as a pending write and, if it
-    waits on its owner signing in again, tell them."""
-    try:
-        await write()
-    except NeedsSignIn as e:
-        await flag_problem(runtime, did, e)
-        await defer(runtime, kind, did, payload)
-    except PdsUnavailable as e:
-        log.info("deferring %s for %s: %s", kind, did, e)
-        await defer(runtime, kind, did, payload)
-
-
-async def defer(runtime: Runtime, kind: str, did: str, payload: dict[str, Any]) -> None:
-    """Record a pending write, unless the same one already waits."""
-    async with runtime.writer() as db:
-        waiting = await db.scalars(
-            select(PendingWrite.payload).where(
-                PendingWrite.kind == kind, PendingWrite.did == did, PendingWrite.done.is_(False)
-            )
-        )
-        if payload in list(waiting):
-            return
-        db.add(PendingWrite(kind=kind, did=did, payload=payload))
-        await db.commit()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
+from plyr.atproto import mirror
 from plyr.atproto.writes import ensure_scope
 from plyr.auth.dependencies import CurrentUser, OptionalUser
 from plyr.core.deps import DbSession, RuntimeDep
@@ -48,7 +49,7 @@ async def unlike_track(
     await db.commit()
     if gone is not None:
         if gone.rkey is not None:
-            await records.delete_or_defer(runtime, "like_delete", gone.did, "like", gone.rkey)
+            await mirror.delete_or_defer(runtime, "like_delete", gone.did, "like", gone.rkey)
         await records.sync_liked_list_or_defer(runtime, user.did)
     return LikeOut(liked=False)
 

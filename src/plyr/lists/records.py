@@ -4,27 +4,23 @@ One record per playlist or album, its key kept on the row (`atproto_record_uri`)
 with `putRecord` after every change, so a retry never duplicates. Private playlists are
 never on the PDS: making one private deletes its record. Writes happen after the rows are
 committed, never inside a transaction; a PDS that cannot take one leaves a pending write
-(`list_sync`, `list_record_delete`) that housekeeping retries."""
+(`list_sync`, `list_record_delete`) that housekeeping retries. The shared rules:
+`plyr.atproto.mirror`."""
 
 from __future__ import annotations
 
-import asyncio
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
-import httpx
 import regex
 
-from plyr.artists import repository as artists
+from plyr.atproto import mirror
 from plyr.atproto.lexicon import Lexicons
-from plyr.atproto.pds import PdsClient, XrpcError
+from plyr.atproto.mirror import pds_of, put_for_row, run_or_defer, serialized
+from plyr.atproto.pds import RecordRef
 from plyr.atproto.records import RecordBuilder, tid_for
-from plyr.atproto.sessions import pds_for
-from plyr.atproto.writes import SESSION_ENDED, NeedsSignIn, PdsUnavailable, failure, flag_problem
 from plyr.core.runtime import Runtime
 from plyr.lists import repository
 from plyr.models import PendingWrite, Playlist
@@ -36,24 +32,6 @@ SYNC = "list_sync"
 DELETE = "list_record_delete"
 NAME_GRAPHEMES = 64  # the lexicon's limit on `name`
 NAME_BYTES = 256
-
-# one sync at a time per list in this process, so the last write says the last state
-_locks: dict[tuple[str, int], tuple[asyncio.Lock, int]] = {}
-
-
-@asynccontextmanager
-async def _one_at_a_time(key: tuple[str, int]) -> AsyncIterator[None]:
-    lock, users = _locks.get(key, (asyncio.Lock(), 0))
-    _locks[key] = (lock, users + 1)
-    try:
-        async with lock:
-            yield
-    finally:
-        lock, users = _locks[key]
-        if users > 1:
-            _locks[key] = (lock, users - 1)
-        else:
-            del _locks[key]
 
 
 def collection(runtime: Runtime) -> str:
@@ -121,7 +99,7 @@ async def sync(runtime: Runtime, kind: ListKind, row_id: int) -> None:
     """Write the list's record as the rows say now (nothing for a private playlist or a
     list that is gone). Raises `PdsUnavailable` when the PDS cannot take it now,
     `NeedsSignIn` when its owner must sign in again first."""
-    async with _one_at_a_time((kind, row_id)):
+    async with serialized(f"list:{kind}:{row_id}"):  # the last write says the last state
         await _sync(runtime, kind, row_id)
 
 
@@ -129,7 +107,7 @@ async def _sync(runtime: Runtime, kind: ListKind, row_id: int) -> None:
     snapshot = await _snapshot(runtime, kind, row_id)
     if snapshot is None or not snapshot.public:
         return
-    pds = await _pds(runtime, snapshot.did)
+    pds = await pds_of(runtime, snapshot.did)
     if pds is None:
         return  # a local session without a PDS: nothing to mirror to
     rkey = record_key(snapshot.uri, snapshot.updated_at)
@@ -145,60 +123,32 @@ async def _sync(runtime: Runtime, kind: ListKind, row_id: int) -> None:
         created_at=snapshot.created_at,
         updated_at=snapshot.updated_at,
     )
-    try:
-        ref = await pds.put_record(collection(runtime), rkey, record)
-    except (httpx.TransportError, XrpcError) as e:
-        raise failure(e) from e
-    async with runtime.writer() as db:
-        kept = await repository.store_record_ref(db, kind, row_id, ref.uri, ref.cid)
-        await db.commit()
-    if not kept:  # deleted or made private meanwhile: no record without its row
-        await delete_or_defer(runtime, snapshot.did, rkey)
 
+    async def keep(ref: RecordRef) -> bool:
+        async with runtime.writer() as db:
+            kept = await repository.store_record_ref(db, kind, row_id, ref.uri, ref.cid)
+            await db.commit()
+        return kept  # False: deleted or made private meanwhile, and the record goes again
 
-async def _pds(runtime: Runtime, did: str) -> PdsClient | None:
-    pds = await pds_for(runtime, did)
-    if pds is None:
-        async with runtime.sessionmaker() as db:
-            artist = await artists.get(db, did)
-        if artist is not None and artist.pds_url:
-            raise NeedsSignIn("session_expired", SESSION_ENDED)
-    return pds
+    await put_for_row(
+        runtime, pds, snapshot.did, "list", rkey, record, keep=keep, delete_kind=DELETE
+    )
 
 
 async def delete_now(runtime: Runtime, did: str, rkey: str) -> None:
     """Remove a list record; raises like `sync`."""
-    pds = await _pds(runtime, did)
-    if pds is None:
-        return
-    try:
-        await pds.delete_record(collection(runtime), rkey)
-    except (httpx.TransportError, XrpcError) as e:
-        raise failure(e) from e
+    await mirror.delete_now(runtime, did, "list", rkey)
 
 
 async def sync_or_defer(runtime: Runtime, kind: ListKind, row_id: int, did: str) -> None:
     """After a change: write the record now, or leave a pending write to retry."""
-    try:
-        await sync(runtime, kind, row_id)
-    except NeedsSignIn as e:
-        await flag_problem(runtime, did, e)
-        await _defer(runtime, SYNC, did, {"list": kind, "id": row_id})
-    except PdsUnavailable:
-        log.warning("deferring the %s %s record", kind, row_id, exc_info=True)
-        await _defer(runtime, SYNC, did, {"list": kind, "id": row_id})
+    payload = {"list": kind, "id": row_id}
+    await run_or_defer(runtime, did, SYNC, payload, lambda: sync(runtime, kind, row_id))
 
 
 async def delete_or_defer(runtime: Runtime, did: str, rkey: str) -> None:
     """Remove a list's record now, or leave a pending write to retry."""
-    try:
-        await delete_now(runtime, did, rkey)
-    except NeedsSignIn as e:
-        await flag_problem(runtime, did, e)
-        await _defer(runtime, DELETE, did, {"did": did, "rkey": rkey})
-    except PdsUnavailable:
-        log.warning("deferring the delete of list record %s/%s", did, rkey, exc_info=True)
-        await _defer(runtime, DELETE, did, {"did": did, "rkey": rkey})
+    await mirror.delete_or_defer(runtime, DELETE, did, "list", rkey)
 
 
 async def perform(runtime: Runtime, write: PendingWrite) -> bool:
@@ -212,9 +162,3 @@ async def perform(runtime: Runtime, write: PendingWrite) -> bool:
     else:
         return False
     return True
-
-
-async def _defer(runtime: Runtime, kind: str, did: str, payload: dict[str, object]) -> None:
-    async with runtime.writer() as db:
-        db.add(PendingWrite(kind=kind, did=did, payload=payload))
-        await db.commit()
