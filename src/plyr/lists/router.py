@@ -3,7 +3,9 @@ delete. Every change to a public playlist rewrites its `fm.plyr.list` record."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, Response
 
 from plyr.albums.covers import COVER_FORM, received_image
 from plyr.atproto.writes import ensure_scope
@@ -20,6 +22,7 @@ from plyr.lists.schemas import (
     PlaylistPatch,
     PlaylistTrackIn,
 )
+from plyr.models import Playlist
 from plyr.tracks.media import delete_keys
 from plyr.tracks.schemas import TrackId
 
@@ -28,6 +31,19 @@ router = APIRouter(prefix="/lists", tags=["playlists"])
 
 async def _scope(runtime: Runtime, did: str) -> None:
     await ensure_scope(runtime, did, "list", "create", "update", "delete")
+
+
+async def editable_playlist(
+    playlist_id: PlaylistId, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+) -> Playlist:
+    """The caller's own playlist (else 403/404), when their session may rewrite its record
+    (else 403 scope_upgrade_required)."""
+    playlist = await service.get_owned(db, playlist_id, user.did)
+    await _scope(runtime, user.did)
+    return playlist
+
+
+EditablePlaylist = Annotated[Playlist, Depends(editable_playlist)]
 
 
 @router.post("/playlists", status_code=201)
@@ -75,14 +91,13 @@ async def _detail(
 @router.patch("/playlists/{playlist_id}")
 async def edit_playlist(
     playlist_id: PlaylistId,
+    playlist: EditablePlaylist,
     body: PlaylistPatch,
     user: CurrentUser,
     db: DbSession,
     runtime: RuntimeDep,
 ) -> PlaylistDetail:
     """Rename a playlist, or make it private (its record is deleted) or public (written)."""
-    playlist = await service.get_owned(db, playlist_id, user.did)
-    await _scope(runtime, user.did)
     stale_key = await service.update(db, playlist, body)
     await db.commit()
     if stale_key:
@@ -93,14 +108,13 @@ async def edit_playlist(
 @router.post("/playlists/{playlist_id}/tracks")
 async def add_playlist_track(
     playlist_id: PlaylistId,
+    playlist: EditablePlaylist,
     body: PlaylistTrackIn,
     user: CurrentUser,
     db: DbSession,
     runtime: RuntimeDep,
 ) -> PlaylistDetail:
     """Append a track (one you may see: else 404; one already there: 409)."""
-    playlist = await service.get_owned(db, playlist_id, user.did)
-    await _scope(runtime, user.did)
     await service.add_track(db, playlist, body.track_id, user.did)
     return await _detail(db, runtime, playlist_id, user.did)
 
@@ -108,14 +122,13 @@ async def add_playlist_track(
 @router.delete("/playlists/{playlist_id}/tracks/{track_id}")
 async def remove_playlist_track(
     playlist_id: PlaylistId,
+    playlist: EditablePlaylist,
     track_id: TrackId,
     user: CurrentUser,
     db: DbSession,
     runtime: RuntimeDep,
 ) -> PlaylistDetail:
     """Remove a track from a playlist (404 when it is not in it)."""
-    playlist = await service.get_owned(db, playlist_id, user.did)
-    await _scope(runtime, user.did)
     await service.remove_track(db, playlist, track_id)
     return await _detail(db, runtime, playlist_id, user.did)
 
@@ -123,14 +136,13 @@ async def remove_playlist_track(
 @router.put("/playlists/{playlist_id}/reorder")
 async def reorder_playlist(
     playlist_id: PlaylistId,
+    playlist: EditablePlaylist,
     body: PlaylistOrderIn,
     user: CurrentUser,
     db: DbSession,
     runtime: RuntimeDep,
 ) -> PlaylistDetail:
     """Put a playlist's tracks in a new order: `track_ids` is a permutation of them (else 400)."""
-    playlist = await service.get_owned(db, playlist_id, user.did)
-    await _scope(runtime, user.did)
     await service.reorder(db, playlist, body.track_ids, user.did)
     return await _detail(db, runtime, playlist_id, user.did)
 
@@ -168,11 +180,9 @@ async def remove_playlist_cover(
 
 @router.delete("/playlists/{playlist_id}", status_code=204)
 async def delete_playlist(
-    playlist_id: PlaylistId, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+    playlist: EditablePlaylist, user: CurrentUser, db: DbSession, runtime: RuntimeDep
 ) -> Response:
     """Delete a playlist and its record on your PDS."""
-    playlist = await service.get_owned(db, playlist_id, user.did)
-    await _scope(runtime, user.did)
     key, stale = await service.delete(db, playlist)
     await db.commit()
     if key:
