@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import pytest
-from playwright.async_api import Browser
+from playwright.async_api import Browser, Page
 
-from tests.browser.conftest import CatalogTrack, ConsoleErrors, LiveServer, shoot
+from tests.atnet.network import Account
+from tests.browser.conftest import CatalogTrack, ConsoleErrors, LiveServer, shoot, sign_in
 
 
 @pytest.mark.parametrize(("width", "height"), [(180, 80), (600, 200)])
@@ -48,3 +49,30 @@ async def test_embed_fits_its_frame_and_plays(
     await shoot(page, f"embed-iframe-{width}x{height}")
     assert not console.unexpected(), console.unexpected()
     await context.close()
+
+
+async def test_a_playlist_embed_plays_its_tracks_in_order(
+    page: Page, listener: Account, catalog: list[CatalogTrack]
+) -> None:
+    await sign_in(page, listener)
+    playlist_id = await page.evaluate(
+        """async (ids) => {
+            const json = { "Content-Type": "application/json" };
+            const made = await fetch("/lists/playlists", { method: "POST", headers: json,
+                body: JSON.stringify({ name: "for the embed" }) }).then((r) => r.json());
+            for (const id of ids) await fetch(`/lists/playlists/${made.id}/tracks`,
+                { method: "POST", headers: json, body: JSON.stringify({ track_id: id }) });
+            return made.id;
+        }""",
+        [t.id for t in catalog if t.title.startswith("Short")],
+    )
+    await page.goto(f"/embed/playlist/{playlist_id}")
+    await page.click("button.play")
+    await page.wait_for_function("document.querySelector('.play').dataset.state === 'playing'")
+    first = await page.locator(".list-track[aria-current=true]").inner_text()
+    # the 2-second first track ends and the next one follows
+    await page.wait_for_function(
+        "document.querySelectorAll('.list-track')[1].getAttribute('aria-current') === 'true'",
+        timeout=15_000,
+    )
+    assert first != await page.locator(".list-track[aria-current=true]").inner_text()

@@ -7,7 +7,7 @@ from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Response
 
 from plyr.albums import service as albums
 from plyr.artists import following
@@ -22,6 +22,7 @@ from plyr.tracks import repository as tracks_repo
 from plyr.tracks import service as tracks
 from plyr.tracks.schemas import TrackId
 from plyr.web import pages
+from plyr.web.assets import STATIC
 from plyr.web.templating import TEMPLATES, render
 
 router = APIRouter(include_in_schema=False)
@@ -258,6 +259,16 @@ async def terms_page(request: Request, user: OptionalUser) -> Response:
 async def privacy_page(request: Request, user: OptionalUser) -> Response:
     """What plyr keeps about you."""
     return render(request, "pages/plain.html", user, title="privacy", page=pages.PRIVACY)
+
+
+@router.api_route("/favicon.ico", methods=GET_HEAD)
+async def favicon() -> FileResponse:
+    """Browsers ask for it on every page that names no icon (embeds in other sites)."""
+    return FileResponse(
+        STATIC / "icon.svg",
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "public, max-age=86400"},
+    )
 
 
 def login_redirect(request: Request) -> RedirectResponse:
