@@ -18,6 +18,7 @@ from plyr.tracks.tasks import (
     process_upload,
     publish_track,
     resume_pds_writes,
+    settle_pending_writes,
     sync_repo,
 )
 from plyr.tracks.uploads import upload_dir
@@ -36,6 +37,7 @@ TASKS: list[Callable[..., Awaitable[None]]] = [
     process_upload,
     publish_track,
     resume_pds_writes,
+    settle_pending_writes,
     sync_repo,
     export_tracks,
     housekeeping,

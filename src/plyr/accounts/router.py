@@ -9,6 +9,7 @@ from plyr.accounts import service
 from plyr.auth.dependencies import SESSION_COOKIE, CurrentUser
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.tracks.media import delete_keys
+from plyr.tracks.tasks import enqueue_settle
 
 router = APIRouter(tags=["account"])
 
@@ -29,6 +30,7 @@ async def delete_account(
     keys = await service.delete_account(db, runtime, user.did)
     await db.commit()
     await delete_keys(runtime, keys)
+    await enqueue_settle(runtime)  # others' records that named its tracks
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE)
     return response

@@ -64,7 +64,7 @@ async def delete_account(db: AsyncSession, runtime: Runtime, did: str) -> list[s
     keys = [export_key(job_id) for job_id in await repository.export_job_ids(db, did)]
     covers = await repository.cover_images(db, did)
     for track in await repository.uploads(db, did):
-        keys += await delete_track(db, track)
+        keys += await delete_track(db, track, leaving=did)
     await repository.uncount_likes_and_comments(db, did)
     await repository.delete_rows(db, did)
     await db.flush()

@@ -18,6 +18,7 @@ from plyr.core.deps import DbSession, RuntimeDep
 from plyr.lists import records as list_records
 from plyr.tracks import publishing
 from plyr.tracks.media import delete_keys
+from plyr.tracks.tasks import enqueue_settle
 
 router = APIRouter(prefix="/albums", tags=["albums"])
 
@@ -100,6 +101,7 @@ async def edit_album(
         await publishing.sync_or_defer(runtime, track_id, user.did)
     if renamed and has_record:
         await list_records.sync_or_defer(runtime, "album", album_id, user.did)
+    await enqueue_settle(runtime)  # playlists and liked lists naming its tracks
     album = await service.get(db, album_id)
     return (await service.present(db, runtime, [album], user.did))[0]
 
@@ -131,6 +133,7 @@ async def set_album_tracks(
     for track_id in changed:  # first: their new records are what the album refers to
         await publishing.sync_or_defer(runtime, track_id, user.did)
     await list_records.sync_or_defer(runtime, "album", album_id, user.did)
+    await enqueue_settle(runtime)  # playlists and liked lists naming its tracks
     album = await service.get(db, album_id)
     return await service.detail(db, runtime, album, user.did)
 
@@ -164,4 +167,5 @@ async def delete_album(
     if rkey:
         await list_records.delete_or_defer(runtime, user.did, rkey)
     await delete_keys(runtime, keys)
+    await enqueue_settle(runtime)  # records that named its tracks
     return Response(status_code=204)

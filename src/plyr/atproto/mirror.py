@@ -29,8 +29,9 @@ from plyr.atproto.writes import (
     failure,
     flag_problem,
 )
+from plyr.core import pending
 from plyr.core.runtime import Runtime
-from plyr.models import Artist, PendingWrite
+from plyr.models import Artist
 
 log = logging.getLogger(__name__)
 
@@ -133,12 +134,5 @@ async def run_or_defer(
 async def defer(runtime: Runtime, kind: str, did: str, payload: dict[str, Any]) -> None:
     """Record a pending write, unless the same one already waits."""
     async with runtime.writer() as db:
-        waiting = await db.scalars(
-            select(PendingWrite.payload).where(
-                PendingWrite.kind == kind, PendingWrite.did == did, PendingWrite.done.is_(False)
-            )
-        )
-        if payload in list(waiting):
-            return
-        db.add(PendingWrite(kind=kind, did=did, payload=payload))
-        await db.commit()
+        if await pending.add(db, kind, did, payload):
+            await db.commit()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -34,3 +35,17 @@ async def record_attempt(db: AsyncSession, write: PendingWrite, error: str | Non
             "next_attempt_at": utcnow() + timedelta(seconds=backoff),
         }
     await db.execute(update(PendingWrite).where(PendingWrite.id == write.id).values(**values))
+
+
+async def add(db: AsyncSession, kind: str, did: str, payload: dict[str, Any]) -> bool:
+    """Record a pending write in `db`'s transaction, unless the same one already waits;
+    True when it was added."""
+    waiting = await db.scalars(
+        select(PendingWrite.payload).where(
+            PendingWrite.kind == kind, PendingWrite.did == did, PendingWrite.done.is_(False)
+        )
+    )
+    if payload in list(waiting):
+        return False
+    db.add(PendingWrite(kind=kind, did=did, payload=payload))
+    return True

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from plyr.albums import repository as albums
 from plyr.core.runtime import Runtime
 from plyr.models import Track
-from plyr.tracks import repository
+from plyr.tracks import dependents, repository
 from plyr.tracks.forms import TrackFields
 from plyr.tracks.media import prepare_image, store_image, unreferenced_keys
 
@@ -66,8 +66,11 @@ async def _set_album(db: AsyncSession, track: Track, title: str) -> None:
         track.album_position = await albums.next_position(db, album.id)
 
 
-async def delete_track(db: AsyncSession, track: Track) -> list[str]:
-    """Delete the row and the audio-file rows nothing else uses; return their storage keys."""
+async def delete_track(db: AsyncSession, track: Track, *, leaving: str | None = None) -> list[str]:
+    """Delete the row and the audio-file rows nothing else uses, and record the rewrites of
+    the records that name it (`tracks.dependents`; none for `leaving`, an account being
+    deleted); return the storage keys of its files."""
+    await dependents.before_delete(db, [track.id], leaving=leaving)
     audio = [(track.file_id, track.file_type)]
     if track.original_file_id and track.original_file_type:
         audio.append((track.original_file_id, track.original_file_type))

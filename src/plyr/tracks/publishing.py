@@ -25,7 +25,7 @@ from plyr.atproto.writes import (
 from plyr.core.runtime import Runtime
 from plyr.jobs.service import JobReporter
 from plyr.models import PendingWrite, Track
-from plyr.tracks import repository
+from plyr.tracks import dependents, repository
 from plyr.tracks.urls import audio_url, image_urls
 
 log = logging.getLogger(__name__)
@@ -67,12 +67,22 @@ async def sync_record(runtime: Runtime, track_id: int) -> list[str]:
             values.update(atproto_record_uri=ref.uri, atproto_record_cid=ref.cid)
     except (httpx.TransportError, XrpcError) as e:
         raise failure(e) from e
-    async with runtime.sessionmaker() as db:
+    async with runtime.writer() as db:
         still_there = await repository.set_fields(db, track_id, **values)
+        if still_there and _record_changed(track, values):
+            await dependents.after_change(db, [track_id])
         await db.commit()
     if not still_there and values.get("atproto_record_uri"):
         await delete_record(runtime, track.artist_did, record_key(track))  # no orphan record
     return warnings
+
+
+def _record_changed(track: Track, values: dict[str, Any]) -> bool:
+    """The track's record is not what the lists naming it say any more."""
+    if "atproto_record_cid" not in values:
+        return False  # no PDS here: there are no records
+    before = (track.atproto_record_uri, track.atproto_record_cid)
+    return before != (values["atproto_record_uri"], values["atproto_record_cid"])
 
 
 async def _record(

@@ -29,7 +29,7 @@ from plyr.tracks.schemas import (
     UploadAccepted,
     Waveform,
 )
-from plyr.tracks.tasks import enqueue_upload
+from plyr.tracks.tasks import enqueue_settle, enqueue_upload
 
 router = APIRouter(prefix="/tracks", tags=["tracks"])
 
@@ -207,6 +207,7 @@ async def edit_track(
     runtime.public_audio.forget(track.file_id, track.original_file_id or "")
     await delete_keys(runtime, stale_keys)
     await publishing.sync_or_defer(runtime, track_id, user.did)
+    await enqueue_settle(runtime)  # the records naming it
     track = await service.get_visible(db, track_id, user.did)
     return (await service.present(db, runtime, [track], user.did))[0]
 
@@ -225,6 +226,7 @@ async def delete_track(
     runtime.public_audio.forget(*file_ids)
     await publishing.delete_record(runtime, did, rkey)
     await delete_keys(runtime, keys)
+    await enqueue_settle(runtime)  # the records that named it
     return Response(status_code=204)
 
 

@@ -50,6 +50,7 @@ async def publish_track(track_id: int, retry: ExponentialRetry = PUBLISH_RETRY) 
         if warnings:
             await reporter.add_warnings(warnings)
         await reporter.update()
+    await enqueue_settle(runtime)  # an album holding it may name it now
 
 
 async def resume_pds_writes(did: str) -> None:
@@ -83,3 +84,13 @@ async def enqueue_upload(runtime: Runtime, job_id: str) -> None:
 
 async def enqueue_publish(runtime: Runtime, track_id: int) -> None:
     await runtime.docket.add(publish_track, key=f"publish-{track_id}")(track_id)
+
+
+async def settle_pending_writes() -> None:
+    """Perform the pending writes that are due now: the records a change left to rewrite
+    (`tracks.dependents`), without waiting for the next sweep."""
+    await housekeeping.retry_pending_writes(current_runtime())
+
+
+async def enqueue_settle(runtime: Runtime) -> None:
+    await runtime.docket.add(settle_pending_writes, key=f"settle-{uuid.uuid4().hex[:12]}")()

@@ -1,0 +1,67 @@
+"""Records that point at a track, kept true when the track's own record changes or goes.
+
+Other rows are mirrored as records that name a track's record: the playlists and albums
+holding it (`fm.plyr.list`), its likers' liked lists, and — for a deleted track — each like
+and comment of it (`fm.plyr.like`, `fm.plyr.comment`), whose rows go with the track. Those
+records may live in many repos, so they are not rewritten in the request: each is recorded
+as a pending write in the same transaction as the change (so it cannot be lost), and
+`plyr.housekeeping` performs them — at once when the caller kicks it (`tracks.tasks.
+enqueue_settle`), else on its next sweep. Owners who must sign in again first get theirs
+when they do."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from plyr.comments import repository as comments
+from plyr.core import pending
+from plyr.likes import repository as likes
+from plyr.lists import records as list_records
+from plyr.lists import repository as lists
+
+
+async def after_change(
+    db: AsyncSession, track_ids: Sequence[int], *, leaving: str | None = None
+) -> int:
+    """The tracks' records changed (rewritten, made private or public again): rewrite the
+    lists that name them. Returns how many writes were recorded."""
+    writes = [
+        (list_records.SYNC, did, {"list": kind, "id": list_id})
+        for kind, list_id, did in await lists.lists_holding(db, track_ids)
+    ]
+    likers = sorted({did for did, _ in await likes.of_tracks(db, track_ids)})
+    writes += [("liked_list_sync", did, {"did": did}) for did in likers]
+    return await _record(db, writes, leaving)
+
+
+async def before_delete(
+    db: AsyncSession, track_ids: Sequence[int], *, leaving: str | None = None
+) -> int:
+    """The tracks are about to be deleted in this transaction: rewrite the lists that name
+    them and delete the like and comment records of them. Nothing is recorded for
+    `leaving`, an account being deleted (its records are gone already, or it chose to keep
+    them)."""
+    added = await after_change(db, track_ids, leaving=leaving)
+    records = [("like", did, uri) for did, uri in await likes.of_tracks(db, track_ids) if uri]
+    records += [("comment", d, uri) for d, uri in await comments.records_of_tracks(db, track_ids)]
+    writes = [
+        (f"{name}_delete", did, {"did": did, "rkey": rkey_of(uri)}) for name, did, uri in records
+    ]
+    return added + await _record(db, writes, leaving)
+
+
+def rkey_of(uri: str) -> str:
+    return uri.rsplit("/", 1)[-1]
+
+
+async def _record(
+    db: AsyncSession, writes: list[tuple[str, str, dict[str, Any]]], leaving: str | None
+) -> int:
+    added = 0
+    for kind, did, payload in writes:
+        if did != leaving:
+            added += await pending.add(db, kind, did, payload)
+    return added
