@@ -56,6 +56,12 @@ def linkify(text: str | None) -> Markup:
     return Markup("").join(out)
 
 
+def counted(n: int | None, noun: str) -> str:
+    """ "1 play", "2 plays", "0 plays"."""
+    n = n or 0
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
 def track_data(track: TrackOut) -> str:
     """What the player needs of a track (the `data-track` attribute)."""
     return json.dumps(
@@ -75,7 +81,9 @@ def track_data(track: TrackOut) -> str:
     )
 
 
-TEMPLATES.env.filters.update(duration=duration, ago=ago, linkify=linkify, track_data=track_data)
+TEMPLATES.env.filters.update(
+    duration=duration, ago=ago, linkify=linkify, track_data=track_data, counted=counted
+)
 
 
 def render(
