@@ -34,7 +34,7 @@ from plyr.shares.router import router as shares_router
 from plyr.stream.fastpath import PublicAudioFastPath
 from plyr.stream.router import router as stream_router
 from plyr.tracks.router import router as tracks_router
-from plyr.web.assets import mount_static
+from plyr.web.assets import mount_api_docs, mount_static
 from plyr.web.embed_router import router as embed_router
 from plyr.web.errors import install_page_errors
 from plyr.web.member_router import router as member_router
@@ -74,7 +74,10 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
         version=__version__,
         description="A self-hostable, AT-Protocol-native audio streaming platform.",
         lifespan=lifespan,
+        docs_url=None,  # served by mount_api_docs, without a CDN
+        redoc_url=None,
     )
+    mount_api_docs(app)
     install_error_handlers(app)
     install_pds_error_handlers(app)
     for router in (

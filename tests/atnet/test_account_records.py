@@ -6,10 +6,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import httpx
+from fastapi import FastAPI
 from httpx import AsyncClient
+from sqlalchemy import update
 
+from plyr.atproto.sessions import seal_password_session
+from plyr.models import Session
 from tests.atnet.network import AtprotoNet, create_account, unique_handle
-from tests.atnet.test_publishing import sign_in
+from tests.atnet.test_publishing import Outage, sign_in
 from tests.audio.media import make_audio
 from tests.helpers import upload_track
 
@@ -48,3 +52,40 @@ async def test_records_kept_when_not_asked(
     body = {"confirmation": account.handle}
     assert (await api.request("DELETE", "/account", json=body, headers=kip.auth)).status_code == 204
     assert len(records(atproto_net, kip.did, "fm.plyr.track")) == 1  # theirs to keep
+
+
+async def test_an_unreachable_pds_deletes_nothing_here_either(
+    api: AsyncClient, pds_app: FastAPI, atproto_net: AtprotoNet, tmp_path: Path
+) -> None:
+    account = create_account(atproto_net, unique_handle("una"))
+    una = await sign_in(api, account)
+    song = await upload_track(
+        api, una, make_audio(tmp_path / "u.mp3", "mp3", seconds=1, frequency=630)
+    )
+    outage = Outage(int(atproto_net.pds_url.rsplit(":", 1)[1]))
+    await outage.restore()
+    runtime = pds_app.state.runtime
+    tokens = {"did": una.did, "accessJwt": account.access_jwt, "refreshJwt": account.refresh_jwt}
+    async with runtime.writer() as db:  # plyr reaches this PDS through the relay
+        sealed = seal_password_session(runtime, f"http://localhost:{outage.port}", tokens)
+        await db.execute(update(Session).where(Session.did == una.did).values(oauth_data=sealed))
+        await db.commit()
+    await outage.cut()
+    try:
+        body = {"confirmation": account.handle, "delete_atproto_records": True}
+        refused = await api.request("DELETE", "/account", json=body, headers=una.auth)
+        assert refused.status_code == 502
+        assert "nothing was deleted here" in refused.json()["detail"]
+        # still signed in, still theirs, still playable
+        assert (await api.get("/auth/me", headers=una.auth)).json()["did"] == una.did
+        assert (await api.get(f"/tracks/{song['id']}")).status_code == 200
+        assert (await api.get(f"/audio/{song['file_id']}")).status_code in (200, 307)
+    finally:
+        await outage.restore()
+    assert len(records(atproto_net, una.did, "fm.plyr.track")) == 1
+
+    # once the PDS answers again, the same request goes through
+    response = await api.request("DELETE", "/account", json=body, headers=una.auth)
+    assert response.status_code == 204
+    assert records(atproto_net, una.did, "fm.plyr.track") == []
+    await outage.cut()

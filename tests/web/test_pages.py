@@ -182,6 +182,16 @@ async def test_static_assets_are_served_locally(client: AsyncClient) -> None:
     assert htmx.status_code == 200 and b"htmx" in htmx.content[:2000]
 
 
+async def test_api_docs_load_nothing_from_a_cdn(client: AsyncClient) -> None:
+    docs = await client.get("/docs")
+    assert docs.status_code == 200
+    sources = re.findall(r'(?:src|href)="([^"]+)"', docs.text)
+    assert sources and all(s.startswith("/") for s in sources), sources
+    for source in sources:
+        assert (await client.get(source)).status_code == 200, source
+    assert "/openapi.json" in docs.text
+
+
 async def test_pages_refuse_to_be_framed_but_embeds_do_not(
     client: AsyncClient, three: list[dict[str, Any]]
 ) -> None:
