@@ -8,12 +8,9 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy import update
 
-from plyr.atproto.sessions import seal_password_session
-from plyr.models import Session
 from tests.atnet.network import AtprotoNet, create_account, unique_handle
-from tests.atnet.test_publishing import Outage, sign_in
+from tests.atnet.test_publishing import relayed_session, sign_in
 from tests.audio.media import make_audio
 from tests.helpers import upload_track
 
@@ -62,14 +59,7 @@ async def test_an_unreachable_pds_deletes_nothing_here_either(
     song = await upload_track(
         api, una, make_audio(tmp_path / "u.mp3", "mp3", seconds=1, frequency=630)
     )
-    outage = Outage(int(atproto_net.pds_url.rsplit(":", 1)[1]))
-    await outage.restore()
-    runtime = pds_app.state.runtime
-    tokens = {"did": una.did, "accessJwt": account.access_jwt, "refreshJwt": account.refresh_jwt}
-    async with runtime.writer() as db:  # plyr reaches this PDS through the relay
-        sealed = seal_password_session(runtime, f"http://localhost:{outage.port}", tokens)
-        await db.execute(update(Session).where(Session.did == una.did).values(oauth_data=sealed))
-        await db.commit()
+    outage = await relayed_session(pds_app, atproto_net, account, una.did)
     await outage.cut()
     try:
         body = {"confirmation": account.handle, "delete_atproto_records": True}

@@ -14,15 +14,14 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from plyr.atproto.firehose import ingest
-from plyr.atproto.sessions import seal_password_session
 from plyr.housekeeping import retry_pending_writes
-from plyr.models import PendingWrite, Playlist, Session
+from plyr.models import PendingWrite, Playlist
 from tests.atnet.conftest import AtprotoNet, create_account, unique_handle
 from tests.atnet.test_collection_import import OtherClient, playlists_of
-from tests.atnet.test_publishing import Outage, sign_in
+from tests.atnet.test_publishing import relayed_session, sign_in
 from tests.atnet.test_sync_ingest import poll
 from tests.audio.media import make_audio
 from tests.conftest import User
@@ -163,13 +162,7 @@ async def test_a_pds_that_is_down_gets_the_record_later(
     song = (await tracks(api, gil, tmp_path, "Late Song"))[0]
     mix = (await api.post("/lists/playlists", json={"name": "Later"}, headers=gil.auth)).json()
     runtime = pds_app.state.runtime
-    outage = Outage(int(atproto_net.pds_url.rsplit(":", 1)[1]))
-    await outage.restore()
-    tokens = {"did": gil.did, "accessJwt": account.access_jwt, "refreshJwt": account.refresh_jwt}
-    sealed = seal_password_session(runtime, f"http://localhost:{outage.port}", tokens)
-    async with runtime.writer() as db:  # plyr reaches the PDS through the relay
-        await db.execute(update(Session).where(Session.did == gil.did).values(oauth_data=sealed))
-        await db.commit()
+    outage = await relayed_session(pds_app, atproto_net, account, gil.did)
     await outage.cut()
     try:
         added = await api.post(

@@ -123,23 +123,25 @@ class Outage:
         await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
 
 
+async def relayed_session(app: FastAPI, net: AtprotoNet, account: Account, did: str) -> Outage:
+    """Make plyr reach `did`'s PDS through a relay (restored now) that a test can cut."""
+    outage = Outage(int(net.pds_url.rsplit(":", 1)[1]))
+    await outage.restore()
+    runtime = app.state.runtime
+    tokens = {"did": did, "accessJwt": account.access_jwt, "refreshJwt": account.refresh_jwt}
+    sealed = seal_password_session(runtime, f"http://localhost:{outage.port}", tokens)
+    async with runtime.writer() as db:
+        await db.execute(update(Session).where(Session.did == did).values(oauth_data=sealed))
+        await db.commit()
+    return outage
+
+
 async def test_pds_down_leaves_the_track_pending_until_it_is_back(
     api: AsyncClient, pds_app: FastAPI, atproto_net: AtprotoNet, tmp_path: Path
 ) -> None:
     account = create_account(atproto_net, unique_handle("gus"))
     gus = await sign_in(api, account)
-    outage = Outage(int(atproto_net.pds_url.rsplit(":", 1)[1]))
-    await outage.restore()
-    runtime = pds_app.state.runtime
-    relay_url = f"http://localhost:{outage.port}"
-    tokens = {"did": gus.did, "accessJwt": account.access_jwt, "refreshJwt": account.refresh_jwt}
-    async with runtime.writer() as db:  # plyr reaches this PDS through the relay
-        await db.execute(
-            update(Session)
-            .where(Session.did == gus.did)
-            .values(oauth_data=seal_password_session(runtime, relay_url, tokens))
-        )
-        await db.commit()
+    outage = await relayed_session(pds_app, atproto_net, account, gus.did)
     await outage.cut()
     try:
         response = await post_upload(api, gus, make_audio(tmp_path / "s.mp3", "mp3"), title="Late")

@@ -11,14 +11,13 @@ from typing import Any
 import httpx
 from fastapi import FastAPI
 from httpx import AsyncClient
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from plyr import housekeeping
-from plyr.atproto.sessions import seal_password_session
 from plyr.likes.records import LIKED_LIST_RKEY
-from plyr.models import Artist, PendingWrite, Session
+from plyr.models import Artist, PendingWrite
 from tests.atnet.conftest import AtprotoNet, create_account, unique_handle
-from tests.atnet.test_publishing import Outage, sign_in
+from tests.atnet.test_publishing import relayed_session, sign_in
 from tests.audio.media import make_audio
 from tests.conftest import User
 from tests.helpers import upload_track
@@ -142,14 +141,8 @@ async def test_pds_down_leaves_pending_writes_that_complete_when_it_is_back(
     await api.post(f"/tracks/{drop['id']}/like", headers=fan.auth)
     assert len(records(atproto_net, fan.did, "fm.plyr.like")) == 1
 
-    outage = Outage(int(atproto_net.pds_url.rsplit(":", 1)[1]))
-    await outage.restore()
     runtime = pds_app.state.runtime
-    tokens = {"did": fan.did, "accessJwt": account.access_jwt, "refreshJwt": account.refresh_jwt}
-    async with runtime.writer() as db:  # plyr reaches this PDS through the relay
-        sealed = seal_password_session(runtime, f"http://localhost:{outage.port}", tokens)
-        await db.execute(update(Session).where(Session.did == fan.did).values(oauth_data=sealed))
-        await db.commit()
+    outage = await relayed_session(pds_app, atproto_net, account, fan.did)
     await outage.cut()
     try:
         assert (await api.post(f"/tracks/{keep['id']}/like", headers=fan.auth)).is_success
