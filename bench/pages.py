@@ -21,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from bench._common import _plyr_cmd, plyr_env, plyr_server, temp_dir
+from _common import _plyr_cmd, plyr_env, plyr_server, temp_dir
 
 HTML = {"Accept": "text/html"}
 

@@ -50,6 +50,9 @@ class Runtime:
     # file_id -> who may stream it, for public files: a hot stream costs no query. Other
     # processes see a visibility change within the TTL.
     public_audio: LocalCache[Any] = field(default_factory=lambda: LocalCache(ttl_s=10.0))
+    # platform-wide aggregates every home page shows (stats, popular tags): a scan of every
+    # track, so they are reused for a few seconds rather than recounted per request
+    aggregates: LocalCache[Any] = field(default_factory=lambda: LocalCache(ttl_s=15.0))
     _worker_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     @classmethod

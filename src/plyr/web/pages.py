@@ -65,18 +65,27 @@ async def top_of_week(db: AsyncSession, runtime: Runtime, viewer: str | None) ->
     return [t for t in await tracks.present(db, runtime, rows, viewer) if t.like_count > 0]
 
 
-async def popular_tags(db: AsyncSession) -> list[TagCount]:
-    return [TagCount(name=n, track_count=c) for n, c in await tracks_repo.tag_counts(db, "", 12)]
+async def popular_tags(db: AsyncSession, runtime: Runtime) -> list[TagCount]:
+    cached: list[TagCount] | None = runtime.aggregates.get("popular-tags")
+    if cached is None:
+        counts = await tracks_repo.tag_counts(db, "", 12)
+        cached = [TagCount(name=n, track_count=c) for n, c in counts]
+        runtime.aggregates.put("popular-tags", cached)
+    return cached
 
 
-async def stats(db: AsyncSession) -> StatsOut:
-    plays, count, artist_count, seconds = await tracks_repo.platform_stats(db)
-    return StatsOut(
-        total_plays=plays,
-        total_tracks=count,
-        total_artists=artist_count,
-        total_duration_seconds=seconds,
-    )
+async def stats(db: AsyncSession, runtime: Runtime) -> StatsOut:
+    cached: StatsOut | None = runtime.aggregates.get("platform-stats")
+    if cached is None:
+        plays, count, artist_count, seconds = await tracks_repo.platform_stats(db)
+        cached = StatsOut(
+            total_plays=plays,
+            total_tracks=count,
+            total_artists=artist_count,
+            total_duration_seconds=seconds,
+        )
+        runtime.aggregates.put("platform-stats", cached)
+    return cached
 
 
 async def artist_out(db: AsyncSession, artist: Artist) -> ArtistOut:

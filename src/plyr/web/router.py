@@ -52,9 +52,9 @@ async def home(
         tracks=feed.page.tracks,
         next_url=feed.next_url,
         top=await pages.top_of_week(db, runtime, _viewer(user)),
-        tags=await pages.popular_tags(db),
+        tags=await pages.popular_tags(db, runtime),
         active_tag=tag,
-        stats=await pages.stats(db),
+        stats=await pages.stats(db, runtime),
     )
 
 
