@@ -30,6 +30,18 @@ from tests.services import REDIS_URL, missing, postgres_admin_url, reachable
 pytest_plugins = ["tests.atnet.network"]
 
 PUBLIC_URL = "http://plyr.test"
+BROWSER_TESTS = Path(__file__).parent / "browser"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "browser: drives Chromium (every test in tests/browser)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """`-m browser` / `-m "not browser"`: scripts/test runs the browser tests on their own."""
+    for item in items:
+        if BROWSER_TESTS in item.path.parents:
+            item.add_marker(pytest.mark.browser)
 
 
 @pytest.fixture(scope="session")

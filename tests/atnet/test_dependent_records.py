@@ -1,7 +1,8 @@
 """Records that name a track follow it on the real PDS: when the track is deleted, made
 private or public again, or its record is rewritten, the albums and playlists holding it and
 its likers' liked lists are rewritten, and a deleted track's like and comment records go
-with it — also when its artist deletes their account."""
+with it — also when its artist deletes their account, or another client deletes its
+record."""
 
 from __future__ import annotations
 
@@ -12,13 +13,17 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
+from plyr import housekeeping
 from plyr.models import PendingWrite
 from tests.atnet.conftest import AtprotoNet, create_account, unique_handle
+from tests.atnet.test_collection_import import OtherClient, tracks_of
 from tests.atnet.test_list_records import item_uris, record_at, tracks
 from tests.atnet.test_publishing import sign_in
 from tests.atnet.test_social_records import liked_list, records
-from tests.atnet.test_sync_ingest import poll
+from tests.atnet.test_sync_ingest import following, poll
 from tests.conftest import User
+
+__all__ = ["following"]  # the firehose fixture, used here too
 
 
 class Scene:
@@ -152,3 +157,29 @@ async def test_an_artist_leaving_takes_the_records_naming_their_tracks(
     async with pds_app.state.runtime.sessionmaker() as db:
         theirs = select(func.count()).select_from(PendingWrite)
         assert await db.scalar(theirs.where(PendingWrite.did == s.artist.did)) == 0
+
+
+async def test_a_track_deleted_by_another_client_takes_the_likes_naming_it(
+    api: AsyncClient, pds_app: FastAPI, atproto_net: AtprotoNet, following: None
+) -> None:
+    elsewhere = OtherClient(atproto_net, create_account(atproto_net, unique_handle("else")))
+    uri, _ = elsewhere.track("Made elsewhere")
+    fan = await sign_in(api, create_account(atproto_net, unique_handle("elsefan")))
+
+    async def indexed() -> int | None:
+        found = (await tracks_of(api, elsewhere.did)).get("Made elsewhere")
+        return found["id"] if found else None
+
+    track_id = await poll(indexed)
+    assert (await api.post(f"/tracks/{track_id}/like", headers=fan.auth)).is_success
+    assert len(records(atproto_net, fan.did, "fm.plyr.like")) == 1
+
+    elsewhere.delete("fm.plyr.track", uri.rsplit("/", 1)[-1])
+
+    async def forgotten() -> bool:
+        return (await api.get(f"/tracks/{track_id}")).status_code == 404
+
+    await poll(forgotten, timeout=30)
+    await housekeeping.retry_pending_writes(pds_app.state.runtime)  # its next sweep
+    assert records(atproto_net, fan.did, "fm.plyr.like") == []
+    assert liked_uris(atproto_net, fan.did) == []

@@ -67,7 +67,8 @@ def _attachment(filename: str) -> str:
     return f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(filename)}"
 
 
-@router.api_route("/audio/{file_id}", methods=["GET", "HEAD"], responses=AUDIO_RESPONSES)
+@router.get("/audio/{file_id}", responses=AUDIO_RESPONSES)
+@router.head("/audio/{file_id}", include_in_schema=False)  # one operation id per path
 async def stream_audio(
     file_id: str, request: Request, db: DbSession, runtime: RuntimeDep, user: OptionalUser
 ) -> Response:
@@ -94,7 +95,8 @@ async def download_audio(
     return await _send(request, runtime, access, filename=f"{artist} - {safe_title}.{ext}")
 
 
-@router.api_route("/media/images/{name}", methods=["GET", "HEAD"])
+@router.get("/media/images/{name}")
+@router.head("/media/images/{name}", include_in_schema=False)
 async def image(name: str, runtime: RuntimeDep) -> Response:
     """Artwork and thumbnails stored on this machine."""
     path = runtime.storage.local_path(f"images/{name}")

@@ -15,6 +15,7 @@ from plyr.atproto.lexicon import LexiconError, Lexicons
 from plyr.atproto.records import parse_datetime
 from plyr.audio import CONTENT_TYPES
 from plyr.models import Artist, AudioFile, Track
+from plyr.tracks import dependents
 
 log = logging.getLogger(__name__)
 
@@ -117,6 +118,7 @@ async def remove_track_record(db: AsyncSession, uri: str) -> bool:
     )
     if track is None:
         return False
+    await dependents.before_delete(db, [track.id])  # housekeeping's next sweep does them
     await db.delete(track)
     await db.flush()
     return True
