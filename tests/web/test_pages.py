@@ -55,6 +55,20 @@ async def test_home_shows_the_feed_in_the_shell(
     assert first["url"] == f"/track/{three[2]['id']}" and first["artist_url"] == "/u/alice.test"
 
 
+async def test_the_home_totals_follow_this_instances_changes(
+    client: AsyncClient, alice: User, three: list[dict[str, Any]], tmp_path: Path
+) -> None:
+    """The totals are cached between requests, but not past a change made here."""
+    assert "3 tracks" in (await client.get("/", headers=BROWSER)).text
+    path = make_audio(tmp_path / "dusk.mp3", "mp3", seconds=1, frequency=777)
+    dusk = await upload_track(client, alice, path, title="Dusk", tags=["late"])
+    home = (await client.get("/", headers=BROWSER)).text
+    assert "4 tracks" in home and 'href="/?tag=late"' in home
+    assert (await client.delete(f"/tracks/{dusk['id']}", headers=alice.auth)).status_code == 204
+    home = (await client.get("/", headers=BROWSER)).text
+    assert "3 tracks" in home and 'href="/?tag=late"' not in home
+
+
 async def test_an_htmx_navigation_gets_only_title_and_main(
     client: AsyncClient, three: list[dict[str, Any]]
 ) -> None:

@@ -29,6 +29,7 @@ async def delete_account(
         await service.delete_records(runtime, user.did)
     keys = await service.delete_account(db, runtime, user.did)
     await db.commit()
+    runtime.catalog_changed()
     await delete_keys(runtime, keys)
     await enqueue_settle(runtime)  # others' records that named its tracks
     response = Response(status_code=204)

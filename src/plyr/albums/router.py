@@ -159,6 +159,7 @@ async def delete_album(
     else:
         deleted, (released, keys) = [], await service.release(db, album)
     await db.commit()
+    runtime.catalog_changed()
     for track in deleted:
         runtime.public_audio.forget(*track.file_ids)
         await publishing.delete_record(runtime, track.did, track.rkey)

@@ -48,6 +48,9 @@ class LocalCache(Generic[V]):
         for key in keys:
             self._entries.pop(key, None)
 
+    def clear(self) -> None:
+        self._entries.clear()
+
 
 class Cache(Protocol):
     async def add(self, key: str, ttl_s: float) -> bool:

@@ -51,9 +51,14 @@ class Runtime:
     # processes see a visibility change within the TTL.
     public_audio: LocalCache[Any] = field(default_factory=lambda: LocalCache(ttl_s=10.0))
     # platform-wide aggregates every home page shows (stats, popular tags): a scan of every
-    # track, so they are reused for a few seconds rather than recounted per request
+    # track, so they are reused for a few seconds rather than recounted per request; this
+    # process's own catalog changes clear them (`catalog_changed`), others' show within the TTL
     aggregates: LocalCache[Any] = field(default_factory=lambda: LocalCache(ttl_s=15.0))
     _worker_task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    def catalog_changed(self) -> None:
+        """A track was published, edited or deleted here: recount the aggregates."""
+        self.aggregates.clear()
 
     @classmethod
     async def start(cls, settings: Settings, *, with_worker: bool | None = None) -> Runtime:

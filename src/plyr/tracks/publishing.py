@@ -72,6 +72,7 @@ async def sync_record(runtime: Runtime, track_id: int) -> list[str]:
         if still_there and _record_changed(track, values):
             await dependents.after_change(db, [track_id])
         await db.commit()
+    runtime.catalog_changed()
     if not still_there and values.get("atproto_record_uri"):
         await delete_record(runtime, track.artist_did, record_key(track))  # no orphan record
     return warnings

@@ -224,6 +224,7 @@ async def delete_track(
     keys = await edits.delete_track(db, track)
     await db.commit()
     runtime.public_audio.forget(*file_ids)
+    runtime.catalog_changed()
     await publishing.delete_record(runtime, did, rkey)
     await delete_keys(runtime, keys)
     await enqueue_settle(runtime)  # the records that named it
