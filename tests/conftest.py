@@ -4,7 +4,6 @@ media folder per test, the app in-process with its in-process worker."""
 from __future__ import annotations
 
 import base64
-import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
@@ -24,7 +23,7 @@ from plyr.core.config import Settings
 from plyr.core.db import create_engine
 from plyr.core.migrate import upgrade
 from plyr.models import Base
-from tests.services import REDIS_URL, missing, postgres_admin_url, reachable
+from tests.services import REDIS_URL, missing, postgres_database, reachable, using_postgres
 
 # the local AT Protocol network (one per session, for tests/atnet and tests/browser)
 pytest_plugins = ["tests.atnet.network"]
@@ -47,35 +46,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """One migrated database per run; tests empty it after themselves."""
-    if os.environ.get("PLYR_TEST_DB", "sqlite") != "postgres":
+    if not using_postgres():
         path = tmp_path_factory.mktemp("db") / "plyr.db"
         url = f"sqlite+aiosqlite:///{path}"
         upgrade(url)
         yield url
         return
-    import asyncio
-
-    import asyncpg
-
-    admin = postgres_admin_url()
-    if not reachable(admin, 5432):
-        missing("PostgreSQL")
-    name = f"plyr_test_{uuid.uuid4().hex[:12]}"
-
-    async def run(sql: str) -> None:
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    url = admin.replace("postgresql://", "postgresql+asyncpg://").rsplit("/", 1)[0] + f"/{name}"
-    try:
+    with postgres_database("plyr_test") as url:
         upgrade(url)
         yield url
-    finally:
-        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 @pytest.fixture

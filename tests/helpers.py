@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 
 from plyr.core.config import Settings
 from plyr.models import AudioFile, Job, Track
+from tests.audio.media import make_audio
 from tests.conftest import User
 
 
@@ -62,6 +63,22 @@ async def upload_track(
     assert track.status_code == 200
     result: dict[str, Any] = track.json()
     return result
+
+
+async def upload_tone(
+    client: AsyncClient,
+    user: User,
+    tmp_path: Path,
+    title: str,
+    frequency: float,
+    *,
+    seconds: float = 1,
+    **fields: Any,
+) -> dict[str, Any]:
+    """Upload a short mp3 sine as `title` and return the track (see `upload_track`). Give
+    each its own `frequency`: identical audio is refused as a duplicate."""
+    path = make_audio(tmp_path / f"tone-{frequency}.mp3", "mp3", seconds, frequency=frequency)
+    return await upload_track(client, user, path, title=title, **fields)
 
 
 def files_under(path: Path) -> list[str]:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import socket
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import pytest
@@ -13,6 +17,36 @@ REDIS_URL = os.environ.get("PLYR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 def postgres_admin_url() -> str:
     return os.environ.get("PLYR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def using_postgres() -> bool:
+    """Whether the suite runs against PostgreSQL (PLYR_TEST_DB=postgres) instead of SQLite."""
+    return os.environ.get("PLYR_TEST_DB", "sqlite") == "postgres"
+
+
+@contextmanager
+def postgres_database(prefix: str) -> Iterator[str]:
+    """A new, empty PostgreSQL database `<prefix>_<random>`, as a SQLAlchemy (asyncpg) URL;
+    dropped on the way out. Without a reachable server: a skip (a failure in CI)."""
+    import asyncpg
+
+    admin = postgres_admin_url()
+    if not reachable(admin, 5432):
+        missing("PostgreSQL")
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+
+    async def run(sql: str) -> None:
+        conn = await asyncpg.connect(admin)
+        try:
+            await conn.execute(sql)
+        finally:
+            await conn.close()
+
+    asyncio.run(run(f'CREATE DATABASE "{name}"'))
+    try:
+        yield admin.replace("postgresql://", "postgresql+asyncpg://").rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def reachable(url: str, default_port: int) -> bool:

@@ -8,19 +8,17 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from tests.audio.media import make_audio
 from tests.conftest import User
-from tests.helpers import upload_track
+from tests.helpers import upload_tone
 
 
 @pytest.fixture
 async def songs(client: AsyncClient, alice: User, tmp_path: Path) -> list[dict[str, Any]]:
     """Three of alice's public tracks: Morning, Noon, Night (uploaded in that order)."""
-    made = []
-    for i, title in enumerate(("Morning", "Noon", "Night")):
-        path = make_audio(tmp_path / f"song{i}.mp3", "mp3", seconds=1, frequency=310 + 90 * i)
-        made.append(await upload_track(client, alice, path, title=title))
-    return made
+    return [
+        await upload_tone(client, alice, tmp_path, title, 310 + 90 * i)
+        for i, title in enumerate(("Morning", "Noon", "Night"))
+    ]
 
 
 async def new_album(client: AsyncClient, user: User, title: str, **fields: Any) -> dict[str, Any]:

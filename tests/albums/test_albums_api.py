@@ -10,9 +10,9 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 
 from tests.albums.conftest import new_album
-from tests.audio.media import make_audio, make_image
+from tests.audio.media import make_image
 from tests.conftest import User
-from tests.helpers import media_files, upload_track
+from tests.helpers import media_files, upload_tone
 
 
 async def test_create_is_idempotent_on_the_slug(client: AsyncClient, alice: User) -> None:
@@ -47,13 +47,7 @@ async def test_tracks_in_order_and_what_each_viewer_sees(
     client: AsyncClient, alice: User, bob: User, songs: list[dict[str, Any]], tmp_path: Path
 ) -> None:
     album = await new_album(client, alice, "Day")
-    secret = await upload_track(
-        client,
-        alice,
-        make_audio(tmp_path / "s.mp3", "mp3", seconds=1, frequency=900),
-        title="Secret",
-        visibility="private",
-    )
+    secret = await upload_tone(client, alice, tmp_path, "Secret", 900, visibility="private")
     order = [songs[2]["id"], secret["id"], songs[0]["id"], songs[1]["id"]]
     put = await client.put(
         f"/albums/{album['id']}/tracks", json={"track_ids": order}, headers=alice.auth
@@ -90,9 +84,7 @@ async def test_set_tracks_takes_only_the_artists_own(
     client: AsyncClient, alice: User, bob: User, songs: list[dict[str, Any]], tmp_path: Path
 ) -> None:
     album = await new_album(client, alice, "Mine")
-    bobs = await upload_track(
-        client, bob, make_audio(tmp_path / "b.mp3", "mp3", seconds=1, frequency=777), title="B"
-    )
+    bobs = await upload_tone(client, bob, tmp_path, "B", 777)
     url = f"/albums/{album['id']}/tracks"
     cases = [
         ([songs[0]["id"], bobs["id"]], 403),

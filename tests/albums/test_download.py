@@ -16,7 +16,7 @@ from plyr.albums.download import Member, zip_stream
 from tests.albums.conftest import new_album
 from tests.audio.media import make_audio
 from tests.conftest import User
-from tests.helpers import upload_track
+from tests.helpers import upload_tone, upload_track
 
 
 async def test_the_zip_has_the_originals_in_album_order(
@@ -24,13 +24,7 @@ async def test_the_zip_has_the_originals_in_album_order(
 ) -> None:
     lossless = make_audio(tmp_path / "hall.aiff", "aiff", seconds=1, frequency=520)
     hall = await upload_track(client, alice, lossless, title="Hall / Echo")
-    secret = await upload_track(
-        client,
-        alice,
-        make_audio(tmp_path / "s.mp3", "mp3", seconds=1, frequency=905),
-        title="Secret",
-        visibility="private",
-    )
+    secret = await upload_tone(client, alice, tmp_path, "Secret", 905, visibility="private")
     album = await new_album(client, alice, "Whole Day")
     order = [songs[2]["id"], hall["id"], secret["id"], songs[0]["id"]]
     await client.put(f"/albums/{album['id']}/tracks", json={"track_ids": order}, headers=alice.auth)

@@ -6,6 +6,7 @@ local network."""
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
 import pytest
 from fastapi import FastAPI
@@ -30,14 +31,23 @@ def pds_alice(atproto_net: AtprotoNet) -> Account:
     return create_account(atproto_net, unique_handle("alice"))
 
 
+@asynccontextmanager
+async def running_on_network(
+    settings: Settings, net: AtprotoNet, *, with_worker: bool = True
+) -> AsyncIterator[FastAPI]:
+    """`running_app`, with plyr pointed at the local network: its PLC, and its PDS for
+    `.test` handles."""
+    settings.plc_url = net.plc_url
+    settings.handle_resolvers = net.pds_url
+    async with running_app(settings, with_worker=with_worker) as application:
+        yield application
+
+
 @pytest.fixture
 async def pds_app(settings: Settings, atproto_net: AtprotoNet) -> AsyncIterator[FastAPI]:
-    """plyr pointed at the local network: its PLC, its PDS for `.test` handles, and
-    app-password sign-in turned on."""
+    """plyr pointed at the local network, with app-password sign-in turned on."""
     settings.allow_app_passwords = True
-    settings.plc_url = atproto_net.plc_url
-    settings.handle_resolvers = atproto_net.pds_url
-    async with running_app(settings) as application:
+    async with running_on_network(settings, atproto_net) as application:
         yield application
 
 

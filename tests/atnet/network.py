@@ -4,6 +4,7 @@ by tests/atnet and tests/browser.
 
 `atproto_net` (session) runs `node devnet/start.mjs` on free ports; `create_account(net,
 handle)` signs up an account on its PDS; `pds_alice` (module) is a fresh account per module.
+`list_records`, `get_record` and `record_at` read a repo on the PDS as any client would.
 Without node or devnet/node_modules (./scripts/devnet or ./scripts/test install them) the
 tests skip, or fail in CI.
 """
@@ -23,7 +24,7 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 import httpx
 import pytest
@@ -101,6 +102,32 @@ def create_account(net: AtprotoNet, handle: str, password: str | None = None) ->
         access_jwt=body["accessJwt"],
         refresh_jwt=body["refreshJwt"],
     )
+
+
+def list_records(net: AtprotoNet, did: str, collection: str) -> list[dict[str, Any]]:
+    """The records of `collection` in `did`'s repo on the PDS (up to 100; uri, cid, value)."""
+    response = httpx.get(
+        f"{net.pds_xrpc}/com.atproto.repo.listRecords",
+        params={"repo": did, "collection": collection, "limit": 100},
+    )
+    response.raise_for_status()
+    records: list[dict[str, Any]] = response.json()["records"]
+    return records
+
+
+def get_record(net: AtprotoNet, did: str, collection: str, rkey: str) -> dict[str, Any] | None:
+    """One record of `did`'s repo on the PDS (uri, cid, value), or None if it has none."""
+    response = httpx.get(
+        f"{net.pds_xrpc}/com.atproto.repo.getRecord",
+        params={"repo": did, "collection": collection, "rkey": rkey},
+    )
+    return response.json() if response.status_code == 200 else None
+
+
+def record_at(net: AtprotoNet, uri: str) -> dict[str, Any] | None:
+    """The record an at:// URI names (uri, cid, value), or None if there is none."""
+    did, collection, rkey = uri.removeprefix("at://").split("/")
+    return get_record(net, did, collection, rkey)
 
 
 def _pump(stream: IO[str], lines: queue.Queue[str | None]) -> None:

@@ -4,61 +4,54 @@ nothing is deleted here either (the user can try again)."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-import httpx
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from tests.atnet.network import AtprotoNet, create_account, unique_handle
+from tests.atnet.network import Account, AtprotoNet, create_account, list_records, unique_handle
 from tests.atnet.test_publishing import relayed_session, sign_in
-from tests.audio.media import make_audio
-from tests.helpers import upload_track
+from tests.conftest import User
+from tests.helpers import upload_tone
 
 
-def records(net: AtprotoNet, did: str, collection: str) -> list[str]:
-    response = httpx.get(
-        f"{net.pds_xrpc}/com.atproto.repo.listRecords",
-        params={"repo": did, "collection": collection},
-    )
-    return [r["uri"] for r in response.json()["records"]]
+async def artist_with_a_track(
+    api: AsyncClient, net: AtprotoNet, tmp_path: Path, name: str, frequency: int
+) -> tuple[Account, User, dict[str, Any]]:
+    """A new account signed in to plyr, and a track it has uploaded."""
+    account = create_account(net, unique_handle(name))
+    user = await sign_in(api, account)
+    return account, user, await upload_tone(api, user, tmp_path, f"{name}'s", frequency)
 
 
 async def test_delete_account_with_its_records(
     api: AsyncClient, atproto_net: AtprotoNet, tmp_path: Path
 ) -> None:
-    account = create_account(atproto_net, unique_handle("gil"))
-    gil = await sign_in(api, account)
-    await upload_track(api, gil, make_audio(tmp_path / "g.mp3", "mp3", seconds=1, frequency=610))
+    account, gil, _ = await artist_with_a_track(api, atproto_net, tmp_path, "gil", 610)
     await api.put("/artists/me", headers=gil.auth, json={"bio": "soon gone"})
-    assert records(atproto_net, gil.did, "fm.plyr.track")
-    assert records(atproto_net, gil.did, "fm.plyr.actor.profile")
+    assert list_records(atproto_net, gil.did, "fm.plyr.track")
+    assert list_records(atproto_net, gil.did, "fm.plyr.actor.profile")
 
     body = {"confirmation": account.handle, "delete_atproto_records": True}
     response = await api.request("DELETE", "/account", json=body, headers=gil.auth)
     assert response.status_code == 204
-    assert records(atproto_net, gil.did, "fm.plyr.track") == []
-    assert records(atproto_net, gil.did, "fm.plyr.actor.profile") == []
+    assert list_records(atproto_net, gil.did, "fm.plyr.track") == []
+    assert list_records(atproto_net, gil.did, "fm.plyr.actor.profile") == []
 
 
 async def test_records_kept_when_not_asked(
     api: AsyncClient, atproto_net: AtprotoNet, tmp_path: Path
 ) -> None:
-    account = create_account(atproto_net, unique_handle("kip"))
-    kip = await sign_in(api, account)
-    await upload_track(api, kip, make_audio(tmp_path / "k.mp3", "mp3", seconds=1, frequency=620))
+    account, kip, _ = await artist_with_a_track(api, atproto_net, tmp_path, "kip", 620)
     body = {"confirmation": account.handle}
     assert (await api.request("DELETE", "/account", json=body, headers=kip.auth)).status_code == 204
-    assert len(records(atproto_net, kip.did, "fm.plyr.track")) == 1  # theirs to keep
+    assert len(list_records(atproto_net, kip.did, "fm.plyr.track")) == 1  # theirs to keep
 
 
 async def test_an_unreachable_pds_deletes_nothing_here_either(
     api: AsyncClient, pds_app: FastAPI, atproto_net: AtprotoNet, tmp_path: Path
 ) -> None:
-    account = create_account(atproto_net, unique_handle("una"))
-    una = await sign_in(api, account)
-    song = await upload_track(
-        api, una, make_audio(tmp_path / "u.mp3", "mp3", seconds=1, frequency=630)
-    )
+    account, una, song = await artist_with_a_track(api, atproto_net, tmp_path, "una", 630)
     outage = await relayed_session(pds_app, atproto_net, account, una.did)
     await outage.cut()
     try:
@@ -72,10 +65,10 @@ async def test_an_unreachable_pds_deletes_nothing_here_either(
         assert (await api.get(f"/audio/{song['file_id']}")).status_code in (200, 307)
     finally:
         await outage.restore()
-    assert len(records(atproto_net, una.did, "fm.plyr.track")) == 1
+    assert len(list_records(atproto_net, una.did, "fm.plyr.track")) == 1
 
     # once the PDS answers again, the same request goes through
     response = await api.request("DELETE", "/account", json=body, headers=una.auth)
     assert response.status_code == 204
-    assert records(atproto_net, una.did, "fm.plyr.track") == []
+    assert list_records(atproto_net, una.did, "fm.plyr.track") == []
     await outage.cut()

@@ -21,10 +21,9 @@ from plyr.atproto.oauth import OAuthAuth
 from plyr.atproto.sessions import pds_for, seal_oauth_session
 from plyr.core.config import Settings
 from plyr.models import Session
-from tests.atnet.conftest import AtprotoNet, create_account, unique_handle
+from tests.atnet.conftest import AtprotoNet, create_account, running_on_network, unique_handle
 from tests.atnet.oauth_browser import oauth_sign_in
 from tests.atnet.tls import CLIENT_HOST, ServerCert
-from tests.conftest import running_app
 from tests.servers import free_port
 
 PUBLISHED = ("/oauth-client-metadata.json", "/.well-known/jwks.json")
@@ -40,9 +39,7 @@ async def confidential_app(
     settings: Settings, atproto_net: AtprotoNet, client_port: int
 ) -> AsyncIterator[FastAPI]:
     settings.public_url = f"https://{CLIENT_HOST}:{client_port}"
-    settings.plc_url = atproto_net.plc_url
-    settings.handle_resolvers = atproto_net.pds_url
-    async with running_app(settings, with_worker=False) as application:
+    async with running_on_network(settings, atproto_net, with_worker=False) as application:
         yield application
 
 

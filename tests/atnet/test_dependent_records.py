@@ -15,11 +15,11 @@ from sqlalchemy import func, select
 
 from plyr import housekeeping
 from plyr.models import PendingWrite
-from tests.atnet.conftest import AtprotoNet, create_account, unique_handle
+from tests.atnet.network import AtprotoNet, create_account, list_records, record_at, unique_handle
 from tests.atnet.test_collection_import import OtherClient, tracks_of
-from tests.atnet.test_list_records import item_uris, record_at, tracks
+from tests.atnet.test_list_records import item_uris, tracks
 from tests.atnet.test_publishing import sign_in
-from tests.atnet.test_social_records import liked_list, records
+from tests.atnet.test_social_records import liked_list
 from tests.atnet.test_sync_ingest import following, poll
 from tests.conftest import User
 
@@ -87,8 +87,8 @@ async def test_deleting_a_track_rewrites_the_lists_and_removes_likes_and_comment
     api: AsyncClient, pds_app: FastAPI, atproto_net: AtprotoNet, tmp_path: Path
 ) -> None:
     s = await scene(api, atproto_net, tmp_path)
-    assert len(records(atproto_net, s.fan.did, "fm.plyr.like")) == 1
-    assert len(records(atproto_net, s.fan.did, "fm.plyr.comment")) == 1
+    assert len(list_records(atproto_net, s.fan.did, "fm.plyr.like")) == 1
+    assert len(list_records(atproto_net, s.fan.did, "fm.plyr.comment")) == 1
     assert liked_uris(atproto_net, s.fan.did) == s.uris(0)
 
     gone = await api.delete(f"/tracks/{s.songs[0]['id']}", headers=s.artist.auth)
@@ -97,8 +97,8 @@ async def test_deleting_a_track_rewrites_the_lists_and_removes_likes_and_comment
 
     assert item_uris(_record(atproto_net, s.album_uri)) == s.uris(1)  # the artist's album
     assert item_uris(_record(atproto_net, s.mix_uri)) == s.uris(1)  # someone else's playlist
-    assert records(atproto_net, s.fan.did, "fm.plyr.like") == []
-    assert records(atproto_net, s.fan.did, "fm.plyr.comment") == []
+    assert list_records(atproto_net, s.fan.did, "fm.plyr.like") == []
+    assert list_records(atproto_net, s.fan.did, "fm.plyr.comment") == []
     assert liked_uris(atproto_net, s.fan.did) == []
 
 
@@ -113,7 +113,7 @@ async def test_a_track_made_private_leaves_the_lists_and_comes_back(
     assert item_uris(_record(atproto_net, s.album_uri)) == s.uris(1)
     assert item_uris(_record(atproto_net, s.mix_uri)) == s.uris(1)
     assert liked_uris(atproto_net, s.fan.did) == []
-    assert len(records(atproto_net, s.fan.did, "fm.plyr.like")) == 1  # the like itself stays
+    assert len(list_records(atproto_net, s.fan.did, "fm.plyr.like")) == 1  # the like itself stays
 
     shown = await api.patch(url, data={"visibility": "public"}, headers=s.artist.auth)
     assert shown.is_success, shown.text
@@ -149,8 +149,8 @@ async def test_an_artist_leaving_takes_the_records_naming_their_tracks(
     await poll(lambda: settled(pds_app))
 
     assert item_uris(_record(atproto_net, s.mix_uri)) == []
-    assert records(atproto_net, s.fan.did, "fm.plyr.like") == []
-    assert records(atproto_net, s.fan.did, "fm.plyr.comment") == []
+    assert list_records(atproto_net, s.fan.did, "fm.plyr.like") == []
+    assert list_records(atproto_net, s.fan.did, "fm.plyr.comment") == []
     assert liked_uris(atproto_net, s.fan.did) == []
     # they chose to keep their own records: the album record is still theirs
     assert item_uris(_record(atproto_net, s.album_uri)) == s.uris(0, 1)
@@ -172,7 +172,7 @@ async def test_a_track_deleted_by_another_client_takes_the_likes_naming_it(
 
     track_id = await poll(indexed)
     assert (await api.post(f"/tracks/{track_id}/like", headers=fan.auth)).is_success
-    assert len(records(atproto_net, fan.did, "fm.plyr.like")) == 1
+    assert len(list_records(atproto_net, fan.did, "fm.plyr.like")) == 1
 
     elsewhere.delete("fm.plyr.track", uri.rsplit("/", 1)[-1])
 
@@ -181,5 +181,5 @@ async def test_a_track_deleted_by_another_client_takes_the_likes_naming_it(
 
     await poll(forgotten, timeout=30)
     await housekeeping.retry_pending_writes(pds_app.state.runtime)  # its next sweep
-    assert records(atproto_net, fan.did, "fm.plyr.like") == []
+    assert list_records(atproto_net, fan.did, "fm.plyr.like") == []
     assert liked_uris(atproto_net, fan.did) == []

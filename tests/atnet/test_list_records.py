@@ -11,7 +11,6 @@ import itertools
 from pathlib import Path
 from typing import Any
 
-import httpx
 from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import func, select
@@ -19,35 +18,15 @@ from sqlalchemy import func, select
 from plyr.atproto.firehose import ingest
 from plyr.housekeeping import retry_pending_writes
 from plyr.models import PendingWrite, Playlist
-from tests.atnet.conftest import AtprotoNet, create_account, unique_handle
+from tests.atnet.network import AtprotoNet, create_account, list_records, record_at, unique_handle
 from tests.atnet.test_collection_import import OtherClient, playlists_of
 from tests.atnet.test_publishing import relayed_session, sign_in
 from tests.atnet.test_sync_ingest import poll
-from tests.audio.media import make_audio
 from tests.conftest import User
-from tests.helpers import upload_track
+from tests.helpers import upload_tone
 
 LIST = "fm.plyr.list"
 TONES = itertools.count()
-
-
-def list_records(net: AtprotoNet, did: str) -> list[dict[str, Any]]:
-    response = httpx.get(
-        f"{net.pds_xrpc}/com.atproto.repo.listRecords",
-        params={"repo": did, "collection": LIST, "limit": 100},
-    )
-    response.raise_for_status()
-    records: list[dict[str, Any]] = response.json()["records"]
-    return records
-
-
-def record_at(net: AtprotoNet, uri: str) -> dict[str, Any] | None:
-    did, collection, rkey = uri.removeprefix("at://").split("/")
-    response = httpx.get(
-        f"{net.pds_xrpc}/com.atproto.repo.getRecord",
-        params={"repo": did, "collection": collection, "rkey": rkey},
-    )
-    return response.json() if response.status_code == 200 else None
 
 
 def item_uris(record: dict[str, Any]) -> list[str]:
@@ -57,12 +36,11 @@ def item_uris(record: dict[str, Any]) -> list[str]:
 async def tracks(
     api: AsyncClient, user: User, tmp_path: Path, *titles: str, **fields: Any
 ) -> list[dict[str, Any]]:
-    made = []
-    for title in titles:
-        frequency = 300 + 37 * next(TONES)  # identical audio would be refused as a duplicate
-        path = make_audio(tmp_path / f"{title}.mp3", "mp3", seconds=1, frequency=frequency)
-        made.append(await upload_track(api, user, path, title=title, **fields))
-    return made
+    # a tone of its own for every track of the session (identical audio would be a duplicate)
+    return [
+        await upload_tone(api, user, tmp_path, title, 300 + 37 * next(TONES), **fields)
+        for title in titles
+    ]
 
 
 async def test_album_record_is_written_once_its_tracks_are_set(
@@ -71,7 +49,7 @@ async def test_album_record_is_written_once_its_tracks_are_set(
     erin = await sign_in(api, create_account(atproto_net, unique_handle("erin")))
     album = (await api.post("/albums/", json={"title": "Tides"}, headers=erin.auth)).json()
     songs = await tracks(api, erin, tmp_path, "Ebb", "Flow", "Slack", album_id=album["id"])
-    assert list_records(atproto_net, erin.did) == []  # uploads alone write no album record
+    assert list_records(atproto_net, erin.did, LIST) == []  # uploads alone write no album record
     order = [songs[2], songs[0], songs[1]]
     put = await api.put(
         f"/albums/{album['id']}/tracks",
@@ -80,7 +58,7 @@ async def test_album_record_is_written_once_its_tracks_are_set(
     )
     assert put.status_code == 200, put.text
     uri = put.json()["atproto_record_uri"]
-    (record,) = list_records(atproto_net, erin.did)  # one record
+    (record,) = list_records(atproto_net, erin.did, LIST)  # one record
     assert record["uri"] == uri
     value = record["value"]
     assert (value["name"], value["listType"]) == ("Tides", "album")
@@ -138,20 +116,20 @@ async def test_playlist_record_follows_the_playlist(
     assert private.json()["atproto_record_uri"] is None
     assert record_at(atproto_net, uri) is None  # private playlists are never on the PDS
     await api.post(f"{url}/tracks", json={"track_id": songs[1]["id"]}, headers=fay.auth)
-    assert list_records(atproto_net, fay.did) == []
+    assert list_records(atproto_net, fay.did, LIST) == []
 
     public = (await api.patch(url, json={"is_private": False}, headers=fay.auth)).json()
     again = record_at(atproto_net, public["atproto_record_uri"])
     assert again is not None and len(again["value"]["items"]) == 3
 
     assert (await api.delete(url, headers=fay.auth)).status_code == 204
-    assert list_records(atproto_net, fay.did) == []
+    assert list_records(atproto_net, fay.did, LIST) == []
 
     hidden = await api.post(
         "/lists/playlists", json={"name": "Diary", "is_private": True}, headers=fay.auth
     )
     assert hidden.json()["atproto_record_uri"] is None
-    assert list_records(atproto_net, fay.did) == []
+    assert list_records(atproto_net, fay.did, LIST) == []
 
 
 async def test_a_pds_that_is_down_gets_the_record_later(

@@ -30,7 +30,13 @@ from plyr.atproto.records import RecordBuilder, tid_for
 from plyr.atproto.sessions import pds_for, seal_oauth_session
 from plyr.core.config import Settings
 from plyr.models import Session
-from tests.atnet.conftest import Account, AtprotoNet, create_account, unique_handle
+from tests.atnet.conftest import (
+    Account,
+    AtprotoNet,
+    create_account,
+    running_on_network,
+    unique_handle,
+)
 from tests.atnet.oauth_browser import (
     callback_query,
     oauth_sign_in,
@@ -38,16 +44,14 @@ from tests.atnet.oauth_browser import (
     start_sign_in,
 )
 from tests.audio.media import make_audio
-from tests.conftest import PUBLIC_URL, running_app
+from tests.conftest import PUBLIC_URL
 
 
 @pytest.fixture
 async def pds_app(settings: Settings, atproto_net: AtprotoNet) -> AsyncIterator[FastAPI]:
     """Like the suite's `pds_app`, without a worker: the repo sync a sign-in enqueues would
     use the session concurrently and blur the refresh counts these tests check."""
-    settings.plc_url = atproto_net.plc_url
-    settings.handle_resolvers = atproto_net.pds_url
-    async with running_app(settings, with_worker=False) as application:
+    async with running_on_network(settings, atproto_net, with_worker=False) as application:
         yield application
 
 

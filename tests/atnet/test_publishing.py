@@ -19,7 +19,7 @@ from sqlalchemy import update
 from plyr.atproto.records import tid_for
 from plyr.atproto.sessions import seal_password_session
 from plyr.models import Session
-from tests.atnet.conftest import Account, AtprotoNet, create_account, unique_handle
+from tests.atnet.network import Account, AtprotoNet, create_account, get_record, unique_handle
 from tests.audio.media import make_audio
 from tests.conftest import PUBLIC_URL, User
 from tests.helpers import post_upload, upload_track, wait_job
@@ -35,12 +35,10 @@ async def sign_in(api: AsyncClient, account: Account) -> User:
     return User(did=body["did"], handle=body["handle"], token=body["token"])
 
 
-def get_record(net: AtprotoNet, did: str, rkey: str) -> dict[str, Any] | None:
-    response = httpx.get(
-        f"{net.pds_xrpc}/com.atproto.repo.getRecord",
-        params={"repo": did, "collection": "fm.plyr.track", "rkey": rkey},
-    )
-    return response.json()["value"] if response.status_code == 200 else None
+def track_record(net: AtprotoNet, did: str, rkey: str) -> dict[str, Any] | None:
+    """The value of `did`'s fm.plyr.track record `rkey` on the PDS, or None."""
+    record = get_record(net, did, "fm.plyr.track", rkey)
+    return None if record is None else record["value"]
 
 
 def rkey_of(track: dict[str, Any]) -> str:
@@ -57,27 +55,27 @@ async def test_track_record_follows_the_track(
     )
     rkey = rkey_of(track)
     assert track["atproto_record_uri"] == f"at://{erin.did}/fm.plyr.track/{rkey}"
-    record = get_record(atproto_net, erin.did, rkey)
+    record = track_record(atproto_net, erin.did, rkey)
     assert record is not None
     assert (record["title"], record["album"], record["fileType"]) == ("Dawn", "Mornings", "mp3")
     assert record["audioUrl"] == track["audio_url"]
 
     await api.patch(f"/tracks/{track['id']}", headers=erin.auth, data={"title": "Dusk"})
-    assert get_record(atproto_net, erin.did, rkey)["title"] == "Dusk"  # type: ignore[index]
+    assert track_record(atproto_net, erin.did, rkey)["title"] == "Dusk"  # type: ignore[index]
 
     private = await api.patch(
         f"/tracks/{track['id']}", headers=erin.auth, data={"visibility": "private"}
     )
     assert private.json()["atproto_record_uri"] is None
-    assert get_record(atproto_net, erin.did, rkey) is None  # private tracks never on the PDS
+    assert track_record(atproto_net, erin.did, rkey) is None  # private tracks never on the PDS
     public = await api.patch(
         f"/tracks/{track['id']}", headers=erin.auth, data={"visibility": "public"}
     )
     assert public.json()["atproto_record_uri"] is not None
-    assert get_record(atproto_net, erin.did, rkey) is not None
+    assert track_record(atproto_net, erin.did, rkey) is not None
 
     assert (await api.delete(f"/tracks/{track['id']}", headers=erin.auth)).status_code == 204
-    assert get_record(atproto_net, erin.did, rkey) is None
+    assert track_record(atproto_net, erin.did, rkey) is None
 
 
 async def test_private_upload_writes_no_record(
@@ -88,7 +86,7 @@ async def test_private_upload_writes_no_record(
         api, erin, make_audio(tmp_path / "s.mp3", "mp3"), title="Secret", visibility="private"
     )
     assert track["atproto_record_uri"] is None
-    assert get_record(atproto_net, erin.did, rkey_of(track)) is None
+    assert track_record(atproto_net, erin.did, rkey_of(track)) is None
 
 
 class Outage:
@@ -156,7 +154,7 @@ async def test_pds_down_leaves_the_track_pending_until_it_is_back(
         assert job["status"] == "completed"
         track = (await api.get(f"/tracks/{job['track_id']}")).json()
         assert track["atproto_record_uri"] is not None
-        assert get_record(atproto_net, gus.did, rkey_of(track))["title"] == "Late"  # type: ignore[index]
+        assert track_record(atproto_net, gus.did, rkey_of(track))["title"] == "Late"  # type: ignore[index]
     finally:
         await outage.cut()
 
@@ -177,11 +175,7 @@ async def test_profile_is_mirrored_and_unchanged_profiles_are_not_rewritten(
     kim = await sign_in(api, account)
 
     def profile_record() -> dict[str, Any] | None:
-        response = httpx.get(
-            f"{atproto_net.pds_xrpc}/com.atproto.repo.getRecord",
-            params={"repo": kim.did, "collection": "fm.plyr.actor.profile", "rkey": "self"},
-        )
-        return response.json() if response.status_code == 200 else None
+        return get_record(atproto_net, kim.did, "fm.plyr.actor.profile", "self")
 
     updated = await api.put(
         "/artists/me", headers=kim.auth, json={"display_name": "Kim K", "bio": "ambient, mostly"}
@@ -208,7 +202,7 @@ async def test_audio_in_the_repo_when_asked(
     lee = await sign_in(api, create_account(atproto_net, unique_handle("lee")))
     source = make_audio(tmp_path / "s.mp3", "mp3", seconds=2)
     track = await upload_track(api, lee, source, title="Mine, all of it", audio_on_pds="true")
-    record = get_record(atproto_net, lee.did, rkey_of(track))
+    record = track_record(atproto_net, lee.did, rkey_of(track))
     assert record is not None and record["audioUrl"] == track["audio_url"]
     blob_cid = record["audioBlob"]["ref"]["$link"]
     stored = httpx.get(
@@ -216,7 +210,7 @@ async def test_audio_in_the_repo_when_asked(
     )
     assert stored.content == source.read_bytes()
     await api.patch(f"/tracks/{track['id']}", headers=lee.auth, data={"title": "Renamed"})
-    rewritten = get_record(atproto_net, lee.did, rkey_of(track))
+    rewritten = track_record(atproto_net, lee.did, rkey_of(track))
     assert rewritten is not None and rewritten["title"] == "Renamed"
     assert rewritten["audioBlob"]["ref"]["$link"] == blob_cid  # kept on rewrite
 
@@ -235,5 +229,5 @@ async def test_audio_too_large_for_the_repo_falls_back_to_a_link(
     assert job["status"] == "completed"
     assert any("too large to store on your PDS" in w for w in job["warnings"])
     track = (await api.get(f"/tracks/{job['track_id']}")).json()
-    record = get_record(atproto_net, max_.did, rkey_of(track))
+    record = track_record(atproto_net, max_.did, rkey_of(track))
     assert record is not None and "audioBlob" not in record and record["audioUrl"]

@@ -18,7 +18,7 @@ from plyr.core.config import Settings
 from plyr.models import Session, Track
 from tests.atnet.conftest import Account, AtprotoNet, create_account, unique_handle
 from tests.atnet.oauth_browser import oauth_sign_in
-from tests.atnet.test_publishing import get_record, rkey_of
+from tests.atnet.test_publishing import rkey_of, track_record
 from tests.audio.media import make_audio
 from tests.conftest import User
 from tests.helpers import post_upload, row_counts, wait_job
@@ -26,7 +26,11 @@ from tests.helpers import post_upload, row_counts, wait_job
 WITHOUT_TRACKS = "atproto repo:fm.plyr.like"
 
 
-async def sign_in(api: AsyncClient, account: Account) -> User:
+async def sign_in(
+    api: AsyncClient, settings: Settings, account: Account, scope: str | None = None
+) -> User:
+    """Sign in through the PDS's pages, plyr asking for `scope` (None: its full scope)."""
+    settings.oauth_scope = scope
     token = await oauth_sign_in(api, account.handle, account.password)
     api.cookies.clear()
     return User(did=account.did, handle=account.handle, token=token)
@@ -47,8 +51,7 @@ async def test_a_write_outside_the_granted_scope_is_refused_before_anything_chan
     tmp_path: Path,
 ) -> None:
     account = create_account(atproto_net, unique_handle("noor"))
-    settings.oauth_scope = WITHOUT_TRACKS
-    noor = await sign_in(api, account)
+    noor = await sign_in(api, settings, account, WITHOUT_TRACKS)
 
     refused = await post_upload(api, noor, make_audio(tmp_path / "a.mp3", "mp3"), title="No")
     assert refused.status_code == 403
@@ -62,14 +65,13 @@ async def test_a_write_outside_the_granted_scope_is_refused_before_anything_chan
     assert (await api.get("/artists/me", headers=noor.auth)).json()["bio"] is None
 
     # signing in again with plyr's full scope grants it
-    settings.oauth_scope = None
-    noor = await sign_in(api, account)
+    noor = await sign_in(api, settings, account)
     accepted = await post_upload(api, noor, make_audio(tmp_path / "b.mp3", "mp3"), title="Yes")
     assert accepted.status_code == 202, accepted.text
     job = await wait_job(api, noor, accepted.json()["upload_id"])
     assert job["status"] == "completed", job
     track = (await api.get(f"/tracks/{job['track_id']}")).json()
-    assert get_record(atproto_net, noor.did, rkey_of(track)) is not None
+    assert track_record(atproto_net, noor.did, rkey_of(track)) is not None
 
 
 async def claim_full_scope(app: FastAPI, did: str, scope: str) -> None:
@@ -102,8 +104,7 @@ async def test_a_publish_the_pds_refuses_waits_for_the_user_to_sign_in_again(
     tmp_path: Path,
 ) -> None:
     account = create_account(atproto_net, unique_handle("omar"))
-    settings.oauth_scope = WITHOUT_TRACKS
-    omar = await sign_in(api, account)
+    omar = await sign_in(api, settings, account, WITHOUT_TRACKS)
     await claim_full_scope(pds_app, omar.did, "atproto repo:fm.plyr.track repo:fm.plyr.like")
 
     response = await post_upload(api, omar, make_audio(tmp_path / "a.mp3", "mp3"), title="Later")
@@ -121,11 +122,10 @@ async def test_a_publish_the_pds_refuses_waits_for_the_user_to_sign_in_again(
     await asyncio.sleep(1.5)  # and nothing retries it in a loop meanwhile
     assert (await api.get(f"/jobs/{job_id}", headers=omar.auth)).json()["status"] == "processing"
 
-    settings.oauth_scope = None
-    omar = await sign_in(api, account)
+    omar = await sign_in(api, settings, account)
     done = await wait_job(api, omar, job_id)
     assert done["status"] == "completed", done
     published = (await api.get(f"/tracks/{track.id}")).json()
     assert published["atproto_record_uri"] is not None
-    assert get_record(atproto_net, omar.did, rkey_of(published))["title"] == "Later"  # type: ignore[index]
+    assert track_record(atproto_net, omar.did, rkey_of(published))["title"] == "Later"  # type: ignore[index]
     assert (await me(api, omar))["pds_problem"] is None

@@ -8,7 +8,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import httpx
 from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import select
@@ -16,29 +15,15 @@ from sqlalchemy import select
 from plyr import housekeeping
 from plyr.likes.records import LIKED_LIST_RKEY
 from plyr.models import Artist, PendingWrite
-from tests.atnet.conftest import AtprotoNet, create_account, unique_handle
+from tests.atnet.network import AtprotoNet, create_account, get_record, list_records, unique_handle
 from tests.atnet.test_publishing import relayed_session, sign_in
-from tests.audio.media import make_audio
 from tests.conftest import User
-from tests.helpers import upload_track
-
-
-def records(net: AtprotoNet, did: str, collection: str) -> list[dict[str, Any]]:
-    response = httpx.get(
-        f"{net.pds_xrpc}/com.atproto.repo.listRecords",
-        params={"repo": did, "collection": collection, "limit": 100},
-    )
-    response.raise_for_status()
-    found: list[dict[str, Any]] = response.json()["records"]
-    return found
+from tests.helpers import upload_tone
 
 
 def liked_list(net: AtprotoNet, did: str) -> dict[str, Any] | None:
-    response = httpx.get(
-        f"{net.pds_xrpc}/com.atproto.repo.getRecord",
-        params={"repo": did, "collection": "fm.plyr.list", "rkey": LIKED_LIST_RKEY},
-    )
-    return response.json()["value"] if response.status_code == 200 else None
+    record = get_record(net, did, "fm.plyr.list", LIKED_LIST_RKEY)
+    return None if record is None else record["value"]
 
 
 def strong_ref(track: dict[str, Any]) -> dict[str, str]:
@@ -51,8 +36,7 @@ async def published(
     artist = await sign_in(api, create_account(net, unique_handle("art")))
     made = []
     for i, title in enumerate(titles):
-        path = make_audio(tmp_path / f"{i}.mp3", "mp3", seconds=2, frequency=500 + 40 * i)
-        made.append(await upload_track(api, artist, path, title=title))
+        made.append(await upload_tone(api, artist, tmp_path, title, 500 + 40 * i, seconds=2))
         assert made[-1]["atproto_record_uri"]
     return made
 
@@ -65,7 +49,7 @@ async def test_likes_are_records_and_the_liked_list_follows(
 
     for _ in range(2):  # a second like writes no second record
         assert (await api.post(f"/tracks/{dawn['id']}/like", headers=fan.auth)).is_success
-    likes = records(atproto_net, fan.did, "fm.plyr.like")
+    likes = list_records(atproto_net, fan.did, "fm.plyr.like")
     assert len(likes) == 1
     assert likes[0]["value"]["subject"] == strong_ref(dawn)
     assert likes[0]["value"]["$type"] == "fm.plyr.like"
@@ -76,20 +60,20 @@ async def test_likes_are_records_and_the_liked_list_follows(
     created = listed["createdAt"]
 
     await api.post(f"/tracks/{dusk['id']}/like", headers=fan.auth)
-    assert len(records(atproto_net, fan.did, "fm.plyr.like")) == 2
+    assert len(list_records(atproto_net, fan.did, "fm.plyr.like")) == 2
     listed = liked_list(atproto_net, fan.did)
     assert listed is not None  # newest like first; the same record, created when it was
     assert listed["items"] == [{"subject": strong_ref(dusk)}, {"subject": strong_ref(dawn)}]
     assert listed["createdAt"] == created and "updatedAt" in listed
-    assert len(records(atproto_net, fan.did, "fm.plyr.list")) == 1
+    assert len(list_records(atproto_net, fan.did, "fm.plyr.list")) == 1
 
     assert (await api.delete(f"/tracks/{dawn['id']}/like", headers=fan.auth)).is_success
-    likes = records(atproto_net, fan.did, "fm.plyr.like")
+    likes = list_records(atproto_net, fan.did, "fm.plyr.like")
     assert [r["value"]["subject"] for r in likes] == [strong_ref(dusk)]
     listed = liked_list(atproto_net, fan.did)
     assert listed is not None and listed["items"] == [{"subject": strong_ref(dusk)}]
     await api.delete(f"/tracks/{dusk['id']}/like", headers=fan.auth)
-    assert records(atproto_net, fan.did, "fm.plyr.like") == []
+    assert list_records(atproto_net, fan.did, "fm.plyr.like") == []
     listed = liked_list(atproto_net, fan.did)
     assert listed is not None and listed["items"] == []
 
@@ -105,7 +89,7 @@ async def test_comments_are_records_rewritten_on_edit_and_deleted(
         json={"text": "Lovely bridge", "timestamp_ms": 1500},
     )
     assert posted.status_code == 201
-    (record,) = records(atproto_net, fan.did, "fm.plyr.comment")
+    (record,) = list_records(atproto_net, fan.did, "fm.plyr.comment")
     value = record["value"]
     assert value["subject"] == strong_ref(song)
     assert (value["text"], value["timestampMs"]) == ("Lovely bridge", 1500)
@@ -115,12 +99,12 @@ async def test_comments_are_records_rewritten_on_edit_and_deleted(
     assert (
         await api.patch(comment_url, headers=fan.auth, json={"text": "Lovely outro"})
     ).is_success
-    (rewritten,) = records(atproto_net, fan.did, "fm.plyr.comment")
+    (rewritten,) = list_records(atproto_net, fan.did, "fm.plyr.comment")
     assert rewritten["uri"] == record["uri"]  # the same record, rewritten
     assert rewritten["value"]["text"] == "Lovely outro" and "updatedAt" in rewritten["value"]
 
     assert (await api.delete(comment_url, headers=fan.auth)).status_code == 204
-    assert records(atproto_net, fan.did, "fm.plyr.comment") == []
+    assert list_records(atproto_net, fan.did, "fm.plyr.comment") == []
 
 
 async def pending(app: FastAPI, did: str) -> list[str]:
@@ -139,7 +123,7 @@ async def test_pds_down_leaves_pending_writes_that_complete_when_it_is_back(
     fan = await sign_in(api, account)
     # what a like before the outage left on the PDS, to be removed during it
     await api.post(f"/tracks/{drop['id']}/like", headers=fan.auth)
-    assert len(records(atproto_net, fan.did, "fm.plyr.like")) == 1
+    assert len(list_records(atproto_net, fan.did, "fm.plyr.like")) == 1
 
     runtime = pds_app.state.runtime
     outage = await relayed_session(pds_app, atproto_net, account, fan.did)
@@ -163,9 +147,9 @@ async def test_pds_down_leaves_pending_writes_that_complete_when_it_is_back(
             "liked_list_sync",
         ]
         # nothing changed on the PDS meanwhile
-        (old,) = records(atproto_net, fan.did, "fm.plyr.like")
+        (old,) = list_records(atproto_net, fan.did, "fm.plyr.like")
         assert old["value"]["subject"] == strong_ref(drop)
-        assert records(atproto_net, fan.did, "fm.plyr.comment") == []
+        assert list_records(atproto_net, fan.did, "fm.plyr.comment") == []
         # a retry while it is still down fails again and stays pending
         assert await housekeeping.retry_pending_writes(runtime, due_now=True) >= 4
         assert len(await pending(pds_app, fan.did)) == 4
@@ -173,11 +157,11 @@ async def test_pds_down_leaves_pending_writes_that_complete_when_it_is_back(
         await outage.restore()
         assert await housekeeping.retry_pending_writes(runtime, due_now=True) == 0
         assert await pending(pds_app, fan.did) == []
-        likes = records(atproto_net, fan.did, "fm.plyr.like")
+        likes = list_records(atproto_net, fan.did, "fm.plyr.like")
         assert [r["value"]["subject"] for r in likes] == [strong_ref(keep)]
         listed = liked_list(atproto_net, fan.did)
         assert listed is not None and listed["items"] == [{"subject": strong_ref(keep)}]
-        (comment,) = records(atproto_net, fan.did, "fm.plyr.comment")
+        (comment,) = list_records(atproto_net, fan.did, "fm.plyr.comment")
         assert comment["value"]["text"] == "Heard offline"
         async with runtime.sessionmaker() as db:
             assert (await db.get(Artist, fan.did)).pds_problem is None  # type: ignore[union-attr]
@@ -191,8 +175,7 @@ async def test_a_like_of_a_track_without_a_record_has_none(
     from tests.conftest import make_user
 
     local = await make_user(pds_app, "local.test")  # a developer session: no PDS, no record
-    path = make_audio(tmp_path / "l.mp3", "mp3", seconds=1, frequency=777)
-    song = await upload_track(api, local, path, title="Local")
+    song = await upload_tone(api, local, tmp_path, "Local", 777)
     assert song["atproto_record_uri"] is None
     fan: User = await sign_in(api, create_account(atproto_net, unique_handle("loc")))
     assert (await api.post(f"/tracks/{song['id']}/like", headers=fan.auth)).is_success
@@ -200,7 +183,7 @@ async def test_a_like_of_a_track_without_a_record_has_none(
         f"/tracks/{song['id']}/comments", headers=fan.auth, json={"text": "hi", "timestamp_ms": 0}
     )
     assert posted.status_code == 201
-    assert records(atproto_net, fan.did, "fm.plyr.like") == []
-    assert records(atproto_net, fan.did, "fm.plyr.comment") == []
+    assert list_records(atproto_net, fan.did, "fm.plyr.like") == []
+    assert list_records(atproto_net, fan.did, "fm.plyr.comment") == []
     assert liked_list(atproto_net, fan.did) is None  # nothing to list yet
     assert await pending(pds_app, fan.did) == []

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
-from tests.atnet.network import Account, AtprotoNet, create_account, unique_handle
+from tests.atnet.network import Account, AtprotoNet, create_account, list_records, unique_handle
 from tests.audio.media import make_audio
 from tests.browser.conftest import ConsoleErrors, LiveServer, shoot, sign_in
 
@@ -23,15 +23,7 @@ CURRENT_TIME = "window.plyr.player.audio.currentTime"
 
 def repo(net: AtprotoNet, did: str) -> dict[str, list[dict[str, Any]]]:
     """Every fm.plyr.* record in the repo, by collection name."""
-    found: dict[str, list[dict[str, Any]]] = {}
-    for name in COLLECTIONS:
-        response = httpx.get(
-            f"{net.pds_xrpc}/com.atproto.repo.listRecords",
-            params={"repo": did, "collection": f"fm.plyr.{name}", "limit": 100},
-        )
-        response.raise_for_status()
-        found[name] = response.json()["records"]
-    return found
+    return {name: list_records(net, did, f"fm.plyr.{name}") for name in COLLECTIONS}
 
 
 def did_of(net: AtprotoNet, handle: str) -> str:

@@ -4,23 +4,14 @@ like first, a track's likers, and what an invisible track answers."""
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
 from plyr.models import Like, PendingWrite
-from tests.audio.media import make_audio
 from tests.conftest import User, make_user
-from tests.helpers import upload_track
-
-
-async def track(
-    client: AsyncClient, user: User, tmp_path: Path, title: str, freq: float, **fields: Any
-) -> dict[str, Any]:
-    path = make_audio(tmp_path / f"{title}.mp3", "mp3", seconds=1, frequency=freq)
-    return await upload_track(client, user, path, title=title, **fields)
+from tests.helpers import upload_tone
 
 
 async def like_rows(app: FastAPI, track_id: int) -> int:
@@ -32,7 +23,7 @@ async def like_rows(app: FastAPI, track_id: int) -> int:
 async def test_like_twice_is_one_like_and_unlike_twice_is_none(
     client: AsyncClient, app: FastAPI, alice: User, bob: User, tmp_path: Path
 ) -> None:
-    song = await track(client, alice, tmp_path, "Song", 330)
+    song = await upload_tone(client, alice, tmp_path, "Song", 330)
     url = f"/tracks/{song['id']}/like"
     for _ in range(2):
         response = await client.post(url, headers=bob.auth)
@@ -57,7 +48,7 @@ async def test_like_twice_is_one_like_and_unlike_twice_is_none(
 async def test_likes_need_a_session_and_a_visible_track(
     client: AsyncClient, alice: User, bob: User, tmp_path: Path
 ) -> None:
-    secret = await track(client, alice, tmp_path, "Secret", 340, visibility="private")
+    secret = await upload_tone(client, alice, tmp_path, "Secret", 340, visibility="private")
     assert (await client.post(f"/tracks/{secret['id']}/like")).status_code == 401
     assert (await client.delete(f"/tracks/{secret['id']}/like")).status_code == 401
     assert (await client.get("/tracks/liked")).status_code == 401
@@ -77,7 +68,7 @@ async def test_likes_need_a_session_and_a_visible_track(
 async def test_liked_tracks_newest_like_first_and_likers(
     client: AsyncClient, app: FastAPI, alice: User, bob: User, tmp_path: Path
 ) -> None:
-    songs = [await track(client, alice, tmp_path, f"S{i}", 300 + 20 * i) for i in range(3)]
+    songs = [await upload_tone(client, alice, tmp_path, f"S{i}", 300 + 20 * i) for i in range(3)]
     for song in (songs[1], songs[0], songs[2]):
         assert (await client.post(f"/tracks/{song['id']}/like", headers=bob.auth)).is_success
     liked = (await client.get("/tracks/liked", headers=bob.auth)).json()
@@ -106,7 +97,7 @@ async def test_liked_tracks_newest_like_first_and_likers(
 async def test_deleting_a_liked_track_removes_its_likes(
     client: AsyncClient, app: FastAPI, alice: User, bob: User, tmp_path: Path
 ) -> None:
-    song = await track(client, alice, tmp_path, "Gone", 350)
+    song = await upload_tone(client, alice, tmp_path, "Gone", 350)
     await client.post(f"/tracks/{song['id']}/like", headers=bob.auth)
     assert (await client.delete(f"/tracks/{song['id']}", headers=alice.auth)).status_code == 204
     assert await like_rows(app, song["id"]) == 0
@@ -122,7 +113,7 @@ async def test_a_like_record_unliked_here_is_not_imported_back(
     from plyr.likes.indexing import index_like_record
     from plyr.models import Artist, Track
 
-    song = await track(client, alice, tmp_path, "Synced", 360)
+    song = await upload_tone(client, alice, tmp_path, "Synced", 360)
     track_uri = f"at://{alice.did}/fm.plyr.track/3abc"
     like_uri = f"at://{bob.did}/fm.plyr.like/3kdeadbeef222"
     record = {

@@ -12,9 +12,9 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 
 from plyr.housekeeping import remove_orphan_media
-from tests.audio.media import make_audio, make_image
+from tests.audio.media import make_image
 from tests.conftest import User
-from tests.helpers import media_files, upload_track
+from tests.helpers import media_files, upload_tone
 from tests.lists.conftest import add, new_playlist
 
 
@@ -72,13 +72,7 @@ async def test_add_remove_and_duplicates(
     assert await add(client, bob, mix["id"], songs[0]["id"]) == 200
     assert await add(client, bob, mix["id"], songs[1]["id"]) == 409  # once each
     assert await add(client, bob, mix["id"], 999_999) == 404
-    private = await upload_track(
-        client,
-        alice,
-        make_audio(tmp_path / "p.mp3", "mp3", seconds=1, frequency=812),
-        title="Hers Alone",
-        visibility="private",
-    )
+    private = await upload_tone(client, alice, tmp_path, "Hers Alone", 812, visibility="private")
     assert await add(client, bob, mix["id"], private["id"]) == 404  # bob may not see it
     assert await titles(client, mix["id"], bob) == ["Noon", "Morning"]
     url = f"/lists/playlists/{mix['id']}/tracks"
@@ -97,15 +91,8 @@ async def test_third_people_see_only_public_tracks(
     songs: list[dict[str, Any]],
     tmp_path: Path,
 ) -> None:
-    def audio(name: str, frequency: int) -> Path:
-        return make_audio(tmp_path / name, "mp3", seconds=1, frequency=frequency)
-
-    unlisted = await upload_track(
-        client, alice, audio("u.mp3", 611), title="By Link", visibility="unlisted"
-    )
-    own_private = await upload_track(
-        client, bob, audio("b.mp3", 733), title="Bob Demo", visibility="private"
-    )
+    unlisted = await upload_tone(client, alice, tmp_path, "By Link", 611, visibility="unlisted")
+    own_private = await upload_tone(client, bob, tmp_path, "Bob Demo", 733, visibility="private")
     mix = await new_playlist(client, bob, "Mix")
     for track_id in (songs[0]["id"], unlisted["id"], own_private["id"], songs[1]["id"]):
         assert await add(client, bob, mix["id"], track_id) == 200

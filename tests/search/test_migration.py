@@ -4,8 +4,6 @@ triggers on SQLite, pg_trgm GIN on PostgreSQL), and downgrades cleanly."""
 from __future__ import annotations
 
 import asyncio
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -16,7 +14,7 @@ from sqlalchemy import text
 
 from plyr.core.db import create_engine
 from plyr.core.migrate import alembic_config, upgrade
-from tests.services import missing, postgres_admin_url, reachable
+from tests.services import postgres_database, using_postgres
 
 ROWS = [
     "INSERT INTO artists (did, handle, display_name, preferences, created_at, updated_at) "
@@ -46,28 +44,11 @@ EXPECTED = {
 @pytest.fixture
 def fresh_url(tmp_path: Path) -> Iterator[str]:
     """An empty database of the kind under test."""
-    if os.environ.get("PLYR_TEST_DB", "sqlite") != "postgres":
+    if not using_postgres():
         yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
         return
-    import asyncpg
-
-    admin = postgres_admin_url()
-    if not reachable(admin, 5432):
-        missing("PostgreSQL")
-    name = f"plyr_search_{uuid.uuid4().hex[:12]}"
-
-    async def run(sql: str) -> None:
-        conn = await asyncpg.connect(admin)
-        try:
-            await conn.execute(sql)
-        finally:
-            await conn.close()
-
-    asyncio.run(run(f'CREATE DATABASE "{name}"'))
-    try:
-        yield admin.replace("postgresql://", "postgresql+asyncpg://").rsplit("/", 1)[0] + f"/{name}"
-    finally:
-        asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    with postgres_database("plyr_search") as url:
+        yield url
 
 
 async def _run(url: str, *statements: str) -> list[list[Any]]:

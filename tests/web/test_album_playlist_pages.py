@@ -11,9 +11,8 @@ import pytest
 from httpx import AsyncClient
 
 from tests.albums.conftest import new_album, songs
-from tests.audio.media import make_audio
 from tests.conftest import PUBLIC_URL, User
-from tests.helpers import upload_track
+from tests.helpers import upload_tone
 from tests.lists.conftest import add, new_playlist
 from tests.web.test_pages import BROWSER, HTMX, cookie, data_tracks
 
@@ -25,13 +24,7 @@ async def album(
     client: AsyncClient, alice: User, songs: list[dict[str, Any]], tmp_path: Path
 ) -> dict[str, Any]:
     """alice's "Day" album: Night, (a private track), Morning, Noon."""
-    secret = await upload_track(
-        client,
-        alice,
-        make_audio(tmp_path / "secret.mp3", "mp3", seconds=1, frequency=950),
-        title="Secret",
-        visibility="private",
-    )
+    secret = await upload_tone(client, alice, tmp_path, "Secret", 950, visibility="private")
     made = await new_album(client, alice, "Day", description="a whole day")
     order = [songs[2]["id"], secret["id"], songs[0]["id"], songs[1]["id"]]
     await client.put(f"/albums/{made['id']}/tracks", json={"track_ids": order}, headers=alice.auth)

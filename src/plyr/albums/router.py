@@ -3,6 +3,7 @@ download as a ZIP."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request, Response
@@ -12,6 +13,7 @@ from plyr.albums import service
 from plyr.albums.covers import COVER_FORM, received_image
 from plyr.albums.download import attachment, safe_name, zip_stream
 from plyr.albums.schemas import AlbumDetail, AlbumId, AlbumIn, AlbumOut, AlbumPatch, AlbumTracksIn
+from plyr.artists import service as artists
 from plyr.atproto.writes import ensure_scope
 from plyr.auth.dependencies import CurrentUser, OptionalUser
 from plyr.core.deps import DbSession, RuntimeDep
@@ -57,7 +59,7 @@ async def artist_albums(
     handle: Handle, db: DbSession, runtime: RuntimeDep, user: OptionalUser
 ) -> list[AlbumOut]:
     """An artist's albums, newest first."""
-    artist = await service.artist_by_handle(db, handle)
+    artist = await artists.by_handle(db, handle)
     return await service.of_artist(db, runtime, artist, user.did if user else None)
 
 
@@ -111,9 +113,8 @@ async def set_album_cover(
     album_id: AlbumId, request: Request, user: CurrentUser, db: DbSession, runtime: RuntimeDep
 ) -> AlbumOut:
     """Set an album's artwork (jpg, png, webp or gif; its artist only)."""
-    async with runtime.sessionmaker() as check:  # refuse before receiving the body
-        await service.get_owned(check, album_id, user.did)
-    async with received_image(request, runtime) as path:
+    owned = partial(service.get_owned, album_id=album_id, did=user.did)
+    async with received_image(request, runtime, allowed=owned) as path:
         album = await service.get_owned(db, album_id, user.did)
         stale = await service.set_cover(db, runtime, album, path)
     await db.commit()

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from plyr.albums import repository
 from plyr.albums.download import Member, member_name
 from plyr.albums.schemas import AlbumDetail, AlbumIn, AlbumOut, AlbumPatch
-from plyr.artists import repository as artists
+from plyr.artists import service as artists
 from plyr.artists.schemas import ArtistOut
 from plyr.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from plyr.core.runtime import Runtime
@@ -22,27 +22,6 @@ from plyr.tracks import service as tracks
 from plyr.tracks.media import prepare_image, store_image, unreferenced_keys
 from plyr.tracks.publishing import record_key
 from plyr.tracks.urls import image_urls
-
-
-async def artist_out(db: AsyncSession, artist: Artist) -> ArtistOut:
-    return ArtistOut(
-        did=artist.did,
-        handle=artist.handle,
-        display_name=artist.display_name,
-        avatar_url=artist.avatar_url,
-        bio=artist.bio,
-        track_count=await artists.public_track_count(db, artist.did),
-    )
-
-
-async def artist_by_handle(db: AsyncSession, handle: str) -> Artist:
-    """An artist by handle (or DID)."""
-    artist = await (
-        artists.get(db, handle) if handle.startswith("did:") else artists.get_by_handle(db, handle)
-    )
-    if artist is None:
-        raise NotFound("no artist with that handle here")
-    return artist
 
 
 def _out(runtime: Runtime, album: Album, artist: ArtistOut, count: int) -> AlbumOut:
@@ -70,7 +49,7 @@ async def present(
     out = []
     for album in albums:
         if album.artist_did not in shown:
-            shown[album.artist_did] = await artist_out(db, album.artist)
+            shown[album.artist_did] = await artists.artist_out(db, album.artist)
         out.append(_out(runtime, album, shown[album.artist_did], counts.get(album.id, 0)))
     return out
 
@@ -78,16 +57,16 @@ async def present(
 async def visible_tracks(db: AsyncSession, album: Album, viewer_did: str | None) -> list[Track]:
     """The album's tracks the viewer may see, in album order: public ones, and every one
     of the artist's own to the artist."""
-    ids = await repository.visible_track_ids(db, album.id, viewer_did)
-    by_id = {t.id: t for t in await tracks_repo.by_ids(db, ids)}
-    return [by_id[i] for i in ids if i in by_id]
+    return await tracks_repo.in_order(
+        db, await repository.visible_track_ids(db, album.id, viewer_did)
+    )
 
 
 async def detail(
     db: AsyncSession, runtime: Runtime, album: Album, viewer_did: str | None
 ) -> AlbumDetail:
     rows = await visible_tracks(db, album, viewer_did)
-    out = _out(runtime, album, await artist_out(db, album.artist), len(rows))
+    out = _out(runtime, album, await artists.artist_out(db, album.artist), len(rows))
     shown = await tracks.present(db, runtime, rows, viewer_did)
     return AlbumDetail(**out.model_dump(), tracks=shown)
 
@@ -101,7 +80,7 @@ async def of_artist(
 
 
 async def by_slug(db: AsyncSession, handle: str, slug: str) -> Album:
-    artist = await artist_by_handle(db, handle)
+    artist = await artists.by_handle(db, handle)
     album = await repository.by_slug(db, artist.did, slug)
     if album is None:
         raise NotFound("no album with that name here")

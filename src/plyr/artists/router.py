@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from plyr.artists import analytics, following, profile, repository
+from plyr.artists import analytics, following, profile, repository, service
 from plyr.artists.schemas import ArtistOut, ProfileIn
 from plyr.atproto.writes import ensure_scope
 from plyr.auth.dependencies import CurrentUser
@@ -18,15 +18,7 @@ router = APIRouter(prefix="/artists", tags=["artists"])
 async def _out(db: DbSession, artist: Artist | None) -> ArtistOut:
     if artist is None:
         raise NotFound("artist not found")
-    count = await repository.public_track_count(db, artist.did)
-    return ArtistOut(
-        did=artist.did,
-        handle=artist.handle,
-        display_name=artist.display_name,
-        avatar_url=artist.avatar_url,
-        bio=artist.bio,
-        track_count=count,
-    )
+    return await service.artist_out(db, artist)
 
 
 @router.get("/me/analytics")

@@ -5,16 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, Field, StringConstraints, field_validator
+from pydantic import AfterValidator, BaseModel, Field, StringConstraints
 
 from plyr.artists.schemas import ArtistRef
 
 MAX_TEXT = 1000
 MAX_POSITION_MS = 2_147_483_647
-
-CommentText = Annotated[
-    str, StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT)
-]
 
 
 def _fits_record(text: str) -> str:
@@ -24,23 +20,20 @@ def _fits_record(text: str) -> str:
     return text
 
 
+CommentText = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=MAX_TEXT),
+    AfterValidator(_fits_record),
+]
+
+
 class CommentIn(BaseModel):
     text: CommentText
     timestamp_ms: int = Field(ge=0, le=MAX_POSITION_MS, description="position in the track")
 
-    @field_validator("text")
-    @classmethod
-    def _fits(cls, text: str) -> str:
-        return _fits_record(text)
-
 
 class CommentEdit(BaseModel):
     text: CommentText
-
-    @field_validator("text")
-    @classmethod
-    def _fits(cls, text: str) -> str:
-        return _fits_record(text)
 
 
 class CommentOut(BaseModel):

@@ -49,9 +49,8 @@ async def unlike(db: AsyncSession, track: Track, did: str) -> Unliked | None:
 
 async def liked_tracks(db: AsyncSession, runtime: Runtime, did: str) -> list[TrackOut]:
     """The tracks `did` likes that they can see, newest like first."""
-    ids = await repository.liked_track_ids(db, did)
-    found = {t.id: t for t in await tracks_repo.by_ids(db, ids)}
-    visible = [found[i] for i in ids if i in found and tracks.can_view(found[i], did)]
+    liked = await tracks_repo.in_order(db, await repository.liked_track_ids(db, did))
+    visible = [t for t in liked if tracks.can_view(t, did)]
     return await tracks.present(db, runtime, visible, did)
 
 

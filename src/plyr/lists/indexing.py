@@ -10,6 +10,7 @@ row's `updated_at` when plyr wrote it."""
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -32,13 +33,31 @@ async def index_list_record(
     except LexiconError as e:
         log.info("skipping invalid list record %s: %s", uri, e)
         return False
-    subjects = [item["subject"]["uri"] for item in record["items"]]
-    updated = _moment(record.get("updatedAt"))
+    listed = ListRecord(
+        uri=uri,
+        cid=cid,
+        name=record["name"],
+        subjects=[item["subject"]["uri"] for item in record["items"]],
+        updated=_moment(record.get("updatedAt")),
+    )
     if record["listType"] == "playlist":
-        return await _playlist(db, artist, uri, cid, record["name"], subjects, updated)
+        return await _playlist(db, artist, listed)
     if record["listType"] == "album":
-        return await _album(db, artist, uri, cid, record["name"], subjects, updated)
+        return await _album(db, artist, listed)
     return False
+
+
+@dataclass(frozen=True)
+class ListRecord:
+    uri: str
+    cid: str
+    name: str
+    subjects: list[str]  # the items' record URIs, in order
+    updated: datetime | None
+
+    def seen_by(self, row_cid: str | None, row_updated: datetime) -> bool:
+        """The row already says what the record says (its echo, or an older write's)."""
+        return row_cid == self.cid or (self.updated is not None and self.updated <= row_updated)
 
 
 def _moment(value: Any) -> datetime | None:
@@ -49,51 +68,29 @@ def _moment(value: Any) -> datetime | None:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
-def _seen(row_cid: str | None, row_updated: datetime, cid: str, updated: datetime | None) -> bool:
-    """The row already says what the record says (its echo, or an older write's)."""
-    return row_cid == cid or (updated is not None and updated <= row_updated)
-
-
-async def _playlist(
-    db: AsyncSession,
-    artist: Artist,
-    uri: str,
-    cid: str,
-    name: str,
-    subjects: list[str],
-    updated: datetime | None,
-) -> bool:
-    playlist = await repository.playlist_by_record(db, uri)
-    if playlist is not None and _seen(
-        playlist.atproto_record_cid, playlist.updated_at, cid, updated
-    ):
+async def _playlist(db: AsyncSession, artist: Artist, listed: ListRecord) -> bool:
+    playlist = await repository.playlist_by_record(db, listed.uri)
+    if playlist is not None and listed.seen_by(playlist.atproto_record_cid, playlist.updated_at):
         return True  # the echo of what this row already says
     if playlist is None:
-        playlist = await repository.add_playlist(db, artist.did, name)
-    playlist.name, playlist.atproto_record_uri, playlist.atproto_record_cid = name, uri, cid
-    track_ids = await repository.tracks_by_record(db, subjects)
+        playlist = await repository.add_playlist(db, artist.did, listed.name)
+    playlist.name = listed.name
+    playlist.atproto_record_uri, playlist.atproto_record_cid = listed.uri, listed.cid
+    track_ids = await repository.tracks_by_record(db, listed.subjects)
     await repository.set_items(db, playlist.id, [t for t in track_ids if t is not None])
     return True
 
 
-async def _album(
-    db: AsyncSession,
-    artist: Artist,
-    uri: str,
-    cid: str,
-    name: str,
-    subjects: list[str],
-    updated: datetime | None,
-) -> bool:
-    album = await repository.album_by_record(db, uri) or await albums.get_or_create(
-        db, artist.did, name
+async def _album(db: AsyncSession, artist: Artist, listed: ListRecord) -> bool:
+    album = await repository.album_by_record(db, listed.uri) or await albums.get_or_create(
+        db, artist.did, listed.name
     )
-    if album.atproto_record_uri == uri and _seen(
-        album.atproto_record_cid, album.updated_at, cid, updated
+    if album.atproto_record_uri == listed.uri and listed.seen_by(
+        album.atproto_record_cid, album.updated_at
     ):
         return True
-    album.atproto_record_uri, album.atproto_record_cid = uri, cid
-    own = await repository.own_tracks_by_record(db, artist.did, subjects)
+    album.atproto_record_uri, album.atproto_record_cid = listed.uri, listed.cid
+    own = await repository.own_tracks_by_record(db, artist.did, listed.subjects)
     await repository.order_album(db, album.id, [t for t in own if t is not None])
     return True
 

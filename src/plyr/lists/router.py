@@ -3,6 +3,7 @@ delete. Every change to a public playlist rewrites its `fm.plyr.list` record."""
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
@@ -156,9 +157,8 @@ async def set_playlist_cover(
     runtime: RuntimeDep,
 ) -> PlaylistDetail:
     """Set a playlist's artwork (jpg, png, webp or gif)."""
-    async with runtime.sessionmaker() as check:  # refuse before receiving the body
-        await service.get_owned(check, playlist_id, user.did)
-    async with received_image(request, runtime) as path:
+    owned = partial(service.get_owned, playlist_id=playlist_id, did=user.did)
+    async with received_image(request, runtime, allowed=owned) as path:
         playlist = await service.get_owned(db, playlist_id, user.did)
         stale = await service.set_cover(db, runtime, playlist, path)
     detail = await _detail(db, runtime, playlist_id, user.did, mirror=False)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plyr.albums.service import artist_out
 from plyr.artists.schemas import ArtistOut
+from plyr.artists.service import artist_out
 from plyr.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from plyr.core.runtime import Runtime
 from plyr.lists import repository
@@ -53,9 +53,9 @@ async def present(
 async def shown_tracks(db: AsyncSession, playlist: Playlist, viewer_did: str | None) -> list[Track]:
     """The playlist's tracks the viewer may see, in order."""
     shown = repository.shown_in_playlist(viewer_did, playlist.owner_did)
-    ids = await repository.item_track_ids(db, playlist.id, shown=shown)
-    by_id = {t.id: t for t in await tracks_repo.by_ids(db, ids)}
-    return [by_id[i] for i in ids if i in by_id]
+    return await tracks_repo.in_order(
+        db, await repository.item_track_ids(db, playlist.id, shown=shown)
+    )
 
 
 async def detail(

@@ -192,6 +192,28 @@ class Found:
     count: int
 
 
+async def _best(
+    db: AsyncSession,
+    src: Source,
+    relevance: ColumnElement[float],
+    where: Sequence[ColumnElement[bool]],
+    limit: int,
+) -> Found:
+    """The `limit` rows that match `where`, most relevant first, and how many match in all
+    (counted only when there may be more)."""
+    ranked = (
+        src.query.add_columns(relevance.label("relevance"))
+        .where(*where)
+        .order_by(relevance.desc(), *src.order)
+        .limit(limit)
+    )
+    rows = [(row, float(row.relevance)) for row in (await db.execute(ranked)).all()]
+    if len(rows) < limit:
+        return Found(rows, len(rows))
+    count = select(func.count()).select_from(src.query.where(*where).subquery())
+    return Found(rows, int((await db.execute(count)).scalar_one()))
+
+
 class Engine:
     """The SQL both databases share; subclasses add candidates and fuzzy matching."""
 
@@ -208,17 +230,7 @@ class Engine:
         """Exact, prefix and substring matches."""
         relevance = self.greatest([_relevance(f, query) for f in src.fields])
         where = (_contains(src, query), *self.narrow(src, query))
-        ranked = (
-            src.query.add_columns(relevance.label("relevance"))
-            .where(*where)
-            .order_by(relevance.desc(), *src.order)
-            .limit(limit)
-        )
-        rows = [(row, float(row.relevance)) for row in (await db.execute(ranked)).all()]
-        if len(rows) < limit:
-            return Found(rows, len(rows))
-        count = select(func.count()).select_from(src.query.where(*where).subquery())
-        return Found(rows, int((await db.execute(count)).scalar_one()))
+        return await _best(db, src, relevance, where, limit)
 
     async def fuzzy(self, db: AsyncSession, src: Source, query: str, limit: int) -> Found:
         """Rows similar to the query (a typo) that do not contain it."""
@@ -287,18 +299,7 @@ class PostgresEngine(Engine):
         each_word = [
             or_(*(literal(word, String).op("<<%")(f) for f in src.fields)) for word in words
         ]
-        where = (*each_word, ~_contains(src, query))
-        ranked = (
-            src.query.add_columns(similar.label("relevance"))
-            .where(*where)
-            .order_by(similar.desc(), *src.order)
-            .limit(limit)
-        )
-        rows = [(row, float(row.relevance)) for row in (await db.execute(ranked)).all()]
-        if len(rows) < limit:
-            return Found(rows, len(rows))
-        count = select(func.count()).select_from(src.query.where(*where).subquery())
-        return Found(rows, int((await db.execute(count)).scalar_one()))
+        return await _best(db, src, similar, (*each_word, ~_contains(src, query)), limit)
 
 
 ENGINES: dict[str, Engine] = {"sqlite": SqliteEngine(), "postgresql": PostgresEngine()}

@@ -37,46 +37,23 @@ def parse_types(raw: str | None) -> list[Kind]:
     return [k for k in KINDS if k in names] if names else list(KINDS)
 
 
+RESULTS: dict[Kind, type[Result]] = {
+    "tracks": TrackResult,
+    "artists": ArtistResult,
+    "albums": AlbumResult,
+    "tags": TagResult,
+    "playlists": PlaylistResult,
+}
+
+
 def _result(runtime: Runtime, kind: Kind, row: Row[Any], relevance: float) -> Result:
-    r = round(relevance, 4)
-    if kind == "tracks":
+    fields = {**row._mapping, "relevance": round(relevance, 4)}
+    if "image_id" in fields:
         image, thumbnail = image_urls(runtime.storage, row.image_id, row.image_type)
-        return TrackResult(
-            id=row.id,
-            title=row.title,
-            artist_handle=row.artist_handle,
-            artist_display_name=row.artist_display_name,
-            image_url=image,
-            thumbnail_url=thumbnail,
-            relevance=r,
-        )
-    if kind == "artists":
-        return ArtistResult(
-            did=row.did,
-            handle=row.handle,
-            display_name=row.display_name,
-            avatar_url=row.avatar_url,
-            relevance=r,
-        )
-    if kind == "albums":
-        image, _ = image_urls(runtime.storage, row.image_id, row.image_type)
-        return AlbumResult(
-            id=row.id,
-            slug=row.slug,
-            title=row.title,
-            artist_handle=row.artist_handle,
-            image_url=image,
-            relevance=r,
-        )
-    if kind == "tags":
-        return TagResult(name=row.name, track_count=int(row.track_count), relevance=r)
-    return PlaylistResult(
-        id=row.id,
-        name=row.name,
-        owner_handle=row.owner_handle,
-        track_count=int(row.track_count or 0),
-        relevance=r,
-    )
+        fields.update(image_url=image, thumbnail_url=thumbnail)
+    if "track_count" in fields:
+        fields["track_count"] = int(fields["track_count"] or 0)
+    return RESULTS[kind].model_validate(fields)  # each keeps the fields it names
 
 
 async def sections(

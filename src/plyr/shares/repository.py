@@ -9,8 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.models import ShareEvent, ShareLink, Track
-
-ANONYMOUS_PREFIX = "anon:"
+from plyr.tracks.listeners import ANONYMOUS_PREFIX
 
 
 async def get(db: AsyncSession, code: str) -> ShareLink | None:

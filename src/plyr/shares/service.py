@@ -24,11 +24,6 @@ def share_url(runtime: Runtime, track_id: int, code: str) -> str:
     return f"{runtime.settings.public_url}/track/{track_id}?ref={code}"
 
 
-def anonymous_visitor(cookie_id: str) -> str:
-    """How an anonymous visitor (the play counter's `plyr_play_id` cookie) is recorded."""
-    return f"{repository.ANONYMOUS_PREFIX}{cookie_id}"
-
-
 async def share(db: AsyncSession, runtime: Runtime, track: Track, did: str) -> ShareOut:
     """The creator's link for the track (made on first use)."""
     if track.visibility == "private":

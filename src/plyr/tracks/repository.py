@@ -100,9 +100,7 @@ async def top(db: AsyncSession, *, since: datetime | None, limit: int) -> list[T
             .group_by(Track.id)
         )
     query = query.order_by(score.desc(), Track.play_count.desc(), Track.id.desc()).limit(limit)
-    ids = list((await db.execute(query.with_only_columns(Track.id))).scalars())
-    tracks = await by_ids(db, ids)
-    return sorted(tracks, key=lambda t: ids.index(t.id))
+    return await in_order(db, list((await db.execute(query.with_only_columns(Track.id))).scalars()))
 
 
 async def by_ids(db: AsyncSession, ids: Sequence[int]) -> list[Track]:
@@ -110,6 +108,12 @@ async def by_ids(db: AsyncSession, ids: Sequence[int]) -> list[Track]:
         return []
     query = _with_relations(select(Track).where(Track.id.in_(ids)))
     return list((await db.execute(query)).unique().scalars())
+
+
+async def in_order(db: AsyncSession, ids: Sequence[int]) -> list[Track]:
+    """The tracks of `ids` that exist, in that order."""
+    by_id = {t.id: t for t in await by_ids(db, ids)}
+    return [by_id[i] for i in ids if i in by_id]
 
 
 async def liked_ids(db: AsyncSession, did: str, track_ids: Sequence[int]) -> set[int]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import uuid
 from typing import Annotated, Any
 
@@ -17,6 +16,7 @@ from plyr.core.multipart import receive_form
 from plyr.shares import service as shares
 from plyr.tracks import edits, publishing, repository, service, uploads
 from plyr.tracks.forms import parse_fields
+from plyr.tracks.listeners import CurrentListener
 from plyr.tracks.media import delete_keys
 from plyr.tracks.schemas import (
     PlayIn,
@@ -32,9 +32,6 @@ from plyr.tracks.schemas import (
 from plyr.tracks.tasks import enqueue_settle, enqueue_upload
 
 router = APIRouter(prefix="/tracks", tags=["tracks"])
-
-PLAY_COOKIE = "plyr_play_id"
-PLAY_COOKIE_AGE = 180 * 24 * 3600
 
 
 def _form_schema(required: list[str], files: list[str], fields: list[str]) -> dict[str, Any]:
@@ -88,10 +85,8 @@ async def list_tracks(
 ) -> TrackPage:
     """The feed, newest first."""
     viewer = user.did if user else None
-    hidden: list[str] = []
-    if filter_hidden_tags:
-        prefs = user.artist.preferences if user else {}
-        hidden = prefs.get("hidden_tags", runtime.settings.default_hidden_tags)
+    viewing = user.artist if user else None
+    hidden = service.hidden_tags(runtime, viewing) if filter_hidden_tags else []
     return await service.page(
         db,
         runtime,
@@ -238,27 +233,15 @@ async def count_play(
     db: DbSession,
     cache: CacheDep,
     user: OptionalUser,
+    who: CurrentListener,
     body: PlayIn | None = None,
 ) -> JSONResponse:
     """Report a play (after min(30 s, half the track) of listening); deduplicated per listener."""
     track = await service.get_visible(db, track_id, user.did if user else None)
-    anonymous_id = request.cookies.get(PLAY_COOKIE)
-    new_cookie = None
-    if user is None and not anonymous_id:
-        anonymous_id = new_cookie = secrets.token_urlsafe(16)
-    listener = user.did if user else f"anon:{anonymous_id}"
     before = track.play_count
-    count = await service.count_play(db, cache, track, listener, body.ref if body else None)
+    count = await service.count_play(db, cache, track, who.id, body.ref if body else None)
     if body and body.ref and count > before:  # counted: a listen receipt for the share link
-        await shares.record_play(db, track.id, body.ref, listener)
+        await shares.record_play(db, track.id, body.ref, who.id)
     response = JSONResponse(PlayOut(play_count=count).model_dump())
-    if new_cookie:
-        response.set_cookie(
-            PLAY_COOKIE,
-            new_cookie,
-            max_age=PLAY_COOKIE_AGE,
-            httponly=True,
-            samesite="lax",
-            secure=request.url.scheme == "https",
-        )
+    who.remember(request, response)
     return response

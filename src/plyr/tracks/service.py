@@ -13,7 +13,7 @@ from plyr.artists.schemas import ArtistRef
 from plyr.core.cache import Cache
 from plyr.core.errors import BadRequest, Forbidden, NotFound
 from plyr.core.runtime import Runtime
-from plyr.models import Track, utcnow
+from plyr.models import Artist, Track, utcnow
 from plyr.tracks import repository
 from plyr.tracks.schemas import AlbumRef, FeatureRef, TrackOut, TrackPage
 from plyr.tracks.urls import audio_url, image_urls
@@ -116,6 +116,13 @@ async def page(
         next_cursor=encode_cursor(tracks[-1]) if has_more and tracks else None,
         has_more=has_more,
     )
+
+
+def hidden_tags(runtime: Runtime, viewer: Artist | None) -> list[str]:
+    """The tags whose tracks the feed leaves out for this viewer: their own choice, else
+    the instance's default."""
+    prefs = viewer.preferences if viewer is not None else {}
+    return list(prefs.get("hidden_tags", runtime.settings.default_hidden_tags))
 
 
 def period_start(period: str) -> datetime | None:

@@ -4,20 +4,24 @@ sign-in, and the oEmbed endpoint that hands them out."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Literal
 from urllib.parse import quote, unquote, urlsplit
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.types import DecoratedCallable
 from markupsafe import escape
 
 from plyr.albums import service as albums
+from plyr.albums.schemas import AlbumDetail
+from plyr.artists.schemas import ArtistOut
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.core.errors import AppError, NotFound
 from plyr.core.runtime import Runtime
 from plyr.lists import service as playlists
-from plyr.lists.schemas import PlaylistId
+from plyr.lists.schemas import PlaylistDetail, PlaylistId
 from plyr.tracks import service as tracks
 from plyr.tracks.schemas import MAX_ID, TrackId
 from plyr.web.router import GET_HEAD
@@ -33,30 +37,10 @@ LIST_HEIGHT = 380  # an album's or a playlist's player: art, controls and a trac
 MAX_LIST_HEIGHT = 600
 
 
-@router.api_route(
-    "/embed/track/{track_id}",
-    methods=GET_HEAD,
-    response_class=HTMLResponse,
-    include_in_schema=False,
-)
-async def embed_track(
-    request: Request, track_id: TrackId, db: DbSession, runtime: RuntimeDep
-) -> Response:
-    """A track's player for other sites' iframes (public and unlisted tracks)."""
-    row = await tracks.get_visible(db, track_id, None)
-    track = (await tracks.present(db, runtime, [row], None))[0]
-    response = TEMPLATES.TemplateResponse(
-        request,
-        "embed/track.html",
-        {"track": track, "page_url": f"{runtime.settings.public_url}/track/{track.id}"},
+def embed_page(path: str) -> Callable[[DecoratedCallable], DecoratedCallable]:
+    return router.api_route(
+        path, methods=GET_HEAD, response_class=HTMLResponse, include_in_schema=False
     )
-    # other sites may frame this page (and only this kind of page)
-    response.headers["Content-Security-Policy"] = "frame-ancestors *"
-    return response
-
-
-class NotImplementedFormat(AppError):
-    status_code = 501
 
 
 def _framable(response: Response) -> Response:
@@ -65,48 +49,59 @@ def _framable(response: Response) -> Response:
     return response
 
 
-@router.api_route(
-    "/embed/album/{handle}/{slug}",
-    methods=GET_HEAD,
-    response_class=HTMLResponse,
-    include_in_schema=False,
-)
+@embed_page("/embed/track/{track_id}")
+async def embed_track(
+    request: Request, track_id: TrackId, db: DbSession, runtime: RuntimeDep
+) -> Response:
+    """A track's player for other sites' iframes (public and unlisted tracks)."""
+    row = await tracks.get_visible(db, track_id, None)
+    track = (await tracks.present(db, runtime, [row], None))[0]
+    context = {"track": track, "page_url": f"{runtime.settings.public_url}/track/{track.id}"}
+    return _framable(TEMPLATES.TemplateResponse(request, "embed/track.html", context))
+
+
+@embed_page("/embed/album/{handle}/{slug}")
 async def embed_album(
     request: Request, handle: str, slug: str, db: DbSession, runtime: RuntimeDep
 ) -> Response:
     """An album's player for other sites' iframes: its public tracks, in order."""
     album = await albums.detail(db, runtime, await albums.by_slug(db, handle, slug), None)
-    url = f"{runtime.settings.public_url}/u/{quote(album.artist.handle)}/album/{quote(album.slug)}"
-    context = {
-        "title": album.title,
-        "byline": album.artist.display_name or album.artist.handle,
-        "image_url": album.image_url,
-        "tracks": album.tracks,
-        "page_url": url,
-    }
-    return _framable(TEMPLATES.TemplateResponse(request, "embed/album.html", context))
+    path = f"/u/{quote(album.artist.handle)}/album/{quote(album.slug)}"
+    return _list_player(
+        request, runtime, "embed/album.html", album.title, album.artist, album, path
+    )
 
 
-@router.api_route(
-    "/embed/playlist/{playlist_id}",
-    methods=GET_HEAD,
-    response_class=HTMLResponse,
-    include_in_schema=False,
-)
+@embed_page("/embed/playlist/{playlist_id}")
 async def embed_playlist(
     request: Request, playlist_id: PlaylistId, db: DbSession, runtime: RuntimeDep
 ) -> Response:
     """A public playlist's player for other sites' iframes (its public tracks)."""
     row = await playlists.get_visible(db, playlist_id, None)
     playlist = await playlists.detail(db, runtime, row, None)
+    path = f"/playlist/{playlist.id}"
+    return _list_player(
+        request, runtime, "embed/playlist.html", playlist.name, playlist.owner, playlist, path
+    )
+
+
+def _list_player(
+    request: Request,
+    runtime: Runtime,
+    template: str,
+    title: str,
+    by: ArtistOut,
+    listing: AlbumDetail | PlaylistDetail,
+    path: str,
+) -> Response:
     context = {
-        "title": playlist.name,
-        "byline": playlist.owner.display_name or playlist.owner.handle,
-        "image_url": playlist.image_url,
-        "tracks": playlist.tracks,
-        "page_url": f"{runtime.settings.public_url}/playlist/{playlist.id}",
+        "title": title,
+        "byline": by.display_name or by.handle,
+        "image_url": listing.image_url,
+        "tracks": listing.tracks,
+        "page_url": f"{runtime.settings.public_url}{path}",
     }
-    return _framable(TEMPLATES.TemplateResponse(request, "embed/playlist.html", context))
+    return _framable(TEMPLATES.TemplateResponse(request, template, context))
 
 
 @dataclass(frozen=True)
@@ -126,6 +121,10 @@ class Embeddable:
             return width, min(TRACK_HEIGHT, maxheight) if maxheight else TRACK_HEIGHT
         height = min(maxheight, MAX_LIST_HEIGHT) if maxheight else LIST_HEIGHT
         return maxwidth or DEFAULT_WIDTH, height
+
+
+class NotImplementedFormat(AppError):
+    status_code = 501
 
 
 @router.get(

@@ -12,6 +12,7 @@ from starlette.exceptions import HTTPException
 
 from plyr.auth.dependencies import optional_user
 from plyr.core.errors import AppError, app_error_response
+from plyr.web.members import SignInFirst, login_redirect
 from plyr.web.templating import render
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,10 @@ async def error_page(request: Request, status_code: int, detail: str | None = No
 
 
 def install_page_errors(app: FastAPI) -> None:
+    @app.exception_handler(SignInFirst)
+    async def _sign_in_first(request: Request, exc: SignInFirst) -> Response:
+        return login_redirect(request)
+
     @app.exception_handler(AppError)
     async def _app_error(request: Request, exc: AppError) -> Response:
         if wants_page(request):

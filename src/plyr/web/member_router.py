@@ -1,5 +1,5 @@
-"""Pages for signed-in people: upload, portal, settings. A signed-out visitor is sent to
-sign in and brought back."""
+"""Pages for signed-in people: upload, portal, liked, settings, library (`Member`: a
+signed-out visitor is sent to sign in and brought back)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from fastapi.responses import HTMLResponse, Response
 from plyr.albums import service as albums
 from plyr.artists import analytics
 from plyr.audio import ACCEPTED_FORMATS
-from plyr.auth.dependencies import OptionalUser
 from plyr.auth.developer_tokens import developer_tokens_of
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.likes import service as likes
@@ -18,17 +17,16 @@ from plyr.preferences import service as preferences
 from plyr.shares import service as shares
 from plyr.tracks import repository as tracks_repo
 from plyr.tracks import service as tracks
-from plyr.web.router import GET_HEAD, login_redirect
+from plyr.web.members import Member
+from plyr.web.router import GET_HEAD
 from plyr.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 
 
 @router.api_route("/upload", methods=GET_HEAD, response_class=HTMLResponse)
-async def upload_page(request: Request, runtime: RuntimeDep, user: OptionalUser) -> Response:
+async def upload_page(request: Request, runtime: RuntimeDep, user: Member) -> Response:
     """The upload form."""
-    if user is None:
-        return login_redirect(request)
     settings = runtime.settings
     return render(
         request,
@@ -44,11 +42,9 @@ async def upload_page(request: Request, runtime: RuntimeDep, user: OptionalUser)
 
 @router.api_route("/portal", methods=GET_HEAD, response_class=HTMLResponse)
 async def portal_page(
-    request: Request, db: DbSession, runtime: RuntimeDep, user: OptionalUser
+    request: Request, db: DbSession, runtime: RuntimeDep, user: Member
 ) -> Response:
     """My tracks (edit in place), developer tokens."""
-    if user is None:
-        return login_redirect(request)
     mine = await tracks.present(db, runtime, await tracks_repo.by_artist(db, user.did), user.did)
     return render(
         request,
@@ -65,11 +61,9 @@ async def portal_page(
 
 @router.api_route("/liked", methods=GET_HEAD, response_class=HTMLResponse)
 async def liked_page(
-    request: Request, db: DbSession, runtime: RuntimeDep, user: OptionalUser
+    request: Request, db: DbSession, runtime: RuntimeDep, user: Member
 ) -> Response:
     """My liked tracks, newest like first."""
-    if user is None:
-        return login_redirect(request)
     return render(
         request,
         "pages/liked.html",
@@ -80,10 +74,8 @@ async def liked_page(
 
 
 @router.api_route("/settings", methods=GET_HEAD, response_class=HTMLResponse)
-async def settings_page(request: Request, user: OptionalUser) -> Response:
+async def settings_page(request: Request, user: Member) -> Response:
     """Theme, accent, playback and privacy choices."""
-    if user is None:
-        return login_redirect(request)
     prefs = preferences.read(user.artist)
     return render(
         request,
@@ -98,11 +90,9 @@ async def settings_page(request: Request, user: OptionalUser) -> Response:
 
 @router.api_route("/library", methods=GET_HEAD, response_class=HTMLResponse)
 async def library_page(
-    request: Request, db: DbSession, runtime: RuntimeDep, user: OptionalUser
+    request: Request, db: DbSession, runtime: RuntimeDep, user: Member
 ) -> Response:
     """My playlists (and a form for a new one), my albums."""
-    if user is None:
-        return login_redirect(request)
     return render(
         request,
         "pages/library.html",

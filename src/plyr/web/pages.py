@@ -8,12 +8,10 @@ from urllib.parse import urlencode
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plyr.artists import repository as artists
-from plyr.artists.schemas import ArtistOut
 from plyr.auth.service import AuthContext
 from plyr.core.runtime import Runtime
 from plyr.meta.router import StatsOut
-from plyr.models import Artist, Track, utcnow
+from plyr.models import Track, utcnow
 from plyr.tracks import repository as tracks_repo
 from plyr.tracks import service as tracks
 from plyr.tracks.schemas import TagCount, TrackOut, TrackPage
@@ -37,11 +35,9 @@ async def feed(
 ) -> Feed:
     """A page of the feed (optionally by tag or artist) and the URL of the next one."""
     viewer = user.did if user else None
-    hidden: list[str] = []
-    if user is not None and not artist_did and not tag:
-        hidden = user.artist.preferences.get("hidden_tags", runtime.settings.default_hidden_tags)
-    elif user is None and not artist_did and not tag:
-        hidden = runtime.settings.default_hidden_tags
+    # the home feed leaves out hidden tags; an artist's page or a tag page shows all
+    everything = bool(artist_did or tag)
+    hidden = [] if everything else tracks.hidden_tags(runtime, user.artist if user else None)
     page = await tracks.page(
         db,
         runtime,
@@ -51,7 +47,7 @@ async def feed(
         artist_did=artist_did,
         include_unlisted_of=None,
         tags=[tag.lower()] if tag else [],
-        hidden_tags=[h for h in hidden if h != tag],
+        hidden_tags=hidden,
     )
     next_url = None
     if page.next_cursor:
@@ -86,17 +82,6 @@ async def stats(db: AsyncSession, runtime: Runtime) -> StatsOut:
         )
         runtime.aggregates.put("platform-stats", cached)
     return cached
-
-
-async def artist_out(db: AsyncSession, artist: Artist) -> ArtistOut:
-    return ArtistOut(
-        did=artist.did,
-        handle=artist.handle,
-        display_name=artist.display_name,
-        avatar_url=artist.avatar_url,
-        bio=artist.bio,
-        track_count=await artists.public_track_count(db, artist.did),
-    )
 
 
 def can_download(track: Track, viewer: str | None) -> bool:

@@ -11,11 +11,10 @@ from fastapi.responses import FileResponse, HTMLResponse, RedirectResponse, Resp
 
 from plyr.albums import service as albums
 from plyr.artists import following
-from plyr.artists import repository as artists
+from plyr.artists import service as artist_service
 from plyr.auth.dependencies import OptionalUser
 from plyr.comments import service as comments
 from plyr.core.deps import DbSession, RuntimeDep
-from plyr.core.errors import NotFound
 from plyr.lists import service as playlists
 from plyr.lists.schemas import PlaylistId
 from plyr.tracks import repository as tracks_repo
@@ -137,16 +136,14 @@ async def artist_page(
     request: Request, handle: str, db: DbSession, runtime: RuntimeDep, user: OptionalUser
 ) -> Response:
     """An artist: avatar, bio, their tracks."""
-    artist = await artists.get_by_handle(db, handle)
-    if artist is None:
-        raise NotFound("no artist with that handle here")
+    artist = await artist_service.by_handle(db, handle)
     feed = await pages.feed(db, runtime, user, artist_did=artist.did, limit=PAGE_SIZE)
     return render(
         request,
         "pages/artist.html",
         user,
         title=artist.display_name or artist.handle,
-        artist=await pages.artist_out(db, artist),
+        artist=await artist_service.artist_out(db, artist),
         tracks=feed.page.tracks,
         next_url=feed.next_url,
         albums=await albums.of_artist(db, runtime, artist, _viewer(user)),
@@ -269,9 +266,3 @@ async def favicon() -> FileResponse:
         media_type="image/svg+xml",
         headers={"Cache-Control": "public, max-age=86400"},
     )
-
-
-def login_redirect(request: Request) -> RedirectResponse:
-    """Send a signed-out visitor of a members' page to sign in, and back."""
-    back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?return_to={quote(back)}", status_code=303)

@@ -37,9 +37,8 @@ async def search_page(
         else ({kind: [] for kind in KINDS}, {kind: 0 for kind in KINDS})
     )
     ids = [r.id for r in found["tracks"] if isinstance(r, TrackResult)]
-    rows = {t.id: t for t in await tracks_repo.by_ids(db, ids)}
     viewer = user.did if user else None
-    track_rows = await tracks.present(db, runtime, [rows[i] for i in ids if i in rows], viewer)
+    track_rows = await tracks.present(db, runtime, await tracks_repo.in_order(db, ids), viewer)
     return render(
         request,
         "pages/search.html",

@@ -1,16 +1,7 @@
 // The portal's "your data": export my tracks (a job, followed over SSE, then the download)
 // and delete my account (confirmed by typing the handle).
-const say = (message, kind = "info") =>
-  document.dispatchEvent(new CustomEvent("plyr:toast", { detail: { message, kind } }));
-
-async function detail(response) {
-  try {
-    const body = await response.json();
-    return typeof body.detail === "string" ? body.detail : body.detail?.message || `HTTP ${response.status}`;
-  } catch {
-    return `HTTP ${response.status}`;
-  }
-}
+import { detail } from "./http.js";
+import { say } from "./toast.js";
 
 async function startExport(button) {
   button.disabled = true;

@@ -2,47 +2,8 @@
 // (my playlists, a new one; on my own playlist or album also move up/down and remove), the
 // library's new-playlist form, and the owner's controls on a playlist or album page (rename,
 // privacy, artwork, delete, reorder by drag). Bound by delegation on document, like the rest.
-
-const say = (message, kind = "info") =>
-  document.dispatchEvent(new CustomEvent("plyr:toast", { detail: { message, kind } }));
-
-class HttpError extends Error {
-  constructor(message, status) {
-    super(message);
-    this.status = status;
-  }
-}
-
-async function request(method, url, body) {
-  const init = { method, credentials: "same-origin", headers: {} };
-  if (body instanceof FormData) init.body = body;
-  else if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    init.headers["Content-Type"] = "application/json";
-  }
-  const response = await fetch(url, init);
-  if (response.ok) return response.status === 204 ? null : response.json();
-  let detail = `something went wrong (HTTP ${response.status})`;
-  try {
-    const data = await response.json();
-    detail = typeof data.detail === "string" ? data.detail : data.detail?.message || detail;
-  } catch {
-    /* keep the status */
-  }
-  throw new HttpError(detail, response.status);
-}
-
-/** Load `url` into <main> (the player keeps playing); `push` adds a history entry. */
-function visit(url, { push = true } = {}) {
-  if (!window.htmx) {
-    location.href = url;
-    return;
-  }
-  window.htmx.ajax("GET", url, { target: "main", select: "main", swap: "outerHTML" }).then(() => {
-    if (push) history.pushState({ htmx: true }, "", url);
-    else history.replaceState({ htmx: true }, "", url);
-  });
-}
+import { request, visit } from "./http.js";
+import { say } from "./toast.js";
 
 const trackIdOf = (el) => Number(el.dataset.trackId || el.closest("[data-track-id]")?.dataset.trackId);
 const editableList = (el) => el.closest("[data-playlist-order], [data-album-order]");

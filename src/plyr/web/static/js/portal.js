@@ -1,28 +1,8 @@
 // The portal: edit my tracks in place (title, tags, artwork replace/remove with preview and
 // undo), delete with confirmation, and developer tokens.
+import { request } from "./http.js";
+import { say } from "./toast.js";
 import { suggestTags, tagList } from "./upload.js";
-
-const say = (message, kind = "info") =>
-  document.dispatchEvent(new CustomEvent("plyr:toast", { detail: { message, kind } }));
-
-async function request(method, url, body) {
-  const init = { method, credentials: "same-origin", headers: {} };
-  if (body instanceof FormData) init.body = body;
-  else if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    init.headers["Content-Type"] = "application/json";
-  }
-  const response = await fetch(url, init);
-  if (response.ok) return response.status === 204 ? null : response.json();
-  let detail = `HTTP ${response.status}`;
-  try {
-    const body = await response.json();
-    detail = typeof body.detail === "string" ? body.detail : body.detail?.message || detail;
-  } catch {
-    /* keep the status */
-  }
-  throw new Error(detail);
-}
 
 function artParts(form) {
   return {

@@ -4,52 +4,14 @@
 import { initUpload } from "./upload.js";
 import { initPortal } from "./portal.js";
 import { initLists } from "./lists.js";
-import { initSocial } from "./social.js";
+import { copy, initSocial } from "./social.js";
 import { initData } from "./data.js";
-
-export const say = (message, kind = "info") =>
-  document.dispatchEvent(new CustomEvent("plyr:toast", { detail: { message, kind } }));
-
-/** JSON or text error detail of a failed fetch, readable. */
-export async function problem(response) {
-  try {
-    const body = await response.json();
-    const detail = body.detail;
-    if (typeof detail === "string") return detail;
-    if (detail && typeof detail.message === "string") return detail.message;
-  } catch {
-    /* not JSON */
-  }
-  return `something went wrong (HTTP ${response.status})`;
-}
-
-/** Same-origin request with JSON in and out; throws Error(problem) when not ok. */
-export async function api(method, url, body) {
-  const init = { method, credentials: "same-origin", headers: {} };
-  if (body instanceof FormData) init.body = body;
-  else if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    init.headers["Content-Type"] = "application/json";
-  }
-  const response = await fetch(url, init);
-  if (!response.ok) throw new Error(await problem(response));
-  return response.status === 204 ? null : response.json();
-}
-
-/** Navigate within the shell (the player keeps playing). */
-export function go(url) {
-  if (window.htmx) {
-    window.htmx.ajax("GET", url, { target: "main", select: "main", swap: "outerHTML" }).then(() => {
-      history.pushState({ htmx: true }, "", url);
-    });
-  } else {
-    location.href = url;
-  }
-}
+import { request, visit } from "./http.js";
+import { say } from "./toast.js";
 
 async function signOut(form) {
   try {
-    await api("POST", form.action);
+    await request("POST", form.action);
     location.href = "/";
   } catch (e) {
     say(e.message, "error");
@@ -58,7 +20,7 @@ async function signOut(form) {
 
 async function acceptTerms(dialog) {
   try {
-    await api("POST", "/preferences/terms");
+    await request("POST", "/preferences/terms");
     dialog.close();
     dialog.remove();
   } catch (e) {
@@ -72,13 +34,7 @@ function openTerms() {
 }
 
 async function copyLink(button) {
-  const url = new URL(button.dataset.url || location.href);
-  try {
-    await navigator.clipboard.writeText(url.toString());
-    say("link copied", "success");
-  } catch {
-    say(url.toString());
-  }
+  return copy(new URL(button.dataset.url || location.href).toString());
 }
 
 function applyTheme(form) {
@@ -104,7 +60,7 @@ async function savePreferences(form) {
     hidden_tags: tags,
   };
   try {
-    await api("POST", "/preferences", body);
+    await request("POST", "/preferences", body);
     const root = document.documentElement;
     root.dataset.autoAdvance = String(body.auto_advance);
     root.dataset.normalize = String(body.normalize_volume);
@@ -139,7 +95,7 @@ async function runSearch(query) {
   const q = query.trim().slice(0, 100);
   let results = [];
   try {
-    results = (await api("GET", `/search/?q=${encodeURIComponent(q)}&limit=8`)).results;
+    results = (await request("GET", `/search/?q=${encodeURIComponent(q)}&limit=8`)).results;
   } catch {
     results = []; // a 422 (nothing searchable) or a network error: nothing to show
   }
@@ -189,7 +145,7 @@ function openSelected(event) {
   if (!selected) return;
   event.preventDefault();
   document.getElementById("search-dialog").close();
-  go(selected.getAttribute("href"));
+  visit(selected.getAttribute("href"));
 }
 
 function bind() {
@@ -202,7 +158,7 @@ function bind() {
     if (result) {
       event.preventDefault();
       document.getElementById("search-dialog").close();
-      go(result.getAttribute("href"));
+      visit(result.getAttribute("href"));
     }
   });
   document.addEventListener("submit", (event) => {

@@ -11,44 +11,18 @@
 // - A track page opened with ?ref=CODE reports the visit once (the player sends the same ref
 //   with the play count).
 import { formatTime, trackOf } from "./format.js";
+import { request, visit } from "./http.js";
+import { say } from "./toast.js";
 
 const PHONE = "(max-width: 720px)";
 
-const say = (message, kind = "info") =>
-  document.dispatchEvent(new CustomEvent("plyr:toast", { detail: { message, kind } }));
-
 const player = () => /** @type {any} */ (window).plyr?.player ?? null;
 
-async function request(method, url, body) {
-  const init = { method, credentials: "same-origin", headers: {} };
-  if (body !== undefined) {
-    init.body = JSON.stringify(body);
-    init.headers["Content-Type"] = "application/json";
-  }
-  const response = await fetch(url, init);
-  if (response.ok) return response.status === 204 ? null : response.json();
-  let detail = `something went wrong (HTTP ${response.status})`;
-  try {
-    const body = await response.json();
-    detail = typeof body.detail === "string" ? body.detail : body.detail?.message || detail;
-  } catch {
-    /* keep the status */
-  }
-  throw new Error(detail);
-}
-
-/** Navigate inside the shell (the player keeps playing). */
-function go(url) {
-  const htmx = /** @type {any} */ (window).htmx;
-  if (!htmx) return void (location.href = url);
-  htmx.ajax("GET", url, { target: "main", select: "main", swap: "outerHTML" }).then(() => history.pushState({ htmx: true }, "", url));
-}
-
 function signIn() {
-  go(`/login?return_to=${encodeURIComponent(location.pathname + location.search)}`);
+  visit(`/login?return_to=${encodeURIComponent(location.pathname + location.search)}`);
 }
 
-async function copy(text, done = "link copied") {
+export async function copy(text, done = "link copied") {
   try {
     await navigator.clipboard.writeText(text);
     say(done, "success");

@@ -28,6 +28,10 @@ export function toast(message, kind = "info", { timeout = 4000 } = {}) {
   return dismiss;
 }
 
+/** A toast by way of a "plyr:toast" event, shown by the listener initToasts adds. */
+export const say = (message, kind = "info") =>
+  document.dispatchEvent(new CustomEvent("plyr:toast", { detail: { message, kind } }));
+
 /** What to say about a failed htmx request: the server's {"detail"} when it sent JSON. */
 export function errorMessage(xhr) {
   if (!xhr?.status) return "could not reach the server";

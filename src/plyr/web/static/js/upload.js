@@ -2,11 +2,10 @@
 // suggestions, the transfer's progress (XHR), then the server's phases (SSE). On failure
 // the form keeps every value and says what went wrong. The album mode sends several files,
 // in the order the artist sets, the same way, one after the other.
+import { byId as $ } from "./format.js";
+import { request, visit } from "./http.js";
 import { readTitle, titleFromName } from "./tags.js";
-
-const $ = (id) => document.getElementById(id);
-const say = (message, kind = "info") =>
-  document.dispatchEvent(new CustomEvent("plyr:toast", { detail: { message, kind } }));
+import { say } from "./toast.js";
 
 let autoTitle = "";
 let suggestTimer = 0;
@@ -104,8 +103,12 @@ export function tagList(text) {
   return [...new Set(text.split(",").map((t) => t.trim().toLowerCase()).filter(Boolean))];
 }
 
-function showError(message) {
-  const box = $("upload-error");
+// The track form's ids start "upload-", the album form's "album-upload-": the same error
+// box and progress bar in each.
+const ALBUM = "album-upload";
+
+function showError(message, form = "upload") {
+  const box = $(`${form}-error`);
   if (!box) return;
   box.textContent = message;
   box.hidden = !message;
@@ -116,10 +119,10 @@ function setBusy(form, busy) {
   $("upload-progress").hidden = !busy && !$("upload-progress-bar").style.width;
 }
 
-function progress(pct, text) {
-  $("upload-progress").hidden = false;
-  $("upload-progress-bar").style.width = `${Math.max(0, Math.min(100, pct))}%`;
-  $("upload-status").textContent = text;
+function progress(pct, text, form = "upload") {
+  $(`${form}-progress`).hidden = false;
+  $(`${form}-progress-bar`).style.width = `${Math.max(0, Math.min(100, pct))}%`;
+  $(`${form}-status`).textContent = text;
 }
 
 function submit(form) {
@@ -152,12 +155,6 @@ function submit(form) {
       showError(error.message);
     },
   );
-}
-
-function visit(url) {
-  if (window.htmx) {
-    window.htmx.ajax("GET", url, { target: "main", select: "main", swap: "outerHTML" }).then(() => history.pushState({ htmx: true }, "", url));
-  } else location.href = url;
 }
 
 /** Send one track (XHR: the transfer's progress is 0-50%) and follow its job (SSE: 50-100%)
@@ -230,13 +227,13 @@ function setMode(mode) {
 }
 
 async function addAlbumFiles(files) {
-  showAlbumError("");
+  showError("", ALBUM);
   const form = $("album-upload-form");
   const limit = Number(form.dataset.maxBytes);
   const audio = [...files].filter((f) => !f.type || f.type.startsWith("audio/") || /\.(mp3|flac|wav|aiff?|m4a|ogg|opus)$/i.test(f.name));
   for (const file of audio.sort((a, b) => a.name.localeCompare(b.name, undefined, { numeric: true }))) {
     if (file.size > limit) {
-      showAlbumError(`${file.name} is ${(file.size / 1048576).toFixed(0)} MB; the limit is ${(limit / 1048576).toFixed(0)} MB`);
+      showError(`${file.name} is ${(file.size / 1048576).toFixed(0)} MB; the limit is ${(limit / 1048576).toFixed(0)} MB`, ALBUM);
       continue;
     }
     const auto = titleFromName(file.name);
@@ -308,38 +305,9 @@ function moveAlbumFile(from, to) {
   renderAlbumFiles();
 }
 
-function showAlbumError(message) {
-  const box = $("album-upload-error");
-  if (!box) return;
-  box.textContent = message;
-  box.hidden = !message;
-}
-
-function albumProgress(pct, text) {
-  $("album-upload-progress").hidden = false;
-  $("album-upload-progress-bar").style.width = `${Math.max(0, Math.min(100, pct))}%`;
-  $("album-upload-status").textContent = text;
-}
-
 function setAlbumBusy(form, busy) {
   for (const el of form.elements) el.disabled = busy;
   renderAlbumFiles();
-}
-
-async function jsonRequest(method, url, body) {
-  const init = { method, credentials: "same-origin", headers: {} };
-  if (body instanceof FormData) init.body = body;
-  else {
-    init.body = JSON.stringify(body);
-    init.headers["Content-Type"] = "application/json";
-  }
-  const response = await fetch(url, init);
-  const data = await response.json().catch(() => ({}));
-  if (!response.ok) {
-    const detail = typeof data.detail === "string" ? data.detail : data.detail?.message;
-    throw new Error(detail || `something went wrong (HTTP ${response.status})`);
-  }
-  return data;
 }
 
 /** The album first (created once; the same title again is the same album), its artwork,
@@ -347,24 +315,24 @@ async function jsonRequest(method, url, body) {
  * single PUT, so the album's record is written once, at the end. */
 async function submitAlbum(form) {
   const title = $("album-upload-title").value.trim();
-  if (!title) return showAlbumError("give the album a title");
-  if (!albumFiles.length) return showAlbumError("choose the album's audio files");
+  if (!title) return showError("give the album a title", ALBUM);
+  if (!albumFiles.length) return showError("choose the album's audio files", ALBUM);
   const untitled = albumFiles.findIndex((entry) => !entry.title.trim());
-  if (untitled >= 0) return showAlbumError(`give track ${untitled + 1} a title`);
-  showAlbumError("");
+  if (untitled >= 0) return showError(`give track ${untitled + 1} a title`, ALBUM);
+  showError("", ALBUM);
   setAlbumBusy(form, true);
   const image = $("album-upload-image").files[0];
   const tags = tagList($("album-upload-tags").value);
   try {
     if (albumId === null) {
       const description = $("album-upload-description").value.trim();
-      const album = await jsonRequest("POST", "/albums/", description ? { title, description } : { title });
+      const album = await request("POST", "/albums/", description ? { title, description } : { title });
       albumId = album.id;
     }
     if (image && !albumCoverSent) {
       const cover = new FormData();
       cover.append("image", image);
-      await jsonRequest("POST", `/albums/${albumId}/cover`, cover);
+      await request("POST", `/albums/${albumId}/cover`, cover);
       albumCoverSent = true;
     }
     const count = albumFiles.length;
@@ -380,7 +348,7 @@ async function submitAlbum(form) {
       entry.state = "sending";
       renderAlbumFiles();
       try {
-        const job = await sendTrack(data, (pct, text) => albumProgress(((i + pct / 100) / count) * 100, `track ${i + 1} of ${count} · ${text}`));
+        const job = await sendTrack(data, (pct, text) => progress(((i + pct / 100) / count) * 100, `track ${i + 1} of ${count} · ${text}`, ALBUM));
         for (const warning of job.warnings || []) say(warning, "info");
         entry.trackId = job.track_id;
         entry.state = "done";
@@ -391,14 +359,14 @@ async function submitAlbum(form) {
         renderAlbumFiles();
       }
     }
-    albumProgress(100, "putting the tracks in order…");
-    const album = await jsonRequest("PUT", `/albums/${albumId}/tracks`, { track_ids: albumFiles.map((entry) => entry.trackId) });
+    progress(100, "putting the tracks in order…", ALBUM);
+    const album = await request("PUT", `/albums/${albumId}/tracks`, { track_ids: albumFiles.map((entry) => entry.trackId) });
     say("album uploaded", "success");
     resetAlbum();
     visit(`/u/${encodeURIComponent(album.artist.handle)}/album/${encodeURIComponent(album.slug)}`);
   } catch (error) {
     setAlbumBusy(form, false);
-    showAlbumError(`${error.message} (what was uploaded stays; upload again to send the rest)`);
+    showError(`${error.message} (what was uploaded stays; upload again to send the rest)`, ALBUM);
   }
 }
 

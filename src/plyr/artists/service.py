@@ -1,0 +1,34 @@
+"""Artists as the API and the pages show them."""
+
+from __future__ import annotations
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from plyr.artists import repository
+from plyr.artists.schemas import ArtistOut
+from plyr.core.errors import NotFound
+from plyr.models import Artist
+
+
+async def artist_out(db: AsyncSession, artist: Artist) -> ArtistOut:
+    """The artist's profile, with how many public tracks they have."""
+    return ArtistOut(
+        did=artist.did,
+        handle=artist.handle,
+        display_name=artist.display_name,
+        avatar_url=artist.avatar_url,
+        bio=artist.bio,
+        track_count=await repository.public_track_count(db, artist.did),
+    )
+
+
+async def by_handle(db: AsyncSession, handle: str) -> Artist:
+    """An artist by handle (or DID); 404 when there is none here."""
+    artist = await (
+        repository.get(db, handle)
+        if handle.startswith("did:")
+        else repository.get_by_handle(db, handle)
+    )
+    if artist is None:
+        raise NotFound("no artist with that handle here")
+    return artist
