@@ -65,6 +65,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         PLYR_PUBLIC_URL=PUBLIC_URL,
         PLYR_SECRET_KEY="test-secret",
         PLYR_MAX_UPLOAD_MB=64,
+        PLYR_ALLOW_PRIVATE_NETWORK=True,
     )
 
 

@@ -30,6 +30,7 @@ def plyr_env(data_dir: Path, **overrides: str) -> dict[str, str]:
         if not k.startswith(("PLYR_", "DATABASE_URL", "REDIS_URL"))
     }
     env["PLYR_DATA_DIR"] = str(data_dir)
+    env["PLYR_ALLOW_PRIVATE_NETWORK"] = "true"  # every peer in the tests is on 127.0.0.1
     env.update(overrides)
     return env
 
@@ -47,7 +48,7 @@ def dev_token(env: dict[str, str]) -> str:
 
 
 def wait_until_up(
-    url: str, proc: subprocess.Popen[bytes] | None = None, timeout: float = 30
+    url: str, proc: subprocess.Popen[bytes] | None = None, timeout: float = 120
 ) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:

@@ -34,7 +34,7 @@ from tests.services import missing
 
 ROOT = Path(__file__).resolve().parents[2]
 DEVNET = ROOT / "devnet"
-START_TIMEOUT = 30.0
+START_TIMEOUT = 120.0
 STOP_TIMEOUT = 5.0
 
 

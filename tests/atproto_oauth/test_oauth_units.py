@@ -48,7 +48,12 @@ def b64url_sha256(value: str) -> str:
 
 
 def settings_for(tmp_path: Path, public_url: str, **extra: str) -> Settings:
-    return Settings(PLYR_DATA_DIR=tmp_path / "data", PLYR_PUBLIC_URL=public_url, **extra)
+    return Settings(
+        PLYR_DATA_DIR=tmp_path / "data",
+        PLYR_PUBLIC_URL=public_url,
+        PLYR_ALLOW_PRIVATE_NETWORK=True,
+        **extra,
+    )
 
 
 # ---- DPoP ---------------------------------------------------------------------------------

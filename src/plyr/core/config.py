@@ -19,6 +19,9 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, alias="REDIS_URL")
     public_url: str = Field("http://127.0.0.1:8000", alias="PLYR_PUBLIC_URL")
     plc_url: str = Field("https://plc.directory", alias="PLYR_PLC_URL")
+    # Off in production: URLs that come from users (PDS endpoints, DID documents, blobs,
+    # artwork) may then only reach public addresses. On for the devnet and the tests.
+    allow_private_network: bool = Field(False, alias="PLYR_ALLOW_PRIVATE_NETWORK")
     allow_app_passwords: bool = Field(False, alias="PLYR_ALLOW_APP_PASSWORDS")
     max_upload_mb: int = Field(1536, alias="PLYR_MAX_UPLOAD_MB")
     max_image_mb: int = Field(20, alias="PLYR_MAX_IMAGE_MB")
