@@ -58,7 +58,9 @@ class Settings(BaseSettings):
     job_stale_after_s: int = Field(1800, alias="PLYR_JOB_STALE_AFTER_S")
     # A task whose worker died is handed to another worker after this long.
     redelivery_timeout_s: float = Field(300, alias="PLYR_REDELIVERY_TIMEOUT_S")
-    default_hidden_tags: list[str] = ["ai", "ai-slop", "suno"]
+    default_hidden_tags: list[str] = Field(
+        ["ai", "ai-slop", "suno"], alias="PLYR_DEFAULT_HIDDEN_TAGS"
+    )
 
     @field_validator("public_url")
     @classmethod
