@@ -17,8 +17,9 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import select, text, update
 
+from plyr.atproto import sessions
 from plyr.atproto.lexicon import Lexicons
-from plyr.atproto.oauth import OAuthClient, OAuthSessionExpired
+from plyr.atproto.oauth import OAuthAuth, OAuthClient, OAuthRefreshFailed, OAuthSessionExpired
 from plyr.atproto.records import RecordBuilder
 from plyr.atproto.sessions import pds_for, seal_oauth_session, seal_password_session
 from plyr.auth import router as auth_router
@@ -99,6 +100,37 @@ async def test_rotated_tokens_are_stored_while_the_database_is_busy(
     await holder
 
     # a crash now loses everything in memory: the stored token set must be the live one
+    _, after = await stored(pds_app, account.did)
+    assert after["refresh_token"] != before["refresh_token"]
+    assert (await OAuthClient.of(runtime).refresh(after))["refresh_token"]
+
+
+@pytest.mark.skipif(using_postgres(), reason="SQLite's one write lock is what is held here")
+async def test_rotated_tokens_the_database_cannot_take_are_a_503_not_a_lost_session(
+    api: AsyncClient, pds_app: FastAPI, atproto_net: AtprotoNet, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    account = create_account(atproto_net, unique_handle("remy"))
+    await oauth_sign_in(api, account.handle, account.password)
+    runtime = pds_app.state.runtime
+    before = await expire_access_token(pds_app, account.did)
+    monkeypatch.setattr(
+        sessions, "STORE_DEADLINE_S", 0.0, raising=False
+    )  # give up after one busy wait
+
+    async with runtime.writer() as db:
+        await db.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: SQLite's write lock
+        pds = await pds_for(runtime, account.did)
+        assert pds is not None
+        with pytest.raises(OAuthRefreshFailed) as caught:
+            await pds.create_record("fm.plyr.like", a_like(account.did))
+        await db.rollback()
+    assert caught.value.status == 503 and caught.value.error == "RefreshNotSaved"
+
+    # the next request adopts the rotated tokens (kept sealed in the cache) and stores them
+    again = await pds_for(runtime, account.did)
+    assert again is not None and isinstance(again.auth, OAuthAuth)
+    await again.create_record("fm.plyr.like", a_like(account.did))
+    assert again.auth.refreshes == 0  # no second refresh: the old refresh token is spent
     _, after = await stored(pds_app, account.did)
     assert after["refresh_token"] != before["refresh_token"]
     assert (await OAuthClient.of(runtime).refresh(after))["refresh_token"]
