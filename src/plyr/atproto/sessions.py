@@ -86,12 +86,15 @@ async def _load(runtime: Runtime, session_id: str) -> dict[str, Any]:
     (signed out, or ended), so nothing refreshes a session that is over."""
     pending = await runtime.cache.get(_pending_key(session_id))
     if pending is not None:
+        data = runtime.secrets.open(pending)
+        values = {"expires_at": session_expires_at(data)} if data.get("kind") == "oauth" else {}
         with contextlib.suppress(OperationalError):
-            if not await _store(runtime, session_id, pending):
+            if not await _store(runtime, session_id, pending, **values):
                 await runtime.cache.delete(_pending_key(session_id))
+                await revoke_all(runtime, [pending])  # live tokens of a session that ended
                 raise OAuthSessionExpired("the session was signed out")
             await runtime.cache.delete(_pending_key(session_id))
-        return runtime.secrets.open(pending)
+        return data
     async with runtime.sessionmaker() as db:
         sealed = await db.scalar(select(Session.oauth_data).where(Session.id == session_id))
     if sealed is None:
