@@ -6,7 +6,8 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from plyr.accounts import service
-from plyr.auth.dependencies import SESSION_COOKIE, CurrentUser
+from plyr.atproto.sessions import revoke_all
+from plyr.auth.dependencies import SESSION_COOKIE, BrowserUser
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.tracks.media import delete_keys
 from plyr.tracks.tasks import enqueue_settle
@@ -21,14 +22,15 @@ class DeleteAccountIn(BaseModel):
 
 @router.delete("/account", status_code=204, responses={502: {"description": "PDS unreachable"}})
 async def delete_account(
-    body: DeleteAccountIn, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+    body: DeleteAccountIn, user: BrowserUser, db: DbSession, runtime: RuntimeDep
 ) -> Response:
     """Delete my account: every row and file here, and my fm.plyr.* records if asked."""
     service.check_confirmation(user, body.confirmation)
     if body.delete_atproto_records:
         await service.delete_records(runtime, user.did)
-    keys = await service.delete_account(db, runtime, user.did)
-    await db.commit()
+    keys, credentials = await service.delete_account(db, user.did)
+    await db.commit()  # before any network: the write lock is not held across it
+    await revoke_all(runtime, credentials)
     runtime.catalog_changed()
     await delete_keys(runtime, keys)
     await enqueue_settle(runtime)  # others' records that named its tracks

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from plyr.accounts import repository
 from plyr.atproto.lexicon import Lexicons
 from plyr.atproto.pds import XrpcError
-from plyr.atproto.sessions import pds_for, revoke_credentials
+from plyr.atproto.sessions import pds_for
 from plyr.auth import repository as sessions
 from plyr.auth.service import AuthContext
 from plyr.core.errors import AppError, BadRequest
@@ -56,11 +56,11 @@ async def delete_records(runtime: Runtime, did: str) -> int:
     return deleted
 
 
-async def delete_account(db: AsyncSession, runtime: Runtime, did: str) -> list[str]:
-    """Delete the account's rows (in `db`, not committed) and return the storage keys of its
-    files, to delete once the rows are gone."""
-    for sealed in await sessions.credentials_of(db, did):
-        await revoke_credentials(runtime, sealed)
+async def delete_account(db: AsyncSession, did: str) -> tuple[list[str], list[str | None]]:
+    """Delete the account's rows (in `db`, not committed). Returns the storage keys of its
+    files, to delete once the rows are gone, and its sessions' sealed PDS credentials, to
+    revoke once committed (never inside the transaction: see `revoke_all`)."""
+    credentials = await sessions.delete_sessions_of(db, did)  # the latest tokens, as they go
     keys = [export_key(job_id) for job_id in await repository.export_job_ids(db, did)]
     covers = await repository.cover_images(db, did)
     for track in await repository.uploads(db, did):
@@ -69,4 +69,4 @@ async def delete_account(db: AsyncSession, runtime: Runtime, did: str) -> list[s
     await repository.delete_rows(db, did)
     await db.flush()
     keys += await unreferenced_keys(db, [], covers)
-    return keys
+    return keys, credentials

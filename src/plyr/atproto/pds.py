@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
@@ -204,7 +205,9 @@ _DEAD_TOKEN = ("ExpiredToken", "InvalidToken")
 
 
 class PasswordAuth:
-    """An app-password session (`createSession`): Bearer JWTs, refreshed on expiry."""
+    """An app-password session (`createSession`): Bearer JWTs, refreshed on expiry. `lock`
+    serializes refreshes (give every instance of one account the same, shared lock: refresh
+    tokens are single-use); inside it `reload` adopts tokens another instance stored."""
 
     def __init__(
         self,
@@ -213,10 +216,15 @@ class PasswordAuth:
         tokens: dict[str, Any],
         persist: Persist | None = None,
         on_expired: Callable[[], Awaitable[None]] | None = None,
+        *,
+        lock: Callable[[], AbstractAsyncContextManager[Any]] | None = None,
+        reload: Callable[[], Awaitable[dict[str, Any] | None]] | None = None,
     ) -> None:
         self.http, self.pds_url, self.tokens = http, pds_url.rstrip("/"), tokens
-        self.persist, self.on_expired = persist, on_expired
-        self._lock = asyncio.Lock()
+        self.persist, self.on_expired, self.reload = persist, on_expired, reload
+        own = asyncio.Lock()
+        self._lock = lock or (lambda: own)
+        self.refreshes = 0  # how many refreshes this instance performed
 
     @classmethod
     async def create(
@@ -240,7 +248,9 @@ class PasswordAuth:
         ):
             return False
         used = request.headers.get("Authorization", "")
-        async with self._lock:  # refresh tokens are single-use: one refresh at a time
+        async with self._lock():  # refresh tokens are single-use: one refresh at a time
+            if self.reload is not None and (stored := await self.reload()) is not None:
+                self.tokens = stored
             if used != f"Bearer {self.tokens['accessJwt']}":
                 return True  # another request refreshed meanwhile
             await self._refresh()
@@ -259,6 +269,8 @@ class PasswordAuth:
                     await self.on_expired()
                 raise XrpcError(401, "SessionExpired", "your PDS session ended: sign in again")
             raise error
-        self.tokens = {**self.tokens, **response.json()}
-        if self.persist is not None:
-            await self.persist(self.tokens)
+        fresh = {**self.tokens, **response.json()}
+        self.refreshes += 1
+        if self.persist is not None:  # the old refresh token is spent: save before use
+            await self.persist(fresh)
+        self.tokens = fresh

@@ -84,5 +84,8 @@ def install_pds_error_handlers(app: FastAPI) -> None:
         if exc.expired:
             detail = {"error": "session_expired", "message": SESSION_ENDED}
             return JSONResponse({"detail": detail}, status_code=401)
-        detail = {"error": "pds_unavailable", "message": f"your PDS did not answer: {exc}"}
-        return JSONResponse({"detail": detail}, status_code=503)
+        if exc.error == "RefreshNotSaved":  # the PDS answered; our database did not
+            detail = {"error": "try_again", "message": exc.message}
+        else:
+            detail = {"error": "pds_unavailable", "message": f"your PDS did not answer: {exc}"}
+        return JSONResponse({"detail": detail}, status_code=503, headers={"Retry-After": "5"})

@@ -1,4 +1,5 @@
-"""`CurrentUser` / `OptionalUser`: the session from the `session_id` cookie or a Bearer token."""
+"""`CurrentUser` / `OptionalUser`: the session from the `session_id` cookie or a Bearer token;
+`BrowserUser`: the same, refusing developer tokens (for destructive operations)."""
 
 from __future__ import annotations
 
@@ -84,3 +85,19 @@ async def current_user(user: Annotated[AuthContext | None, Depends(optional_user
 
 CurrentUser = Annotated[AuthContext, Depends(current_user)]
 OptionalUser = Annotated[AuthContext | None, Depends(optional_user)]
+
+BROWSER_ONLY = (
+    "a developer token cannot do this (delete the account, sign out everywhere, create or "
+    "revoke developer tokens): do it signed in at this instance's web pages"
+)
+
+
+async def browser_user(user: CurrentUser) -> AuthContext:
+    """A session signed in by a person (browser or app password), not a developer token: a
+    leaked script token must not be able to take the account or its other tokens with it."""
+    if user.session.kind == "developer":
+        raise Forbidden(BROWSER_ONLY)
+    return user
+
+
+BrowserUser = Annotated[AuthContext, Depends(browser_user)]

@@ -10,9 +10,9 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from plyr.atproto.oauth.client import OAuthClient, OAuthError
-from plyr.atproto.sessions import revoke_credentials
+from plyr.atproto.sessions import revoke_all
 from plyr.auth import repository
-from plyr.auth.dependencies import CurrentUser
+from plyr.auth.dependencies import BrowserUser, CurrentUser
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.core.errors import BadRequest, NotFound
 
@@ -43,7 +43,7 @@ class NewDeveloperToken(DeveloperToken):
 
 @router.post("/developer-token/start")
 async def start_developer_token(
-    body: DeveloperTokenStart, request: Request, user: CurrentUser, runtime: RuntimeDep
+    body: DeveloperTokenStart, request: Request, user: BrowserUser, runtime: RuntimeDep
 ) -> JSONResponse:
     """Begin the OAuth grant that will back a new token; open `auth_url` in the browser."""
     from plyr.auth.oauth_router import browser_cookie, browser_secret  # it imports us
@@ -89,13 +89,13 @@ async def developer_tokens_of(db: DbSession, did: str) -> list[DeveloperToken]:
 
 @router.delete("/developer-tokens/{prefix}", status_code=204)
 async def revoke_developer_token(
-    prefix: str, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+    prefix: str, user: BrowserUser, db: DbSession, runtime: RuntimeDep
 ) -> Response:
     """Revoke a developer token (and its grant on the PDS)."""
     sessions = await repository.developer_sessions(db, user.did, prefix=prefix)
     if not sessions:
         raise NotFound("no developer token with that prefix")
-    for session in sessions:
-        await revoke_credentials(runtime, session.oauth_data)
-    await repository.delete_sessions(db, [s.id for s in sessions])
+    credentials = await repository.delete_sessions(db, [s.id for s in sessions])
+    await db.commit()  # before any network: the write lock is not held across it
+    await revoke_all(runtime, credentials)
     return Response(status_code=204)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -29,12 +30,19 @@ async def touch(db: AsyncSession, session_id: str, when: datetime) -> None:
     await db.execute(update(Session).where(Session.id == session_id).values(last_used_at=when))
 
 
-async def delete_by_id(db: AsyncSession, session_id: str) -> None:
-    await db.execute(delete(Session).where(Session.id == session_id))
+async def delete_by_id(db: AsyncSession, session_id: str) -> list[str | None]:
+    """Delete a session; returns its sealed PDS credentials as they were when it went (the
+    latest rotation, not what the request read when it authenticated)."""
+    return await _delete_returning_credentials(db, Session.id == session_id)
 
 
-async def delete_group(db: AsyncSession, group_id: str) -> None:
-    await db.execute(delete(Session).where(Session.group_id == group_id))
+async def delete_group(db: AsyncSession, group_id: str) -> list[str | None]:
+    return await _delete_returning_credentials(db, Session.group_id == group_id)
+
+
+async def _delete_returning_credentials(db: AsyncSession, *where: Any) -> list[str | None]:
+    query = delete(Session).where(*where).returning(Session.oauth_data)
+    return list((await db.scalars(query)).all())
 
 
 async def group_accounts(db: AsyncSession, group_id: str) -> list[Artist]:
@@ -62,12 +70,6 @@ async def rekey(db: AsyncSession, session_id: str, new_id: str, prefix: str) -> 
     )
 
 
-async def group_credentials(db: AsyncSession, group_id: str) -> list[str | None]:
-    """The sealed PDS credentials of every session in a browser's group."""
-    query = select(Session.oauth_data).where(Session.group_id == group_id)
-    return list((await db.scalars(query)).all())
-
-
 async def developer_sessions(
     db: AsyncSession, did: str, *, prefix: str | None = None
 ) -> list[Session]:
@@ -77,11 +79,10 @@ async def developer_sessions(
     return list((await db.scalars(query.order_by(Session.created_at.desc()))).all())
 
 
-async def delete_sessions(db: AsyncSession, session_ids: list[str]) -> None:
-    await db.execute(delete(Session).where(Session.id.in_(session_ids)))
+async def delete_sessions(db: AsyncSession, session_ids: list[str]) -> list[str | None]:
+    return await _delete_returning_credentials(db, Session.id.in_(session_ids))
 
 
-async def credentials_of(db: AsyncSession, did: str) -> list[str]:
-    """The sealed PDS credentials of every session of an account."""
-    query = select(Session.oauth_data).where(Session.did == did, Session.oauth_data.is_not(None))
-    return [sealed for sealed in (await db.scalars(query)).all() if sealed]
+async def delete_sessions_of(db: AsyncSession, did: str) -> list[str | None]:
+    """Delete every session of an account; returns their sealed PDS credentials."""
+    return await _delete_returning_credentials(db, Session.did == did)

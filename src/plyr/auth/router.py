@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request, Response
+from fastapi import APIRouter, Response
 
 from plyr.atproto.identity import IdentityError
 from plyr.atproto.pds import PasswordAuth, XrpcError
-from plyr.atproto.sessions import revoke_credentials, seal_password_session
+from plyr.atproto.sessions import revoke_all, seal_password_session
 from plyr.auth import repository, service
-from plyr.auth.dependencies import SESSION_COOKIE, CurrentUser
+from plyr.auth.dependencies import SESSION_COOKIE, BrowserUser, CurrentUser
 from plyr.auth.schemas import (
     AppPasswordIn,
     LinkedAccount,
@@ -109,23 +109,22 @@ async def switch_account(
 
 
 @router.post("/logout", status_code=204)
-async def logout(
-    user: CurrentUser, db: DbSession, request: Request, runtime: RuntimeDep
-) -> Response:
+async def logout(user: CurrentUser, db: DbSession, runtime: RuntimeDep) -> Response:
     """End this account's session (and revoke its OAuth tokens at the PDS, best effort)."""
-    await revoke_credentials(runtime, user.session.oauth_data)
-    await service.end_session(db, user.session)
+    credentials = await service.end_session(db, user.session)
+    await db.commit()  # before any network: the write lock is not held across it
+    await revoke_all(runtime, credentials)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE)
     return response
 
 
 @router.post("/logout-all", status_code=204)
-async def logout_all(user: CurrentUser, db: DbSession, runtime: RuntimeDep) -> Response:
+async def logout_all(user: BrowserUser, db: DbSession, runtime: RuntimeDep) -> Response:
     """End every account's session in this browser's group (revoking their OAuth tokens)."""
-    for sealed in await repository.group_credentials(db, user.session.group_id):
-        await revoke_credentials(runtime, sealed)
-    await service.end_group(db, user.session)
+    credentials = await service.end_group(db, user.session)
+    await db.commit()  # before any network: the write lock is not held across it
+    await revoke_all(runtime, credentials)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE)
     return response

@@ -89,16 +89,18 @@ async def touch(db: AsyncSession, session: Session) -> None:
     await repository.touch(db, session.id, utcnow())
 
 
-async def end_session(db: AsyncSession, session: Session) -> None:
-    await repository.delete_by_id(db, session.id)
+async def end_session(db: AsyncSession, session: Session) -> list[str | None]:
+    """Delete the session; returns its latest sealed credentials, to revoke after commit."""
+    return await repository.delete_by_id(db, session.id)
 
 
 def is_expired(session: Session, now: datetime) -> bool:
     return session.expires_at is not None and session.expires_at <= now
 
 
-async def end_group(db: AsyncSession, session: Session) -> None:
-    await repository.delete_group(db, session.group_id)
+async def end_group(db: AsyncSession, session: Session) -> list[str | None]:
+    """Delete every session of the browser's group; returns their latest sealed credentials."""
+    return await repository.delete_group(db, session.group_id)
 
 
 async def reissue(db: AsyncSession, session: Session) -> str:

@@ -53,8 +53,14 @@ class LocalCache(Generic[V]):
 
 
 class Cache(Protocol):
-    async def add(self, key: str, ttl_s: float) -> bool:
+    async def add(self, key: str, ttl_s: float, value: str = "1") -> bool:
         """Set `key` if absent (atomically); True when it was set."""
+
+    async def delete_if(self, key: str, value: str) -> bool:
+        """Delete `key` only while it still holds `value` (atomically): a lock's owner."""
+
+    async def expire_if(self, key: str, value: str, ttl_s: float) -> bool:
+        """Give `key` a new expiry only while it still holds `value` (atomically)."""
 
     async def get(self, key: str) -> str | None: ...
 
@@ -77,10 +83,23 @@ class MemoryCache:
         self._data: LocalCache[str] = LocalCache(ttl_s=60.0, max_entries=max_entries)
         self._subscribers: dict[str, set[asyncio.Queue[str]]] = defaultdict(set)
 
-    async def add(self, key: str, ttl_s: float) -> bool:
+    async def add(self, key: str, ttl_s: float, value: str = "1") -> bool:
         if self._data.get(key) is not None:
             return False
-        self._data.put(key, "1", ttl_s)
+        self._data.put(key, value, ttl_s)
+        return True
+
+    # one event loop: a check and a change with no await between them are atomic
+    async def delete_if(self, key: str, value: str) -> bool:
+        if self._data.get(key) != value:
+            return False
+        self._data.forget(key)
+        return True
+
+    async def expire_if(self, key: str, value: str, ttl_s: float) -> bool:
+        if self._data.get(key) != value:
+            return False
+        self._data.put(key, value, ttl_s)
         return True
 
     async def get(self, key: str) -> str | None:
@@ -116,13 +135,31 @@ class MemoryCache:
         self._data = LocalCache(ttl_s=60.0, max_entries=self._data.max_entries)
 
 
+# compare-and-change in one step on the server (a GET then DEL could delete a successor's key)
+_DELETE_IF = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0
+"""
+_EXPIRE_IF = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+
+
 class RedisCache:
     def __init__(self, url: str, prefix: str = "plyr:") -> None:
         self.redis: Redis = Redis.from_url(url, decode_responses=True)
         self.prefix = prefix
 
-    async def add(self, key: str, ttl_s: float) -> bool:
-        return bool(await self.redis.set(self.prefix + key, "1", nx=True, px=int(ttl_s * 1000)))
+    async def add(self, key: str, ttl_s: float, value: str = "1") -> bool:
+        return bool(await self.redis.set(self.prefix + key, value, nx=True, px=int(ttl_s * 1000)))
+
+    async def delete_if(self, key: str, value: str) -> bool:
+        return bool(await self.redis.eval(_DELETE_IF, 1, self.prefix + key, value))
+
+    async def expire_if(self, key: str, value: str, ttl_s: float) -> bool:
+        ttl_ms = int(ttl_s * 1000)
+        return bool(await self.redis.eval(_EXPIRE_IF, 1, self.prefix + key, value, ttl_ms))
 
     async def get(self, key: str) -> str | None:
         value = await self.redis.get(self.prefix + key)

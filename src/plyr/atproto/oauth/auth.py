@@ -1,19 +1,18 @@
 """`OAuthAuth`: a `PdsAuth` for an OAuth session: DPoP-bound access tokens, the PDS's DPoP
 nonces, and refresh under a per-session lock (refresh tokens are single-use).
 
-The lock is an `asyncio.Lock` per session in this process plus a short lock in the shared
-cache (for other processes); inside it, the session's stored data is reloaded first, so a
-request that lost the race adopts the tokens the winner persisted instead of replaying the
-used refresh token.
+The lock is `plyr.core.locks.owned_lock` (per process and across processes, released only by
+its owner); inside it, the session's stored data is reloaded first, so a request that lost the
+race adopts the tokens the winner persisted instead of replaying the used refresh token. The
+rotated tokens are persisted before anything uses them; when they cannot be, the refresh
+fails (503) and nothing proceeds on tokens only this process knows.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import time
-import weakref
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import Awaitable, Callable
+from contextlib import AbstractAsyncContextManager
 from typing import Any
 
 import httpx
@@ -27,10 +26,12 @@ from plyr.atproto.oauth.client import (
 from plyr.atproto.oauth.dpop import import_key, make_proof
 from plyr.atproto.pds import XrpcError
 from plyr.core.cache import Cache
+from plyr.core.locks import LockBusy, owned_lock
 
 __all__ = [
     "OAuthAuth",
     "OAuthRefreshFailed",
+    "TokensNotSaved",
     "refresh_lock",
 ]
 
@@ -42,39 +43,33 @@ Persist = Callable[[dict[str, Any]], Awaitable[None]]
 Reload = Callable[[], Awaitable[dict[str, Any] | None]]
 OnExpired = Callable[[], Awaitable[None]]
 
-_local_locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+
+def refresh_lock(cache: Cache, name: str) -> AbstractAsyncContextManager[str]:
+    """Mutual exclusion for `name` across tasks and processes, with an owner (`owned_lock`);
+    raises `LockBusy` when another holder keeps it past `LOCK_WAIT_S`."""
+    return owned_lock(cache, f"oauth:{name}", ttl_s=LOCK_TTL_S, wait_s=LOCK_WAIT_S)
 
 
-@contextlib.asynccontextmanager
-async def refresh_lock(cache: Cache, name: str) -> AsyncIterator[None]:
-    """Mutual exclusion for `name` across tasks (asyncio) and processes (the cache)."""
-    lock = _local_locks.get(name)
-    if lock is None:
-        lock = asyncio.Lock()
-        _local_locks[name] = lock
-    async with lock:
-        key = f"oauth:lock:{name}"
-        deadline = time.monotonic() + LOCK_WAIT_S
-        while not await cache.add(key, LOCK_TTL_S):
-            if time.monotonic() > deadline:
-                raise OAuthError("the PDS session is busy refreshing elsewhere; try again")
-            await asyncio.sleep(0.05)
-        try:
-            yield
-        finally:
-            await cache.delete(key)
+class TokensNotSaved(OAuthError):
+    """The authorization server rotated the tokens but plyr could not store them (the
+    database stayed busy or down): retry later; the session itself is kept."""
 
 
 class OAuthRefreshFailed(XrpcError):
     """A PDS call could not refresh the session's tokens. An `XrpcError` (so callers that
     handle PDS failures handle this too): 401 `SessionExpired` when the user must sign in
-    again, 502 `RefreshFailed` when the authorization server failed (retry later)."""
+    again, 502 `RefreshFailed` when the authorization server failed, 503 `RefreshNotSaved`
+    when the new tokens could not be stored (both: retry later)."""
 
     def __init__(self, error: OAuthError) -> None:
         expired = isinstance(error, OAuthSessionExpired)
-        super().__init__(
-            401 if expired else 502, "SessionExpired" if expired else "RefreshFailed", str(error)
-        )
+        if expired:
+            status, name = 401, "SessionExpired"
+        elif isinstance(error, TokensNotSaved):
+            status, name = 503, "RefreshNotSaved"
+        else:
+            status, name = 502, "RefreshFailed"
+        super().__init__(status, name, str(error))
         self.expired = expired
 
 
@@ -148,10 +143,14 @@ class OAuthAuth:
                         self.data = stored
                 if self.data["access_token"] != used_access_token and not self._expired():
                     return  # refreshed meanwhile (here or in another process)
-                self.data = await self.client.refresh(self.data)
+                fresh = await self.client.refresh(self.data)
                 self.refreshes += 1
-                if self.persist is not None:
-                    await self.persist(self.data)
+                if self.persist is not None:  # the old refresh token is spent: save first
+                    await self.persist(fresh)
+                self.data = fresh
+        except LockBusy as e:
+            busy = OAuthError("the PDS session is busy refreshing elsewhere; try again")
+            raise OAuthRefreshFailed(busy) from e
         except OAuthSessionExpired as e:
             if self.on_expired is not None:
                 await self.on_expired()
