@@ -28,7 +28,9 @@ async def pds() -> AsyncIterator[JsonServer]:
 
 
 async def start(client: AsyncClient, pds: JsonServer) -> Any:
-    return await client.post("/auth/start", data={"handle": pds.url}, headers={"Origin": PUBLIC_URL})
+    return await client.post(
+        "/auth/start", data={"handle": pds.url}, headers={"Origin": PUBLIC_URL}
+    )
 
 
 async def test_a_server_that_follows_the_profile_is_used(
@@ -94,9 +96,7 @@ async def test_each_rule_is_required(
     assert pds.asked(PAR) == 0
 
 
-async def test_the_web_form_says_it_on_the_login_page(
-    client: AsyncClient, pds: JsonServer
-) -> None:
+async def test_the_web_form_says_it_on_the_login_page(client: AsyncClient, pds: JsonServer) -> None:
     serve_pds_and_as(pds)["require_pushed_authorization_requests"] = False
     headers = {"Origin": PUBLIC_URL, "Accept": "text/html"}
     response = await client.post("/auth/start", data={"handle": pds.url}, headers=headers)
