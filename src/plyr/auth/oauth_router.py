@@ -17,11 +17,13 @@ from plyr.atproto.sessions import seal_oauth_session, session_expires_at
 from plyr.auth import developer_tokens, service
 from plyr.auth.dependencies import CurrentUser, FromOwnPage, OptionalUser
 from plyr.auth.router import set_session_cookie
+from plyr.auth.service import AuthContext
 from plyr.core.deps import RuntimeDep, WriterDbSession
-from plyr.core.errors import AppError, BadRequest, NotFound
+from plyr.core.errors import AppError, BadRequest, ErrorOut, NotFound
 from plyr.core.urls import MAX_RETURN_TO, safe_return_to
 from plyr.models import utcnow
 from plyr.tracks.tasks import enqueue_resume, enqueue_sync
+from plyr.web.templating import render
 
 router = APIRouter(tags=["auth"])
 
@@ -30,12 +32,17 @@ BROWSER_COOKIE_PATH = "/auth"
 BROWSER_COOKIE_AGE = 600
 _BROWSER_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 
+UNUSABLE_SERVER: dict[int | str, dict[str, Any]] = {
+    502: {"model": ErrorOut, "description": "the PDS's OAuth servers break the atproto profile"}
+}
 REDIRECT: dict[int | str, dict[str, Any]] = {
-    302: {"description": "redirect back into plyr (callback)"}
+    302: {"description": "redirect back into plyr (callback)"},
+    **UNUSABLE_SERVER,
 }
 START: dict[int | str, dict[str, Any]] = {
     303: {"description": "redirect to the PDS (or to /login with the error, for a browser)"},
-    403: {"description": "not sent from one of plyr's own pages"},
+    403: {"model": ErrorOut, "description": "not sent from one of plyr's own pages"},
+    **UNUSABLE_SERVER,
 }
 
 
@@ -101,12 +108,16 @@ async def _start(
 
 
 def _confirm_page(
-    request: Request, user: Any, *, action: str, heading: str, message: str, **fields: str | None
+    request: Request,
+    user: AuthContext | None,
+    *,
+    action: str,
+    heading: str,
+    message: str,
+    **fields: str | None,
 ) -> Response:
     """A page whose button POSTs the start: a link or a redirect from another site can
     bring a visitor here, but cannot start a sign-in in their browser (login CSRF)."""
-    from plyr.web.templating import render  # the web app imports this router
-
     values = {name: value for name, value in fields.items() if value}
     values["return_to"] = safe_return_to(fields.get("return_to"))
     response = render(
