@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
+from plyr.artists import repository as artists
 from tests.atproto_oauth.auth_servers import PAR, serve_pds_and_as
 from tests.conftest import PUBLIC_URL, User
 from tests.json_server import JsonServer
@@ -124,3 +125,17 @@ async def test_signed_in_login_page_never_leaves_the_site(
     assert response.status_code == 303 and response.headers["location"] == "/"
     form = (await client.get("/login", params={"return_to": return_to}, headers=BROWSER)).text
     assert 'name="return_to" value="/"' in form
+
+
+async def test_the_portals_sign_in_again_button_posts(
+    app: Any, client: AsyncClient, alice: User
+) -> None:
+    problem = {"reason": "session_ended", "message": "your PDS session ended", "scope": None}
+    async with app.state.runtime.writer() as db:
+        await artists.set_pds_problem(db, alice.did, problem)
+        await db.commit()
+    html = (await client.get("/portal", headers={**BROWSER, **session(alice)})).text
+    assert "your PDS session ended" in html
+    form = html[html.index("your PDS session ended") :]
+    assert form.index('method="post" action="/auth/start"') < form.index("sign in again")
+    assert f'name="handle" value="{alice.did}"' in form
