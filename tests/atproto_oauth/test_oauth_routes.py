@@ -30,6 +30,12 @@ async def test_loopback_sign_in_starts_on_127_0_0_1(app: FastAPI, settings: Sett
     assert posted.status_code == linked.status_code == 303
     assert posted.headers["location"] == linked.headers["location"] == hop
     assert "oauth_browser" not in posted.cookies
+    # the confirm page there posts with 127.0.0.1's Origin: plyr's own page too
+    async with AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as c:
+        form = {"handle": "not a handle"}
+        hopped = await c.post("/auth/start", data=form, headers={"Origin": "http://127.0.0.1:8000"})
+        elsewhere = await c.post("/auth/start", data=form, headers={"Origin": "http://127.0.0.1"})
+    assert hopped.status_code == 400 and elsewhere.status_code == 403
 
 
 async def test_callbacks_without_a_pending_request_are_400(client: AsyncClient) -> None:
