@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 from plyr.models import Base
 from tests.audio.media import make_audio
-from tests.conftest import User
+from tests.conftest import PUBLIC_URL, User
 from tests.helpers import upload_track
 
 MUTATING = ("post", "put", "patch", "delete")
@@ -147,6 +147,10 @@ SELF_SCOPED = {
     ("post", "/auth/logout"): {},
     ("post", "/auth/logout-all"): {},
     ("post", "/auth/developer-token/start"): {"json": {"name": "x"}},
+    ("post", "/auth/add-account/start"): {
+        "data": {"handle": "x"},
+        "headers": {"Origin": PUBLIC_URL},
+    },
     ("post", "/tracks/{track_id}/like"): {},
     ("delete", "/tracks/{track_id}/like"): {},
     ("post", "/tracks/{track_id}/comments"): {"json": {"text": "hi", "timestamp_ms": 0}},
@@ -163,6 +167,8 @@ SELF_SCOPED = {
 }
 PUBLIC = {
     ("post", "/auth/app-password"),  # signing in
+    ("post", "/auth/start"),  # signing in (from plyr's own pages only)
+    ("post", "/auth/create-account/start"),
     ("post", "/tracks/{track_id}/play"),  # anonymous listeners count too
     ("post", "/tracks/{track_id}/ref/{code}/click"),  # anonymous visits count too
 }

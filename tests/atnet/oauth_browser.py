@@ -6,7 +6,7 @@ authorization page (sign in, accept) and returns the URL the PDS redirects back 
 (pinned with the PDS in devnet/): the `dev-id`, `ses-id` and `csrf-token` cookies are
 `Secure`, so they are carried by hand over http.
 
-`oauth_sign_in(api, net, account)` runs the whole flow through a plyr app: /auth/start,
+`oauth_sign_in(api, net, account)` runs the whole flow through a plyr app: POST /auth/start,
 the PDS, /auth/callback; it returns plyr's session token.
 """
 
@@ -132,9 +132,14 @@ def callback_query(redirect_url: str) -> dict[str, str]:
 async def start_sign_in(
     api: httpx.AsyncClient, identifier: str, return_to: str = "/"
 ) -> tuple[str, str]:
-    """(authorize URL, browser cookie) from plyr's /auth/start."""
-    response = await api.get("/auth/start", params={"handle": identifier, "return_to": return_to})
-    if response.status_code != 302:
+    """(authorize URL, browser cookie) from plyr's /auth/start, posted the way plyr's own
+    sign-in form does (with its Origin)."""
+    response = await api.post(
+        "/auth/start",
+        data={"handle": identifier, "return_to": return_to},
+        headers={"Origin": str(api.base_url)},
+    )
+    if response.status_code != 303:
         raise PdsBrowserError(f"/auth/start: {response.status_code} {response.text[:300]}")
     cookie = response.cookies.get("oauth_browser")
     if not cookie:

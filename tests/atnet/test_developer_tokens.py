@@ -95,11 +95,12 @@ async def test_account_creation_on_a_listed_pds(
     api: AsyncClient, pds_app: object, atproto_net: AtprotoNet
 ) -> None:
     settings = pds_app.state.runtime.settings  # type: ignore[attr-defined]
-    refused = await api.get("/auth/create-account/start", params={"pds": atproto_net.pds_url})
+    form, own_page = {"pds": atproto_net.pds_url}, {"Origin": str(api.base_url)}
+    refused = await api.post("/auth/create-account/start", data=form, headers=own_page)
     assert refused.status_code == 400
     settings.signup_pds_hosts = atproto_net.pds_url
     assert (await api.get("/config")).json()["signup_pds_hosts"] == [atproto_net.pds_url]
-    started = await api.get("/auth/create-account/start", params={"pds": atproto_net.pds_url})
-    assert started.status_code == 302
+    started = await api.post("/auth/create-account/start", data=form, headers=own_page)
+    assert started.status_code == 303
     assert started.headers["location"].startswith(f"{atproto_net.pds_url}/oauth/authorize")
     assert "oauth_browser" in started.cookies

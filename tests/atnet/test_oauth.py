@@ -170,7 +170,9 @@ async def test_return_to_must_be_local(api: AsyncClient, olive: Account) -> None
 
 
 async def test_unresolvable_handle_is_a_clear_400(api: AsyncClient, pds_app: FastAPI) -> None:
-    response = await api.get("/auth/start", params={"handle": "nobody-here.test"})
+    response = await api.post(
+        "/auth/start", data={"handle": "nobody-here.test"}, headers={"Origin": PUBLIC_URL}
+    )
     assert response.status_code == 400
     assert "nobody-here.test" in response.json()["detail"]
     assert await session_count(pds_app) == 0

@@ -23,11 +23,19 @@ async def test_loopback_sign_in_starts_on_127_0_0_1(app: FastAPI, settings: Sett
     settings.public_url = "http://localhost:8000"
     transport = ASGITransport(app=app)
     async with AsyncClient(transport=transport, base_url="http://localhost:8000") as c:
-        response = await c.get("/auth/start", params={"handle": "a.test", "return_to": "/x"})
-    assert response.status_code == 302
-    assert response.headers["location"] == (
-        "http://127.0.0.1:8000/auth/start?handle=a.test&return_to=%2Fx"
-    )
+        form = {"handle": "a.test", "return_to": "/x"}
+        posted = await c.post("/auth/start", data=form, headers={"Origin": settings.public_url})
+        linked = await c.get("/auth/start", params=form)
+    hop = "http://127.0.0.1:8000/auth/start?handle=a.test&return_to=%2Fx"
+    assert posted.status_code == linked.status_code == 303
+    assert posted.headers["location"] == linked.headers["location"] == hop
+    assert "oauth_browser" not in posted.cookies
+    # the confirm page there posts with 127.0.0.1's Origin: plyr's own page too
+    async with AsyncClient(transport=transport, base_url="http://127.0.0.1:8000") as c:
+        form = {"handle": "not a handle"}
+        hopped = await c.post("/auth/start", data=form, headers={"Origin": "http://127.0.0.1:8000"})
+        elsewhere = await c.post("/auth/start", data=form, headers={"Origin": "http://127.0.0.1"})
+    assert hopped.status_code == 400 and elsewhere.status_code == 403
 
 
 async def test_callbacks_without_a_pending_request_are_400(client: AsyncClient) -> None:
@@ -44,5 +52,7 @@ async def test_callbacks_without_a_pending_request_are_400(client: AsyncClient) 
 
 
 async def test_start_with_an_invalid_handle_is_400(client: AsyncClient) -> None:
-    response = await client.get("/auth/start", params={"handle": "not a handle"})
+    response = await client.post(
+        "/auth/start", data={"handle": "not a handle"}, headers={"Origin": str(client.base_url)}
+    )
     assert response.status_code == 400 and "invalid handle" in response.json()["detail"]

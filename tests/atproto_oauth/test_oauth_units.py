@@ -34,7 +34,6 @@ from plyr.atproto.oauth.metadata import (
 )
 from plyr.atproto.pds import ScopeUpgradeRequired, XrpcError
 from plyr.atproto.scopes import GrantedScopes
-from plyr.auth.oauth_router import safe_return_to
 from plyr.core.config import Settings
 
 BASE_SCOPE = (
@@ -177,31 +176,6 @@ def test_scope_setting_and_namespace(tmp_path: Path) -> None:
     settings.oauth_scope = "atproto include:fm.plyr.authFullApp"
     assert requested_scope(settings) == "atproto include:fm.plyr.authFullApp"
     assert "include:fm.plyr.authFullApp" in client_config(settings).scope.split()
-
-
-# ---- return_to ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("value", "expected"),
-    [
-        ("/", "/"),
-        ("/library?tab=likes#top", "/library?tab=likes#top"),
-        ("/track/12", "/track/12"),
-        (None, "/"),
-        ("", "/"),
-        ("library", "/"),
-        ("https://evil.example/", "/"),
-        ("//evil.example/x", "/"),
-        ("/\\evil.example", "/"),
-        ("/path\\x", "/"),
-        ("/\r\nSet-Cookie: x=1", "/"),
-        ("javascript:alert(1)", "/"),
-        ("/" + "a" * 3000, "/"),
-    ],
-)
-def test_return_to_sanitizer(value: str | None, expected: str) -> None:
-    assert safe_return_to(value) == expected
 
 
 # ---- scopes ----------------------------------------------------------------------------------

@@ -156,17 +156,19 @@ async def test_member_pages_render(
 
 async def test_login_page(client: AsyncClient, alice: User, settings: Any) -> None:
     html = (await client.get("/login?return_to=/portal", headers=BROWSER)).text
-    assert 'action="/auth/start"' in html and 'value="/portal"' in html
+    assert 'method="post" action="/auth/start"' in html and 'value="/portal"' in html
     assert "create an account" not in html
     signed_in = await client.get("/login?return_to=/portal", headers=cookie(alice))
     assert signed_in.status_code == 303 and signed_in.headers["location"] == "/portal"
 
 
 async def test_a_sign_in_that_cannot_start_is_said_on_the_login_page(client: AsyncClient) -> None:
-    response = await client.get("/auth/start?handle=not a handle!", headers=BROWSER)
+    form = {"handle": "not a handle!"}
+    own_page = {"Origin": PUBLIC_URL}
+    response = await client.post("/auth/start", data=form, headers={**BROWSER, **own_page})
     assert response.status_code == 303
     assert response.headers["location"].startswith("/login?error=")
-    api = await client.get("/auth/start?handle=not a handle!")
+    api = await client.post("/auth/start", data=form, headers=own_page)
     assert api.status_code == 400 and "detail" in api.json()
 
 

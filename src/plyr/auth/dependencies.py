@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from fastapi import Depends, Request
 from sqlalchemy.exc import OperationalError
 
+from plyr.atproto.oauth.metadata import loopback_redirect_uri
 from plyr.auth import service
 from plyr.auth.service import AuthContext
 from plyr.core.db import is_lock_conflict
@@ -37,11 +38,22 @@ def _origin(url: str) -> str:
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def _check_same_origin(request: Request, public_url: str) -> None:
+def _check_same_origin(request: Request, public_url: str, *also: str) -> None:
     """Cookie-authenticated writes must come from our own pages (CSRF)."""
     source = request.headers.get("origin") or request.headers.get("referer")
-    if not source or _origin(source) != _origin(public_url):
+    allowed = {_origin(url) for url in (public_url, *also)}
+    if not source or _origin(source) not in allowed:
         raise Forbidden("cross-origin request refused: Origin must match this instance")
+
+
+def from_own_page(request: Request, settings: SettingsDep) -> None:
+    """The request was sent by one of plyr's own pages (its Origin, or Referer when a
+    browser sends no Origin): a sign-in start, which no other site may force on a visitor's
+    browser (login CSRF). A development (loopback) instance also serves its pages on
+    127.0.0.1, where the OAuth callback lands."""
+    loopback = loopback_redirect_uri(settings.public_url)
+    also = () if settings.public_url.startswith("https://") else (loopback,)
+    _check_same_origin(request, settings.public_url, *also)
 
 
 async def optional_user(
@@ -101,3 +113,4 @@ async def browser_user(user: CurrentUser) -> AuthContext:
 
 
 BrowserUser = Annotated[AuthContext, Depends(browser_user)]
+FromOwnPage = Depends(from_own_page)

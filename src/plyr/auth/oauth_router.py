@@ -6,55 +6,55 @@ from __future__ import annotations
 import re
 import secrets
 from typing import Annotated, Any
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
-from fastapi import APIRouter, Query, Request, Response
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi import APIRouter, Form, Query, Request, Response
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
-from plyr.atproto.oauth.client import OAuthClient, OAuthError, OAuthGrant
+from plyr.atproto.oauth.client import OAuthClient, OAuthError, OAuthGrant, OAuthServerUnusable
 from plyr.atproto.oauth.metadata import client_config, client_metadata, jwks
 from plyr.atproto.sessions import seal_oauth_session, session_expires_at
 from plyr.auth import developer_tokens, service
-from plyr.auth.dependencies import CurrentUser
+from plyr.auth.dependencies import CurrentUser, FromOwnPage, OptionalUser
 from plyr.auth.router import set_session_cookie
+from plyr.auth.service import AuthContext
 from plyr.core.deps import RuntimeDep, WriterDbSession
-from plyr.core.errors import BadRequest, NotFound
+from plyr.core.errors import AppError, BadRequest, ErrorOut, NotFound
+from plyr.core.urls import MAX_RETURN_TO, safe_return_to
 from plyr.models import utcnow
 from plyr.tracks.tasks import enqueue_resume, enqueue_sync
+from plyr.web.templating import render
 
 router = APIRouter(tags=["auth"])
 
 BROWSER_COOKIE = "oauth_browser"
 BROWSER_COOKIE_PATH = "/auth"
 BROWSER_COOKIE_AGE = 600
-MAX_RETURN_TO = 2048
 _BROWSER_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 
+UNUSABLE_SERVER: dict[int | str, dict[str, Any]] = {
+    502: {"model": ErrorOut, "description": "the PDS's OAuth servers break the atproto profile"}
+}
 REDIRECT: dict[int | str, dict[str, Any]] = {
-    302: {"description": "redirect to the PDS (start) or back into plyr (callback)"}
+    302: {"description": "redirect back into plyr (callback)"},
+    **UNUSABLE_SERVER,
+}
+START: dict[int | str, dict[str, Any]] = {
+    303: {"description": "redirect to the PDS (or to /login with the error, for a browser)"},
+    403: {"model": ErrorOut, "description": "not sent from one of plyr's own pages"},
+    **UNUSABLE_SERVER,
 }
 
 
-def _redirecting_get(path: str) -> Any:
-    """A GET route whose answer is a 302 to the user's PDS."""
-    return router.get(path, status_code=302, responses=REDIRECT, response_class=RedirectResponse)
-
-
-def safe_return_to(value: str | None) -> str:
-    """`value` if it is a path on this site (`/...`, not `//host` or `/\\host`), else `/`."""
-    if not value or len(value) > MAX_RETURN_TO or not value.startswith("/"):
-        return "/"
-    if value.startswith(("//", "/\\")) or "\\" in value:
-        return "/"
-    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
-        return "/"
-    try:
-        parts = urlsplit(value)
-    except ValueError:
-        return "/"
-    if parts.scheme or parts.netloc:
-        return "/"
-    return value
+def _redirecting_post(path: str) -> Any:
+    """A sign-in start: a POST from plyr's own page, answered with a 303 to the PDS."""
+    return router.post(
+        path,
+        status_code=303,
+        responses=START,
+        response_class=RedirectResponse,
+        dependencies=[FromOwnPage],
+    )
 
 
 def browser_secret(request: Request) -> str:
@@ -63,6 +63,19 @@ def browser_secret(request: Request) -> str:
     if current and _BROWSER_SECRET_RE.match(current):
         return current
     return secrets.token_urlsafe(32)
+
+
+def _loopback_hop(
+    request: Request, settings: Any, path: str, fields: dict[str, str | None]
+) -> RedirectResponse | None:
+    """A development (loopback) client's callback comes back to 127.0.0.1 (the spec's
+    loopback rule): the sign-in must start there so the browser cookie is sent to it. The
+    hop lands on the confirm page there (a redirected POST would lose its Origin)."""
+    if client_config(settings).mode != "loopback" or request.url.hostname != "localhost":
+        return None
+    port = f":{request.url.port}" if request.url.port else ""
+    query = urlencode({k: v for k, v in fields.items() if v})
+    return RedirectResponse(f"http://127.0.0.1{port}{path}?{query}", status_code=303)
 
 
 async def _start(
@@ -75,12 +88,6 @@ async def _start(
     extra: dict[str, Any] | None = None,
 ) -> RedirectResponse:
     settings = runtime.settings
-    config = client_config(settings)
-    if config.mode == "loopback" and request.url.hostname == "localhost":
-        # the callback comes back to 127.0.0.1 (the spec's loopback rule): start there so
-        # the browser cookie is sent to it
-        port = f":{request.url.port}" if request.url.port else ""
-        return RedirectResponse(str(request.url.replace(netloc=f"127.0.0.1{port}")), 302)
     secret = browser_secret(request)
     try:
         url = await OAuthClient.of(runtime).start(
@@ -94,10 +101,42 @@ async def _start(
         if "text/html" in request.headers.get("accept", ""):  # the login form: say it there
             query = urlencode({"error": str(e)[:300], "return_to": safe_return_to(return_to)})
             return RedirectResponse(f"/login?{query}", status_code=303)
-        raise BadRequest(str(e)) from e
-    response = RedirectResponse(url, status_code=302)
+        raise _refusal(e) from e
+    response = RedirectResponse(url, status_code=303)
     browser_cookie(response, secret, settings.cookie_secure)
     return response
+
+
+def _confirm_page(
+    request: Request,
+    user: AuthContext | None,
+    *,
+    action: str,
+    heading: str,
+    message: str,
+    **fields: str | None,
+) -> Response:
+    """A page whose button POSTs the start: a link or a redirect from another site can
+    bring a visitor here, but cannot start a sign-in in their browser (login CSRF)."""
+    values = {name: value for name, value in fields.items() if value}
+    values["return_to"] = safe_return_to(fields.get("return_to"))
+    response = render(
+        request,
+        "pages/sign_in_confirm.html",
+        user,
+        title=heading,
+        heading=heading,
+        message=message,
+        action=action,
+        fields=values,
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _refusal(e: OAuthError) -> AppError:
+    """A 400 for what the user sent, a 502 when their PDS's servers break the profile."""
+    return AppError(str(e), status_code=502 if isinstance(e, OAuthServerUnusable) else 400)
 
 
 def browser_cookie(response: Response, secret: str, secure: bool) -> None:
@@ -113,46 +152,120 @@ def browser_cookie(response: Response, secret: str, secure: bool) -> None:
     )
 
 
-Handle = Annotated[str, Query(min_length=1, max_length=2048, description="handle, DID or PDS URL")]
-ReturnTo = Annotated[
-    str | None, Query(max_length=MAX_RETURN_TO, description="a local path to come back to")
-]
+HANDLE_HELP = "handle, DID or PDS URL"
+PDS_HELP = "one of /config's signup_pds_hosts"
+RETURN_TO_HELP = "a local path to come back to"
+HandleQuery = Annotated[str, Query(min_length=1, max_length=2048, description=HANDLE_HELP)]
+HandleForm = Annotated[str, Form(min_length=1, max_length=2048, description=HANDLE_HELP)]
+PdsQuery = Annotated[str, Query(min_length=1, max_length=2048, description=PDS_HELP)]
+PdsForm = Annotated[str, Form(min_length=1, max_length=2048, description=PDS_HELP)]
+ReturnToQuery = Annotated[str | None, Query(max_length=MAX_RETURN_TO, description=RETURN_TO_HELP)]
+ReturnToForm = Annotated[str | None, Form(max_length=MAX_RETURN_TO, description=RETURN_TO_HELP)]
+CONFIRM: dict[int | str, dict[str, Any]] = {
+    303: {"description": "a development instance's hop to 127.0.0.1 (loopback client)"}
+}
 
 
-@_redirecting_get("/auth/start")
+@router.get("/auth/start", response_class=HTMLResponse, responses=CONFIRM)
+async def oauth_start_page(
+    request: Request,
+    runtime: RuntimeDep,
+    user: OptionalUser,
+    handle: HandleQuery,
+    return_to: ReturnToQuery = None,
+) -> Response:
+    """Asks to continue signing in as `handle`; its button POSTs `/auth/start`."""
+    fields = {"handle": handle, "return_to": return_to}
+    return _loopback_hop(request, runtime.settings, "/auth/start", fields) or _confirm_page(
+        request,
+        user,
+        action="/auth/start",
+        heading="sign in",
+        message=f"continue signing in to plyr as {handle}?",
+        **fields,
+    )
+
+
+@_redirecting_post("/auth/start")
 async def oauth_start(
-    request: Request, runtime: RuntimeDep, handle: Handle, return_to: ReturnTo = None
-) -> RedirectResponse:
-    """Sign in with your PDS: redirects to its authorization page."""
-    return await _start(request, runtime, handle, return_to)
+    request: Request, runtime: RuntimeDep, handle: HandleForm, return_to: ReturnToForm = None
+) -> Response:
+    """Sign in with your PDS: redirects to its authorization page. Only from plyr's own
+    pages (Origin or Referer), so no other site can sign a visitor in as someone else."""
+    fields = {"handle": handle, "return_to": return_to}
+    return _loopback_hop(request, runtime.settings, "/auth/start", fields) or await _start(
+        request, runtime, handle, return_to
+    )
 
 
-@_redirecting_get("/auth/add-account/start")
+@router.get("/auth/add-account/start", response_class=HTMLResponse)
+async def oauth_add_account_page(
+    request: Request, user: CurrentUser, handle: HandleQuery, return_to: ReturnToQuery = None
+) -> Response:
+    """Asks to continue adding `handle` to this browser; its button POSTs the start."""
+    return _confirm_page(
+        request,
+        user,
+        action="/auth/add-account/start",
+        heading="add an account",
+        message=f"sign in as {handle} too, next to {user.artist.handle}?",
+        handle=handle,
+        return_to=return_to,
+    )
+
+
+@_redirecting_post("/auth/add-account/start")
 async def oauth_add_account(
     request: Request,
     runtime: RuntimeDep,
     user: CurrentUser,
-    handle: Handle,
-    return_to: ReturnTo = None,
-) -> RedirectResponse:
+    handle: HandleForm,
+    return_to: ReturnToForm = None,
+) -> Response:
     """Sign in another account in this browser (it joins the current account group)."""
     extra = {"group_id": user.session.group_id}
     return await _start(request, runtime, handle, return_to, prompt="login", extra=extra)
 
 
-@_redirecting_get("/auth/create-account/start")
-async def oauth_create_account(
+@router.get("/auth/create-account/start", response_class=HTMLResponse, responses=CONFIRM)
+async def oauth_create_account_page(
     request: Request,
     runtime: RuntimeDep,
-    pds: Annotated[
-        str, Query(min_length=1, max_length=2048, description="one of /config's signup_pds_hosts")
-    ],
-    return_to: ReturnTo = None,
-) -> RedirectResponse:
+    user: OptionalUser,
+    pds: PdsQuery,
+    return_to: ReturnToQuery = None,
+) -> Response:
+    """Asks to continue creating an account on `pds`; its button POSTs the start."""
+    pds = _signup_pds(runtime, pds)
+    fields = {"pds": pds, "return_to": return_to}
+    path = "/auth/create-account/start"
+    return _loopback_hop(request, runtime.settings, path, fields) or _confirm_page(
+        request,
+        user,
+        action=path,
+        heading="create an account",
+        message=f"create an account on {pds}, then come back signed in?",
+        **fields,
+    )
+
+
+@_redirecting_post("/auth/create-account/start")
+async def oauth_create_account(
+    request: Request, runtime: RuntimeDep, pds: PdsForm, return_to: ReturnToForm = None
+) -> Response:
     """Create an account on a PDS the operator lists, then come back signed in."""
+    pds = _signup_pds(runtime, pds)
+    fields = {"pds": pds, "return_to": return_to}
+    path = "/auth/create-account/start"
+    return _loopback_hop(request, runtime.settings, path, fields) or await _start(
+        request, runtime, pds, return_to, prompt="create"
+    )
+
+
+def _signup_pds(runtime: Any, pds: str) -> str:
     if pds.rstrip("/") not in runtime.settings.signup_pds_urls:
         raise BadRequest("accounts can be created only on the PDSes this instance lists")
-    return await _start(request, runtime, pds.rstrip("/"), return_to, prompt="create")
+    return pds.rstrip("/")
 
 
 OptionalParam = Annotated[str | None, Query(max_length=4096)]
@@ -195,7 +308,7 @@ async def oauth_callback(
     try:
         grant = await OAuthClient.of(runtime).complete(params, request.cookies.get(BROWSER_COOKIE))
     except OAuthError as e:
-        raise BadRequest(str(e)) from e
+        raise _refusal(e) from e
     if developer_tokens.is_developer_grant(grant.extra):
         return await _developer_token(db, runtime, grant)
     group_id = grant.extra.get("group_id")

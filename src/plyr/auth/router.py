@@ -53,7 +53,9 @@ async def app_password_sign_in(
         raise BadRequest(f"the PDS refused the sign-in: {e.message}") from e
     if auth.tokens.get("did") != identity.did:  # a PDS answering for someone else's account
         raise Unauthorized("the PDS answered for a different account")
-    handle = identity.handle or auth.tokens.get("handle") or identity.did
+    # the handle the DID document claims and that resolves back to the DID; never the one
+    # the PDS answers with, which anyone running a PDS can make say anything
+    handle = identity.handle or identity.did
     token = await service.create_session(
         db,
         did=identity.did,

@@ -10,6 +10,7 @@ from fastapi.responses import RedirectResponse
 
 from plyr.auth.dependencies import OptionalUser
 from plyr.auth.service import AuthContext
+from plyr.core.urls import safe_return_to
 
 
 class SignInFirst(Exception):
@@ -28,4 +29,4 @@ Member = Annotated[AuthContext, Depends(member)]
 def login_redirect(request: Request) -> RedirectResponse:
     """To the login page, coming back here after."""
     back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    return RedirectResponse(f"/login?return_to={quote(back)}", status_code=303)
+    return RedirectResponse(f"/login?return_to={quote(safe_return_to(back))}", status_code=303)

@@ -15,6 +15,7 @@ from plyr.artists import service as artist_service
 from plyr.auth.dependencies import OptionalUser
 from plyr.comments import service as comments
 from plyr.core.deps import DbSession, RuntimeDep
+from plyr.core.urls import safe_return_to
 from plyr.lists import service as playlists
 from plyr.lists.schemas import PlaylistId
 from plyr.tracks import repository as tracks_repo
@@ -234,13 +235,13 @@ async def login_page(
 ) -> Response:
     """Sign in with a handle; create an account on a PDS the operator lists."""
     if user is not None and not error:
-        return RedirectResponse(return_to if return_to.startswith("/") else "/", 303)
+        return RedirectResponse(safe_return_to(return_to), 303)
     return render(
         request,
         "pages/login.html",
         user,
         title="sign in",
-        return_to=return_to,
+        return_to=safe_return_to(return_to),
         error=error,
         signup_hosts=runtime.settings.signup_pds_urls,
     )

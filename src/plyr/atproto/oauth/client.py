@@ -40,6 +40,12 @@ from plyr.atproto.oauth.metadata import (
     client_config,
     requested_scope,
 )
+from plyr.atproto.oauth.server_metadata import (
+    AuthServer,
+    UnusableAuthServer,
+    auth_server_of,
+    issuer_of,
+)
 from plyr.core.cache import Cache
 from plyr.core.config import Settings
 from plyr.core.secrets import SecretBox, SecretBoxError
@@ -49,6 +55,7 @@ __all__ = [
     "OAuthClient",
     "OAuthError",
     "OAuthGrant",
+    "OAuthServerUnusable",
     "OAuthSessionExpired",
     "browser_hash",
     "credentials_expire_at",
@@ -75,17 +82,13 @@ class OAuthError(Exception):
     """A sign-in or token request that failed; `str(e)` is user-readable."""
 
 
+class OAuthServerUnusable(OAuthError):
+    """The user's PDS or authorization server breaks the OAuth profile: not the user's
+    fault, nor plyr's (a 502)."""
+
+
 class OAuthSessionExpired(OAuthError):
     """The refresh token was refused (revoked, used, expired): the user must sign in again."""
-
-
-@dataclass(frozen=True)
-class AuthServer:
-    issuer: str
-    authorization_endpoint: str
-    pushed_authorization_request_endpoint: str
-    token_endpoint: str
-    revocation_endpoint: str | None
 
 
 @dataclass(frozen=True)
@@ -204,40 +207,21 @@ class OAuthClient:
         )
         if _origin(str(resource.get("resource", ""))) != _origin(pds_url):
             raise OAuthError(f"{pds_url} describes another resource server")
-        servers = resource.get("authorization_servers")
-        if not isinstance(servers, list) or not servers or not isinstance(servers[0], str):
-            raise OAuthError(f"{pds_url} names no OAuth authorization server")
-        return await self.auth_server(servers[0])
+        try:
+            issuer = issuer_of(resource, pds_url, self.settings)
+        except UnusableAuthServer as e:
+            raise OAuthServerUnusable(str(e)) from None
+        return await self.auth_server(issuer)
 
     async def auth_server(self, issuer: str) -> AuthServer:
-        if urlsplit(issuer).scheme not in ("https", "http"):
-            raise OAuthError(f"invalid authorization server: {issuer[:200]}")
         meta = await self._get_json(
             f"{issuer.rstrip('/')}/.well-known/oauth-authorization-server",
             f"the metadata of the authorization server {issuer}",
         )
-        if meta.get("issuer") != issuer:
-            raise OAuthError(f"the authorization server {issuer} claims another issuer")
-        endpoints = {}
-        for name in (
-            "authorization_endpoint",
-            "pushed_authorization_request_endpoint",
-            "token_endpoint",
-        ):
-            value = meta.get(name)
-            if not isinstance(value, str) or urlsplit(value).scheme not in ("https", "http"):
-                raise OAuthError(f"the authorization server {issuer} has no {name}")
-            endpoints[name] = value
-        if "S256" not in (meta.get("code_challenge_methods_supported") or []):
-            raise OAuthError(f"the authorization server {issuer} does not support PKCE S256")
-        if "ES256" not in (meta.get("dpop_signing_alg_values_supported") or []):
-            raise OAuthError(f"the authorization server {issuer} does not support DPoP ES256")
-        revocation = meta.get("revocation_endpoint")
-        return AuthServer(
-            issuer=issuer,
-            revocation_endpoint=revocation if isinstance(revocation, str) else None,
-            **endpoints,
-        )
+        try:
+            return auth_server_of(meta, issuer, self.settings, self.config)
+        except UnusableAuthServer as e:
+            raise OAuthServerUnusable(str(e)) from None
 
     # ---- requests to the authorization server ------------------------------------------------
 
