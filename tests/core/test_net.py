@@ -90,7 +90,7 @@ async def test_a_name_that_resolves_to_a_private_address_is_refused(upstream: Up
         return ["127.0.0.1"]
 
     async with GuardedClient(PUBLIC_ONLY, resolve=resolve) as http:
-        with pytest.raises(RefusedUrl, match="evil.example is not a public address"):
+        with pytest.raises(RefusedUrl, match=r"evil\.example is not a public address"):
             await http.get(f"https://evil.example:{upstream.port}/ok")
     assert upstream.connections == 0
 

@@ -29,7 +29,7 @@ class XrpcError(Exception):
     def __init__(self, status: int, error: str, message: str, upstream: str = "") -> None:
         super().__init__(f"{status} {error}: {message}")
         self.status, self.error, self.message = status, error, message
-        self.upstream = upstream
+        self.upstream = upstream or message
 
     @classmethod
     def of(cls, response: httpx.Response) -> XrpcError:
@@ -84,7 +84,7 @@ class ScopeUpgradeRequired(XrpcError):
         )
 
 
-_SCOPE_RE = re.compile(r'scope "([^"]+)"')
+_SCOPE_RE = re.compile(r'scope "([\w:?=&.*/+-]{1,200})"')  # a scope, not prose: it is shown
 _ERROR_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
 

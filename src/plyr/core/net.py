@@ -80,9 +80,10 @@ def is_public_address(address: str) -> bool:
         ip = ipaddress.ip_address(address.split("%", 1)[0])
     except ValueError:
         return False
-    if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped or ip.sixtofour or ip.teredo or ip.is_site_local:
-            return False
+    if isinstance(ip, ipaddress.IPv6Address) and (
+        ip.ipv4_mapped or ip.sixtofour or ip.teredo or ip.is_site_local
+    ):
+        return False
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified)
 
 
@@ -96,7 +97,7 @@ def origin_of(url: str | httpx.URL) -> str:
 
 def pds_origin(url: str) -> str:
     """`url` as a PDS endpoint: an http(s) origin with no userinfo, path, query or fragment
-    (a trailing `/` is fine); RefusedUrl otherwise. Without this, `{pds}/xrpc/...` could land
+    (trailing `/`s are fine); RefusedUrl otherwise. Without this, `{pds}/xrpc/...` could land
     on a path (or a fragment) the document's author chose."""
     try:
         parts = urlsplit(url.strip())
@@ -107,7 +108,7 @@ def pds_origin(url: str) -> str:
         raise RefusedUrl("a PDS address must be an http(s) URL")
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise RefusedUrl("a PDS address must not carry credentials")
-    if parts.path not in ("", "/") or parts.query or parts.fragment or url.strip()[-1] in "?#":
+    if parts.path.strip("/") or parts.query or parts.fragment or url.strip()[-1] in "?#":
         raise RefusedUrl("a PDS address must be an origin (no path, query or fragment)")
     return f"{parts.scheme}://{parts.netloc}".lower()
 
@@ -197,7 +198,7 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         self,
         host: str,
         port: int,
-        timeout: float | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's signature)
         local_address: str | None = None,
         socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
@@ -222,7 +223,10 @@ class GuardedBackend(httpcore.AsyncNetworkBackend):
         raise error
 
     async def connect_unix_socket(
-        self, path: str, timeout: float | None = None, socket_options: Iterable[Any] | None = None
+        self,
+        path: str,
+        timeout: float | None = None,  # noqa: ASYNC109 (httpcore's signature)
+        socket_options: Iterable[Any] | None = None,
     ) -> httpcore.AsyncNetworkStream:
         raise RefusedUrl("unix sockets are not fetched")
 
