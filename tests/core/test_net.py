@@ -10,8 +10,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 from fastapi import FastAPI
+from httpx import ASGITransport, AsyncClient
 from sqlalchemy import select
 
+from plyr.core.deps import DbSession, RuntimeDep
 from plyr.core.net import (
     DeadlineExceeded,
     GuardedClient,
@@ -234,3 +236,25 @@ async def test_production_logs_a_request_inside_a_writer(
     finally:
         strict_writer_check(True)
     assert "inside a writer transaction" in caplog.text
+
+
+async def test_the_check_sees_a_routes_writer_session(app: FastAPI, upstream: Upstream) -> None:
+    """The request's unit of work (`DbSession`, a writer for a POST) is seen by the check
+    from inside the handler, though FastAPI opened it in a dependency."""
+    probe = FastAPI()
+    probe.state.runtime = app.state.runtime
+
+    @probe.post("/probe")
+    async def network_inside_the_lock(db: DbSession, runtime: RuntimeDep) -> int:
+        await db.execute(select(Artist).limit(1))
+        return (await runtime.http.get(f"{upstream.url}/ok")).status_code
+
+    @probe.get("/probe")
+    async def network_in_a_reader(db: DbSession, runtime: RuntimeDep) -> int:
+        await db.execute(select(Artist).limit(1))
+        return (await runtime.http.get(f"{upstream.url}/ok")).status_code
+
+    async with AsyncClient(transport=ASGITransport(app=probe), base_url="http://t") as client:
+        assert (await client.get("/probe")).json() == 200
+        with pytest.raises(NetworkInWriter):
+            await client.post("/probe")

@@ -36,7 +36,7 @@ import dns.resolver
 import httpx
 
 from plyr.core.cache import LocalCache
-from plyr.core.net import RefusedUrl, pds_origin
+from plyr.core.net import RefusedUrl, bounds, pds_origin
 
 __all__ = ["Identity", "IdentityError", "IdentityResolver", "normalize_handle", "validate_did"]
 
@@ -428,6 +428,7 @@ class IdentityResolver:
                     params=params,
                     timeout=self.timeout_s,
                     follow_redirects=False,
+                    extensions=bounds(limit, self.timeout_s),
                 ) as response:
                     if response.status_code != 200:
                         return response.status_code, b""

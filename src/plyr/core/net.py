@@ -239,10 +239,10 @@ class _BackendTransport(httpx.AsyncHTTPTransport):
     rebuilt here with the same defaults)."""
 
     def __init__(self, backend: httpcore.AsyncNetworkBackend) -> None:
-        super().__init__(trust_env=False)
+        super().__init__()
         limits = httpx.Limits(max_connections=100, max_keepalive_connections=20)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=httpx.create_ssl_context(),  # SSL_CERT_FILE/DIR still apply
             max_connections=limits.max_connections,
             max_keepalive_connections=limits.max_keepalive_connections,
             keepalive_expiry=limits.keepalive_expiry,
@@ -256,7 +256,7 @@ class _PolicyTransport(httpx.AsyncBaseTransport):
     def __init__(self, policy: Policy, resolve: Resolve | None) -> None:
         self.policy = policy
         self.guarded = _BackendTransport(GuardedBackend(policy.allow_private, resolve))
-        self.trusted = httpx.AsyncHTTPTransport(trust_env=False)
+        self.trusted = httpx.AsyncHTTPTransport()
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
         transport = self.trusted if self.policy.admit(request.url) else self.guarded
@@ -317,15 +317,21 @@ class GuardedClient(httpx.AsyncClient):
         )
         self.policy = policy
 
-    async def send(  # type: ignore[override]
-        self, request: httpx.Request, *, stream: bool = False, **_ignored: Any
+    async def send(
+        self, request: httpx.Request, *, stream: bool = False, **options: Any
     ) -> httpx.Response:
+        """`httpx.AsyncClient.send`, bounded; `follow_redirects` is always off."""
         _check_writer(request.url)
         limit, deadline_s = request.extensions.get(_BOUNDS_KEY, (JSON_LIMIT, DEADLINE_S))
         end = asyncio.get_running_loop().time() + deadline_s
         try:
             async with asyncio.timeout_at(end):
-                response = await super().send(request, stream=True, follow_redirects=False)
+                response = await super().send(
+                    request,
+                    stream=True,
+                    auth=options.get("auth", httpx.USE_CLIENT_DEFAULT),
+                    follow_redirects=False,
+                )
         except TimeoutError:
             raise DeadlineExceeded("the server took too long to answer") from None
         response.stream = _BoundedStream(response.stream, limit, end)  # type: ignore[arg-type]
