@@ -8,10 +8,12 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
 
 from plyr.atproto.pds import PdsClient, PublicAuth, XrpcError
+from plyr.core.config import Settings
 from plyr.core.net import GuardedClient, Policy
+from tests.conftest import PUBLIC_URL, running_app
 from tests.upstream import Upstream, respond, respond_json, running_upstream
 
 SECRET = "internal-db-password-hunter2"
@@ -95,3 +97,17 @@ def test_transport_refusals_are_transport_errors() -> None:
 
     for error in (RefusedUrl, ResponseTooLarge, DeadlineExceeded):
         assert issubclass(error, httpx.TransportError)
+
+
+async def test_sign_in_start_cannot_reach_a_private_address(
+    settings: Settings, hostile_as: Upstream
+) -> None:
+    """Review H1's unauthenticated trigger: anyone could make plyr fetch (and POST to) an
+    internal address through /auth/start. With the switch off, nothing leaves."""
+    settings.allow_private_network = False
+    target = hostile_as.url.replace("http://", "https://")
+    async with running_app(settings) as app:
+        async with AsyncClient(transport=ASGITransport(app=app), base_url=PUBLIC_URL) as client:
+            response = await client.get("/auth/start", params={"handle": target})
+    assert response.status_code == 400 and "could not fetch" in response.json()["detail"]
+    assert hostile_as.connections == 0
