@@ -106,8 +106,10 @@ async def test_sign_in_start_cannot_reach_a_private_address(
     internal address through /auth/start. With the switch off, nothing leaves."""
     settings.allow_private_network = False
     target = hostile_as.url.replace("http://", "https://")
-    async with running_app(settings) as app:
-        async with AsyncClient(transport=ASGITransport(app=app), base_url=PUBLIC_URL) as client:
-            response = await client.get("/auth/start", params={"handle": target})
+    async with (
+        running_app(settings) as app,
+        AsyncClient(transport=ASGITransport(app=app), base_url=PUBLIC_URL) as client,
+    ):
+        response = await client.get("/auth/start", params={"handle": target})
     assert response.status_code == 400 and "could not fetch" in response.json()["detail"]
     assert hostile_as.connections == 0
