@@ -14,6 +14,7 @@ from plyr.atproto.oauth.auth import OAuthAuth
 from plyr.atproto.oauth.client import OAuthClient, credentials_expire_at
 from plyr.atproto.pds import PasswordAuth, PdsClient, ScopeUpgradeRequired
 from plyr.atproto.scopes import GrantedScopes, repo_scope
+from plyr.core.net import network_in_writer_allowed
 from plyr.core.runtime import Runtime
 from plyr.core.secrets import SecretBoxError
 from plyr.models import Session, utcnow
@@ -145,7 +146,11 @@ async def revoke_credentials(runtime: Runtime, sealed: str | None) -> bool:
         data = runtime.secrets.open(sealed)
         if data.get("kind") != "oauth":
             return False
-        return await OAuthClient.of(runtime).revoke(data)
+        # KNOWN OFFENDER (review H3): logout-all, developer-token revoke and account deletion
+        # call this inside their writer transaction; issue 10 item 4 moves them out, and
+        # then this marker goes (it only silences the strict check of the tests)
+        with network_in_writer_allowed("H3: revocation inside a writer, being moved out"):
+            return await OAuthClient.of(runtime).revoke(data)
     except Exception:  # logout must succeed even when the PDS is down or the data is bad
         log.warning("could not revoke OAuth tokens on logout", exc_info=True)
         return False

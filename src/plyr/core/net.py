@@ -61,8 +61,10 @@ class DeadlineExceeded(OutboundError):
     """The request did not finish within its total deadline."""
 
 
-class NetworkInWriter(RuntimeError):
-    """A request made while a writer transaction holds the database's write lock."""
+class NetworkInWriter(BaseException):
+    """A request made while a writer transaction holds the database's write lock. Raised
+    only under the strict check (the tests), and a BaseException so that the best-effort
+    `except Exception` around many PDS calls cannot hide an offender."""
 
 
 def bounds(limit: int = JSON_LIMIT, deadline_s: float = DEADLINE_S) -> dict[str, Any]:
