@@ -13,6 +13,7 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from sqlalchemy import select
 
+from plyr.core.config import Settings
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.core.net import (
     DeadlineExceeded,
@@ -120,7 +121,7 @@ async def test_trusted_origins_may_be_private(upstream: Upstream) -> None:
         await _get(policy, f"http://127.0.0.1:{upstream.port + 1}/ok")
 
 
-def test_operator_urls_are_trusted(settings: object) -> None:
+def test_operator_urls_are_trusted(settings: Settings) -> None:
     policy = Policy.of(settings)
     assert "https://plc.directory:443" in policy.trusted_origins
     assert "https://bsky.network:443" in policy.trusted_origins  # the firehose (wss)

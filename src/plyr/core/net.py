@@ -35,6 +35,7 @@ import anyio
 import httpcore
 import httpx
 
+from plyr.core.config import Settings
 from plyr.core.db import in_writer_transaction
 
 log = logging.getLogger(__name__)
@@ -121,7 +122,7 @@ class Policy:
     trusted_origins: frozenset[str] = frozenset()
 
     @classmethod
-    def of(cls, settings: Any) -> Policy:
+    def of(cls, settings: Settings) -> Policy:
         """From `plyr.core.config.Settings`: the operator's own URLs are trusted."""
         urls = [
             settings.plc_url,
