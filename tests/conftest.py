@@ -22,6 +22,7 @@ from plyr.auth.service import create_session
 from plyr.core.config import Settings
 from plyr.core.db import create_engine
 from plyr.core.migrate import upgrade
+from plyr.core.net import strict_writer_check
 from plyr.models import Base
 from tests.services import REDIS_URL, missing, postgres_database, reachable, using_postgres
 
@@ -41,6 +42,15 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if BROWSER_TESTS in item.path.parents:
             item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(autouse=True)
+def _no_network_in_writer() -> Iterator[None]:
+    """A request made while a writer transaction holds the write lock fails the test
+    (production logs a warning): see `plyr.core.net`."""
+    strict_writer_check(True)
+    yield
+    strict_writer_check(False)
 
 
 @pytest.fixture(scope="session")

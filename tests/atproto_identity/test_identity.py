@@ -373,6 +373,27 @@ async def test_did_plc_identity(world: World, resolver: IdentityResolver) -> Non
     assert await resolver.resolve_did(did) == world.plc[did]
 
 
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "http://169.254.169.254/latest/meta-data/iam/security-credentials/role#",
+        "https://pds.example.com/xrpc",
+        "https://pds.example.com?redirect=1",
+        "https://pds.example.com/#x",
+        "https://user:secret@pds.example.com",
+    ],
+)
+async def test_a_pds_endpoint_must_be_an_origin(
+    world: World, resolver: IdentityResolver, endpoint: str
+) -> None:
+    """A path, query or fragment would steer `{pds}/xrpc/...` where the document's author
+    likes (review H1); credentials in a URL are refused too."""
+    did = plc_did("origin-" + endpoint)
+    world.plc[did] = did_doc(did, pds=endpoint)
+    with pytest.raises(IdentityError, match="no PDS"):
+        await resolver.resolve(did)
+
+
 async def test_did_plc_without_pds_or_key(world: World, resolver: IdentityResolver) -> None:
     did = plc_did("frank")
     world.plc[did] = did_doc(did, service=[], verificationMethod=[])
@@ -536,6 +557,9 @@ BAD_DIDS = [
     "did:web:host.test%3Aabc",
     "did:web:host.test%3A99999",
     "did:web:user@host.test",
+    "did:web:169.254.169.254",  # an IP literal: a did:web names a host
+    "did:web:127.0.0.1%3A6379",
+    "did:web:127.1",
     "did:key:zQ3shXjHeiBuRCKmM36cuYnm7YEMzhGnCmCyW92sRJ9pribSF",
     "did:",
 ]

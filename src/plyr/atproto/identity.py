@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import ipaddress
 import json
 import re
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 import dns.asyncresolver
 import dns.exception
@@ -35,6 +36,7 @@ import dns.resolver
 import httpx
 
 from plyr.core.cache import LocalCache
+from plyr.core.net import RefusedUrl, bounds, pds_origin
 
 __all__ = ["Identity", "IdentityError", "IdentityResolver", "normalize_handle", "validate_did"]
 
@@ -94,12 +96,23 @@ def validate_did(did: str) -> str:
         port = match.group(6)
         if port is not None and not 0 < int(port) < 65536:
             raise IdentityError(f"invalid DID (port out of range): {did[:300]}")
+        if _is_ip_literal(match.group(1)):
+            raise IdentityError(f"invalid DID (did:web takes a host name, not an IP): {did[:300]}")
         return did
     if did.startswith("did:plc:"):
         raise IdentityError(f"invalid DID (a did:plc is 24 base32 characters): {did[:300]}")
     if re.match(r"^did:[a-z]+:", did):
         raise IdentityError(f"unsupported DID method: {did[:300]}")
     raise IdentityError(f"invalid DID: {did[:300]}")
+
+
+def _is_ip_literal(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        # a name whose last label is numeric is an address to most resolvers (`127.1`)
+        return host.rsplit(".", 1)[-1].isdigit()
+    return True
 
 
 def _ok_did(value: str) -> str | None:
@@ -415,6 +428,7 @@ class IdentityResolver:
                     params=params,
                     timeout=self.timeout_s,
                     follow_redirects=False,
+                    extensions=bounds(limit, self.timeout_s),
                 ) as response:
                     if response.status_code != 200:
                         return response.status_code, b""
@@ -474,12 +488,10 @@ def _pds_endpoint(document: dict[str, Any], did: str) -> str | None:
         endpoint = service.get("serviceEndpoint")
         if not isinstance(endpoint, str):
             continue
-        try:
-            parts = urlsplit(endpoint)
-        except ValueError:
+        try:  # an origin only: a path, query or fragment would redirect plyr's XRPC calls
+            return pds_origin(endpoint)
+        except RefusedUrl:
             continue
-        if parts.scheme in ("https", "http") and parts.hostname:
-            return endpoint.rstrip("/")
     return None
 
 

@@ -15,14 +15,22 @@ from typing import Any, Protocol
 import anyio
 import httpx
 
+from plyr.core.net import bounds, pds_origin
+
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 BLOB_CHUNK = 1 << 20
+# an upload streams the whole file: its deadline covers the slowest plausible upload
+UPLOAD_BOUNDS = bounds(deadline_s=3600.0)
 
 
 class XrpcError(Exception):
-    def __init__(self, status: int, error: str, message: str) -> None:
+    """A PDS answered with an error. `message` is plyr's own words (shown to users); what the
+    PDS said is in `upstream` (for logs and for matching, never for users)."""
+
+    def __init__(self, status: int, error: str, message: str, upstream: str = "") -> None:
         super().__init__(f"{status} {error}: {message}")
         self.status, self.error, self.message = status, error, message
+        self.upstream = upstream or message
 
     @classmethod
     def of(cls, response: httpx.Response) -> XrpcError:
@@ -30,10 +38,16 @@ class XrpcError(Exception):
             body = response.json()
         except ValueError:
             body = {}
+        if not isinstance(body, dict):
+            body = {}
+        error = str(body.get("error", "Error"))
+        if not _ERROR_NAME_RE.match(error):  # a name, not prose: it is shown to users
+            error = "Error"
         return cls(
             response.status_code,
-            str(body.get("error", "Error")),
-            str(body.get("message", response.text[:200])),
+            error,
+            f"the PDS answered {response.status_code} {error}",
+            str(body.get("message", response.text[:200]))[:500],
         )
 
 
@@ -59,18 +73,20 @@ class ScopeUpgradeRequired(XrpcError):
             return None
         name = error.error.lower()
         if name not in ("scopemissingerror", "insufficientscope", "insufficient_scope") and not (
-            error.status == 403 and "scope" in error.message.lower()
+            error.status == 403 and "scope" in error.upstream.lower()
         ):
             return None
-        found = _SCOPE_RE.search(error.message)
+        found = _SCOPE_RE.search(error.upstream)
+        scope = found.group(1) if found else None
         return cls(
-            f"scope upgrade required: sign in again to grant plyr this ({error.message})",
-            found.group(1) if found else None,
+            f"scope upgrade required: sign in again to grant plyr {scope or 'this'}",
+            scope,
             error.status,
         )
 
 
-_SCOPE_RE = re.compile(r'scope "([^"]+)"')
+_SCOPE_RE = re.compile(r'scope "([\w:?=&.*/+-]{1,200})"')  # a scope, not prose: it is shown
+_ERROR_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,63}$")
 
 
 class PdsAuth(Protocol):
@@ -101,17 +117,20 @@ class PdsClient:
         json: dict[str, Any] | None = None,
         content: Callable[[], Any] | None = None,
         headers: dict[str, str] | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> dict[str, Any]:
         """One XRPC call; retried once when the session fixed itself (refresh, DPoP nonce)."""
+        pds = pds_origin(self.pds_url)  # stored endpoints predate the check
         for attempt in range(2):
             request = self.http.build_request(
                 method,
-                f"{self.pds_url}/xrpc/{nsid}",
+                f"{pds}/xrpc/{nsid}",
                 params=params,
                 json=json,
                 content=content() if content else None,
                 headers=headers,
                 timeout=TIMEOUT,
+                extensions=extensions or bounds(),
             )
             await self.auth.authorize(request)
             response = await self.http.send(request)
@@ -179,6 +198,7 @@ class PdsClient:
             "com.atproto.repo.uploadBlob",
             content=chunks,
             headers={"Content-Type": mime_type, "Content-Length": str(size)},
+            extensions=UPLOAD_BOUNDS,
         )
         blob: dict[str, Any] = out["blob"]
         return blob

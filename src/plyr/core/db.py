@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from contextvars import ContextVar
+from types import TracebackType
 from typing import Any
 
 from sqlalchemy import event
@@ -52,12 +54,45 @@ def _sqlite_on_begin(conn: Any) -> None:
 
 WRITER_OPTION = "plyr_writer"
 
+# The writer sessions open in this task (entered with `async with`): while one of them is in a
+# transaction it holds SQLite's write lock, and `plyr.core.net` refuses to go to the network.
+_open_writers: ContextVar[tuple[AsyncSession, ...]] = ContextVar("plyr_writers", default=())
+
+
+class WriterSession(AsyncSession):
+    """A session from `create_sessionmaker(writer=True)`: it says when it holds the lock."""
+
+    async def __aenter__(self) -> WriterSession:
+        await super().__aenter__()
+        _open_writers.set((*_open_writers.get(), self))
+        return self
+
+    async def __aexit__(
+        self,
+        type_: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        # not a ContextVar token reset: FastAPI may close a dependency's session in another
+        # context than the one that opened it
+        _open_writers.set(tuple(s for s in _open_writers.get() if s is not self))
+        await super().__aexit__(type_, value, traceback)
+
+
+def in_writer_transaction() -> bool:
+    """Does a writer session of this task hold an open transaction (the write lock)?"""
+    return any(session.in_transaction() for session in _open_writers.get())
+
 
 def create_sessionmaker(
     engine: AsyncEngine, *, writer: bool = False
 ) -> async_sessionmaker[AsyncSession]:
-    bind = engine.execution_options(**{WRITER_OPTION: True}) if writer else engine
-    return async_sessionmaker(bind, expire_on_commit=False, autoflush=False)
+    if writer:
+        bind = engine.execution_options(**{WRITER_OPTION: True})
+        return async_sessionmaker(
+            bind, class_=WriterSession, expire_on_commit=False, autoflush=False
+        )
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
 def is_lock_conflict(error: BaseException) -> bool:

@@ -18,6 +18,7 @@ from plyr.atproto.identity import IdentityResolver
 from plyr.core.cache import Cache, LocalCache, create_cache
 from plyr.core.config import Settings
 from plyr.core.db import create_engine, create_sessionmaker
+from plyr.core.net import GuardedClient, Policy
 from plyr.core.secrets import SecretBox
 from plyr.core.storage import Storage, create_storage
 
@@ -70,7 +71,8 @@ class Runtime:
         from plyr.tasks import register_tasks
 
         register_tasks(docket)
-        http = httpx.AsyncClient(headers={"User-Agent": f"plyr/{__version__}"})
+        # every outbound request goes through the guarded client (`plyr.core.net`)
+        http = GuardedClient(Policy.of(settings), headers={"User-Agent": f"plyr/{__version__}"})
         runtime = cls(
             settings=settings,
             engine=engine,

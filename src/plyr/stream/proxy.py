@@ -10,12 +10,16 @@ from fastapi.responses import StreamingResponse
 from starlette.background import BackgroundTask
 
 from plyr.core.errors import NotFound
+from plyr.core.net import bounds, pds_origin
 from plyr.core.runtime import Runtime
 from plyr.stream.files import Unsatisfiable, parse_range
 from plyr.stream.service import AudioAccess
 
 PASSED_HEADERS = ("content-length", "content-range", "accept-ranges", "etag", "last-modified")
 UPSTREAM_TIMEOUT = httpx.Timeout(30.0, connect=5.0)
+# A relayed blob: at most the largest upload plyr itself takes, within 10 minutes (a paused
+# player's connection ends then; the browser asks again with a Range).
+RELAY_DEADLINE_S = 600.0
 
 
 async def proxy_blob(
@@ -23,24 +27,37 @@ async def proxy_blob(
 ) -> StreamingResponse:
     assert access.blob is not None
     pds_url, did, cid = access.blob
-    request = runtime.http.build_request(
-        "GET",
-        f"{pds_url.rstrip('/')}/xrpc/com.atproto.sync.getBlob",
-        params={"did": did, "cid": cid},
-        headers={"Range": byte_range} if byte_range else None,
-        timeout=UPSTREAM_TIMEOUT,
-    )
+    headers = {"Accept-Encoding": "identity"}  # the bytes as stored (Range counts those)
+    if byte_range:
+        headers["Range"] = byte_range
     try:
+        request = runtime.http.build_request(
+            "GET",
+            f"{pds_origin(pds_url)}/xrpc/com.atproto.sync.getBlob",
+            params={"did": did, "cid": cid},
+            headers=headers,
+            timeout=UPSTREAM_TIMEOUT,
+            extensions=bounds(runtime.settings.max_upload_bytes, RELAY_DEADLINE_S),
+        )
         upstream = await runtime.http.send(request, stream=True)
     except httpx.TransportError as e:
         raise NotFound("the artist's PDS is not answering; try again later") from e
     if upstream.status_code not in (200, 206, 416):
         await upstream.aclose()
         raise NotFound("audio not found on the artist's PDS")
-    headers = {k: v for k, v in upstream.headers.items() if k.lower() in PASSED_HEADERS}
+    encoded = upstream.headers.get("content-encoding", "identity").lower() != "identity"
+    if encoded and upstream.status_code != 200:  # a compressed slice: nothing to relay
+        await upstream.aclose()
+        raise NotFound("audio not found on the artist's PDS")
+    # a PDS that compresses anyway: relay the decoded bytes whole (its lengths and ranges
+    # count compressed bytes)
+    passed = ("etag", "last-modified") if encoded else PASSED_HEADERS
+    headers = {k: v for k, v in upstream.headers.items() if k.lower() in passed}
     headers["Cache-Control"] = "public, max-age=3600" if access.public else "private, max-age=600"
-    headers["Accept-Ranges"] = "bytes"
-    body: AsyncIterator[bytes] = upstream.aiter_raw()
+    headers["Accept-Ranges"] = "none" if encoded else "bytes"
+    body: AsyncIterator[bytes] = upstream.aiter_bytes()
+    if encoded:
+        return _relay(upstream, body, 200, headers, access)
     status = upstream.status_code
     size = upstream.headers.get("content-length", "")
     if byte_range and status == 200 and size.isdigit():  # the PDS ignored the range: we cut it
@@ -56,6 +73,16 @@ async def proxy_blob(
             body, status = _slice(body, start, end), 206
             headers["Content-Range"] = f"bytes {start}-{end}/{size}"
             headers["Content-Length"] = str(end - start + 1)
+    return _relay(upstream, body, status, headers, access)
+
+
+def _relay(
+    upstream: httpx.Response,
+    body: AsyncIterator[bytes],
+    status: int,
+    headers: dict[str, str],
+    access: AudioAccess,
+) -> StreamingResponse:
     return StreamingResponse(
         body,
         status_code=status,

@@ -36,6 +36,9 @@ async def _send(
     request: Request, runtime: RuntimeDep, access: AudioAccess, filename: str | None = None
 ) -> Response:
     if access.remote_url:
+        # a record's URL: plyr redirects only to https (no open redirect to other schemes)
+        if not access.remote_url.startswith("https://"):
+            raise NotFound("this track's audio is not available")
         return RedirectResponse(access.remote_url, status_code=307)
     if access.blob is not None:
         return await proxy_blob(runtime, access, request.headers.get("range"))

@@ -48,6 +48,7 @@ from plyr.atproto.oauth.server_metadata import (
 )
 from plyr.core.cache import Cache
 from plyr.core.config import Settings
+from plyr.core.net import RefusedUrl, bounds, pds_origin
 from plyr.core.secrets import SecretBox, SecretBoxError
 
 __all__ = [
@@ -79,7 +80,12 @@ CONFIDENTIAL_REFRESH_S = 90 * DAY_S
 
 
 class OAuthError(Exception):
-    """A sign-in or token request that failed; `str(e)` is user-readable."""
+    """A sign-in or token request that failed; `str(e)` is user-readable (plyr's words).
+    What the server said, if anything, is in `upstream` (for logs, never for users)."""
+
+    def __init__(self, message: str, upstream: str = "") -> None:
+        super().__init__(message)
+        self.upstream = upstream[:500]
 
 
 class OAuthServerUnusable(OAuthError):
@@ -183,7 +189,11 @@ class OAuthClient:
     async def _get_json(self, url: str, what: str) -> dict[str, Any]:
         try:
             response = await self.http.get(
-                url, timeout=TIMEOUT, follow_redirects=False, headers={"accept": "application/json"}
+                url,
+                timeout=TIMEOUT,
+                follow_redirects=False,
+                headers={"accept": "application/json"},
+                extensions=bounds(MAX_METADATA_BYTES),
             )
         except (httpx.HTTPError, httpx.InvalidURL) as e:
             raise OAuthError(f"could not fetch {what}: {type(e).__name__}") from None
@@ -251,6 +261,7 @@ class OAuthClient:
                     headers={"DPoP": proof, "accept": "application/json"},
                     timeout=TIMEOUT,
                     follow_redirects=False,
+                    extensions=bounds(),
                 )
             except (httpx.HTTPError, httpx.InvalidURL) as e:
                 raise OAuthError(
@@ -274,11 +285,11 @@ class OAuthClient:
             error, description = _error_of(response)
             if grant["grant_type"] == "refresh_token" and error == "invalid_grant":
                 raise OAuthSessionExpired(
-                    f"the PDS session ended ({description or error}): sign in again"
+                    "the PDS session ended: sign in again", upstream=f"{error} {description}"
                 )
             raise OAuthError(
-                f"the authorization server refused the token request: "
-                f"{error or response.status_code}{f' ({description})' if description else ''}"
+                f"the authorization server refused the token request (HTTP {response.status_code})",
+                upstream=f"{error} {description}",
             )
         try:
             tokens = response.json()
@@ -315,7 +326,11 @@ class OAuthClient:
         if identifier.startswith(("https://", "http://")):
             if identifier.startswith("http://") and self.config.confidential:
                 raise OAuthError("a PDS address must use https")
-            pds_url, expected_did, login_hint = identifier.rstrip("/"), None, None
+            try:
+                pds_url = pds_origin(identifier)
+            except RefusedUrl as e:
+                raise OAuthError(str(e)) from None
+            expected_did, login_hint = None, None
         else:
             try:
                 identity = await self.identity.resolve(identifier)
@@ -349,8 +364,9 @@ class OAuthClient:
         if not response.is_success:
             error, description = _error_of(response)
             raise OAuthError(
-                f"the authorization server refused the sign-in request: "
-                f"{error or response.status_code}{f' ({description})' if description else ''}"
+                f"the authorization server refused the sign-in request "
+                f"(HTTP {response.status_code})",
+                upstream=f"{error} {description}",
             )
         request_uri = _json_field(response, "request_uri")
         pending = {
