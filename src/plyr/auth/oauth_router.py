@@ -16,6 +16,7 @@ from plyr.atproto.oauth.metadata import client_config, client_metadata, jwks
 from plyr.atproto.sessions import seal_oauth_session, session_expires_at
 from plyr.auth import developer_tokens, service
 from plyr.auth.dependencies import CurrentUser
+from plyr.auth.ratelimits import SignInLimit
 from plyr.auth.router import set_session_cookie
 from plyr.core.deps import RuntimeDep, WriterDbSession
 from plyr.core.errors import BadRequest, NotFound
@@ -35,9 +36,15 @@ REDIRECT: dict[int | str, dict[str, Any]] = {
 }
 
 
-def _redirecting_get(path: str) -> Any:
+def _redirecting_get(path: str, dependencies: list[Any] | None = None) -> Any:
     """A GET route whose answer is a 302 to the user's PDS."""
-    return router.get(path, status_code=302, responses=REDIRECT, response_class=RedirectResponse)
+    return router.get(
+        path,
+        status_code=302,
+        responses=REDIRECT,
+        response_class=RedirectResponse,
+        dependencies=dependencies,
+    )
 
 
 def safe_return_to(value: str | None) -> str:
@@ -119,7 +126,7 @@ ReturnTo = Annotated[
 ]
 
 
-@_redirecting_get("/auth/start")
+@_redirecting_get("/auth/start", dependencies=[SignInLimit])
 async def oauth_start(
     request: Request, runtime: RuntimeDep, handle: Handle, return_to: ReturnTo = None
 ) -> RedirectResponse:
@@ -127,7 +134,7 @@ async def oauth_start(
     return await _start(request, runtime, handle, return_to)
 
 
-@_redirecting_get("/auth/add-account/start")
+@_redirecting_get("/auth/add-account/start", dependencies=[SignInLimit])
 async def oauth_add_account(
     request: Request,
     runtime: RuntimeDep,
@@ -140,7 +147,7 @@ async def oauth_add_account(
     return await _start(request, runtime, handle, return_to, prompt="login", extra=extra)
 
 
-@_redirecting_get("/auth/create-account/start")
+@_redirecting_get("/auth/create-account/start", dependencies=[SignInLimit])
 async def oauth_create_account(
     request: Request,
     runtime: RuntimeDep,

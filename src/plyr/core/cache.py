@@ -52,8 +52,10 @@ class LocalCache(Generic[V]):
         while self._expiries:
             expires, key = self._expiries[0]
             entry = self._entries.get(key)
-            if entry is not None and entry[1] == expires and (
-                expires >= now and len(self._entries) < self.max_entries
+            if (
+                entry is not None
+                and entry[1] == expires
+                and (expires >= now and len(self._entries) < self.max_entries)
             ):
                 return
             heapq.heappop(self._expiries)

@@ -32,6 +32,10 @@ DEFAULT_RATE_LIMITS: dict[str, str] = {
 }
 
 
+EVENT_STREAMS_PER_ACCOUNT = 5
+EVENT_STREAM_LIFETIME_S = 30 * 60
+
+
 class TooManyRequests(AppError):
     status_code = 429
 
@@ -85,6 +89,8 @@ class RateLimiter:
             storage = MemoryStorage()
         self.storage = storage
         self.strategy = MovingWindowRateLimiter(storage)
+        # server-sent event streams (job progress) per account
+        self.event_streams = Slots(EVENT_STREAMS_PER_ACCOUNT, EVENT_STREAM_LIFETIME_S)
 
     async def close(self) -> None:
         if isinstance(self.storage, RedisStorage):

@@ -61,8 +61,10 @@ async def snapshot(runtime: Runtime, job_id: str) -> JobOut | None:
         return JobOut.of(job) if job else None
 
 
-async def watch(runtime: Runtime, job_id: str) -> AsyncIterator[JobOut]:
-    """Yield the job each time it changes, until it is completed or failed."""
+async def watch(runtime: Runtime, job_id: str, lifetime_s: float) -> AsyncIterator[JobOut]:
+    """Yield the job each time it changes, until it is completed or failed, or `lifetime_s`
+    passed (a stream is not held open, and polling, forever)."""
+    deadline = time.monotonic() + lifetime_s
     async with runtime.cache.subscribe(channel(job_id)) as nudges:
         last: JobOut | None = None
         while True:
@@ -72,7 +74,8 @@ async def watch(runtime: Runtime, job_id: str) -> AsyncIterator[JobOut]:
             if job != last:
                 yield job
                 last = job
-            if job.finished:
+            left = deadline - time.monotonic()
+            if job.finished or left <= 0:
                 return
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(anext(nudges), POLL_SECONDS)
+                await asyncio.wait_for(anext(nudges), min(POLL_SECONDS, left))
