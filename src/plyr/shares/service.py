@@ -52,9 +52,9 @@ async def record_click(
         raise NotFound("unknown share link")
     if visitor == link.creator_did:
         return False
-    if cache is not None and ip is not None:
-        if not await cache.add(f"share:{code}:ip:{ip}", ANONYMOUS_VISIT_S):
-            return False
+    seen_key = f"share:{code}:ip:{ip}"
+    if cache is not None and ip is not None and not await cache.add(seen_key, ANONYMOUS_VISIT_S):
+        return False
     return await repository.add_event(db, code, "click", visitor)
 
 
