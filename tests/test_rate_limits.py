@@ -43,16 +43,19 @@ def assert_limited(response: Response, rule: str) -> None:
 
 async def test_sign_in_starts_are_limited_per_address(settings: Settings) -> None:
     # whatever /auth/start is in this tree (GET today): the limit is a route dependency
-    async with limited(settings, "signin=2/minute") as (_, client):
-        async with client("192.0.2.1") as one, client("192.0.2.2") as two:
-            for _ in range(2):
-                started = await one.get("/auth/start", params={"handle": "not a handle!"})
-                assert started.status_code == 400  # refused, but it still counts
-            assert_limited(await one.get("/auth/start", params={"handle": "x.test"}), "signin")
-            # every way to start a sign-in draws on the same budget
-            created = await one.get("/auth/create-account/start", params={"pds": "x"})
-            assert_limited(created, "signin")
-            assert (await two.get("/auth/start", params={"handle": "nope!"})).status_code == 400
+    async with (
+        limited(settings, "signin=2/minute") as (_, client),
+        client("192.0.2.1") as one,
+        client("192.0.2.2") as two,
+    ):
+        for _ in range(2):
+            started = await one.get("/auth/start", params={"handle": "not a handle!"})
+            assert started.status_code == 400  # refused, but it still counts
+        assert_limited(await one.get("/auth/start", params={"handle": "x.test"}), "signin")
+        # every way to start a sign-in draws on the same budget
+        created = await one.get("/auth/create-account/start", params={"pds": "x"})
+        assert_limited(created, "signin")
+        assert (await two.get("/auth/start", params={"handle": "nope!"})).status_code == 400
 
 
 async def test_uploads_are_limited_per_account_and_per_address(settings: Settings) -> None:

@@ -66,16 +66,31 @@ async def watch(runtime: Runtime, job_id: str, lifetime_s: float) -> AsyncIterat
     passed (a stream is not held open, and polling, forever)."""
     deadline = time.monotonic() + lifetime_s
     async with runtime.cache.subscribe(channel(job_id)) as nudges:
+        # one pending read of the nudges, kept across polls: cancelling a read (wait_for)
+        # would end the subscription's generator
+        nudge: asyncio.Future[str] | None = None
+        listening = True
         last: JobOut | None = None
-        while True:
-            job = await snapshot(runtime, job_id)
-            if job is None:
-                return
-            if job != last:
-                yield job
-                last = job
-            left = deadline - time.monotonic()
-            if job.finished or left <= 0:
-                return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(anext(nudges), min(POLL_SECONDS, left))
+        try:
+            while True:
+                job = await snapshot(runtime, job_id)
+                if job is None:
+                    return
+                if job != last:
+                    yield job
+                    last = job
+                left = deadline - time.monotonic()
+                if job.finished or left <= 0:
+                    return
+                wait = min(POLL_SECONDS, left)
+                if listening:
+                    nudge = nudge or asyncio.ensure_future(anext(nudges))
+                    done, _ = await asyncio.wait({nudge}, timeout=wait)
+                    if done:  # a nudge, or the subscription failed: then polls only
+                        listening = done.pop().exception() is None
+                        nudge = None
+                else:
+                    await asyncio.sleep(wait)
+        finally:
+            if nudge is not None:
+                nudge.cancel()
