@@ -130,3 +130,18 @@ async def test_a_play_that_does_not_count_is_no_receipt(
     again = await client.post(play, headers=alice.auth, json={"ref": code})
     assert again.json()["play_count"] == 1
     assert (await client.get("/tracks/me/shares", headers=bob.auth)).json() == []
+
+
+async def test_dropping_the_cookie_adds_no_visitors_from_one_address(
+    client: AsyncClient, app: FastAPI, bob: User, song: dict[str, Any]
+) -> None:
+    code = (await client.post(f"/tracks/{song['id']}/share", headers=bob.auth)).json()["code"]
+    click = f"/tracks/{song['id']}/ref/{code}/click"
+    async with browser(app, "192.0.2.9") as script:
+        for _ in range(5):
+            script.cookies.clear()
+            assert (await script.post(click)).status_code == 204
+    async with browser(app, "192.0.2.10") as neighbour:
+        assert (await neighbour.post(click)).status_code == 204
+    stats = (await client.get("/tracks/me/shares", headers=bob.auth)).json()
+    assert (stats[0]["visitors"], stats[0]["anonymous"]) == (2, 2)
