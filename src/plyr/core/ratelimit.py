@@ -94,7 +94,10 @@ class RateLimiter:
 
     async def close(self) -> None:
         if isinstance(self.storage, RedisStorage):
-            await self.storage.bridge.get_connection().aclose()
+            # the redis-py client the bridge opened (the library has no close of its own)
+            client = getattr(self.storage.bridge, "storage", None)
+            if client is not None:
+                await client.aclose()
         elif isinstance(self.storage, MemoryStorage) and self.storage.timer is not None:
             self.storage.timer.cancel()
 
