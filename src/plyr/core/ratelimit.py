@@ -88,6 +88,9 @@ class RateLimiter:
         else:
             storage = MemoryStorage()
         self.storage = storage
+        # moving window: exact, and in memory its expiry pass yields per key; the counter
+        # strategies' pass over every key runs again after each hit (measured: ~2 ms a hit
+        # with 20k addresses)
         self.strategy = MovingWindowRateLimiter(storage)
         # server-sent event streams (job progress) per account
         self.event_streams = Slots(EVENT_STREAMS_PER_ACCOUNT, EVENT_STREAM_LIFETIME_S)
