@@ -61,15 +61,37 @@ async def snapshot(runtime: Runtime, job_id: str) -> JobOut | None:
         return JobOut.of(job) if job else None
 
 
+class _Nudges:
+    """Waits on a subscription for a nudge, at most `seconds` at a time. One read
+    stays pending across waits: cancelling a read (as wait_for does) would end the
+    subscription's generator. A failed subscription leaves plain polling."""
+
+    def __init__(self, messages: AsyncIterator[str]) -> None:
+        self.messages = messages
+        self.pending: asyncio.Future[str] | None = None
+        self.alive = True
+
+    async def wait(self, seconds: float) -> None:
+        if not self.alive:
+            await asyncio.sleep(seconds)
+            return
+        self.pending = self.pending or asyncio.ensure_future(anext(self.messages))
+        done, _ = await asyncio.wait({self.pending}, timeout=seconds)
+        if done:
+            self.alive = self.pending.exception() is None
+            self.pending = None
+
+    def close(self) -> None:
+        if self.pending is not None:
+            self.pending.cancel()
+
+
 async def watch(runtime: Runtime, job_id: str, lifetime_s: float) -> AsyncIterator[JobOut]:
     """Yield the job each time it changes, until it is completed or failed, or `lifetime_s`
     passed (a stream is not held open, and polling, forever)."""
     deadline = time.monotonic() + lifetime_s
-    async with runtime.cache.subscribe(channel(job_id)) as nudges:
-        # one pending read of the nudges, kept across polls: cancelling a read (wait_for)
-        # would end the subscription's generator
-        nudge: asyncio.Future[str] | None = None
-        listening = True
+    async with runtime.cache.subscribe(channel(job_id)) as messages:
+        nudges = _Nudges(messages)
         last: JobOut | None = None
         try:
             while True:
@@ -82,15 +104,6 @@ async def watch(runtime: Runtime, job_id: str, lifetime_s: float) -> AsyncIterat
                 left = deadline - time.monotonic()
                 if job.finished or left <= 0:
                     return
-                wait = min(POLL_SECONDS, left)
-                if listening:
-                    nudge = nudge or asyncio.ensure_future(anext(nudges))
-                    done, _ = await asyncio.wait({nudge}, timeout=wait)
-                    if done:  # a nudge, or the subscription failed: then polls only
-                        listening = done.pop().exception() is None
-                        nudge = None
-                else:
-                    await asyncio.sleep(wait)
+                await nudges.wait(min(POLL_SECONDS, left))
         finally:
-            if nudge is not None:
-                nudge.cancel()
+            nudges.close()
