@@ -24,7 +24,14 @@ from plyr.core.db import create_engine
 from plyr.core.migrate import upgrade
 from plyr.core.net import strict_writer_check
 from plyr.models import Base
-from tests.services import REDIS_URL, missing, postgres_database, reachable, using_postgres
+from tests.services import (
+    REDIS_URL,
+    TEST_RATE_LIMITS,
+    missing,
+    postgres_database,
+    reachable,
+    using_postgres,
+)
 
 # the local AT Protocol network (one per session, for tests/atnet and tests/browser)
 pytest_plugins = ["tests.atnet.network"]
@@ -76,6 +83,7 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         PLYR_SECRET_KEY="test-secret",
         PLYR_MAX_UPLOAD_MB=64,
         PLYR_ALLOW_PRIVATE_NETWORK=True,
+        PLYR_RATE_LIMITS=TEST_RATE_LIMITS,
     )
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.services import TEST_RATE_LIMITS
+
 PLYR = [sys.executable, "-m", "plyr.cli"]
 
 
@@ -31,6 +33,7 @@ def plyr_env(data_dir: Path, **overrides: str) -> dict[str, str]:
     }
     env["PLYR_DATA_DIR"] = str(data_dir)
     env["PLYR_ALLOW_PRIVATE_NETWORK"] = "true"  # every peer in the tests is on 127.0.0.1
+    env["PLYR_RATE_LIMITS"] = TEST_RATE_LIMITS  # one address makes every request
     env.update(overrides)
     return env
 

@@ -14,6 +14,22 @@ import pytest
 
 REDIS_URL = os.environ.get("PLYR_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
+# Generous request rate limits for every test but the rate-limit tests: a suite posts many
+# plays, comments and uploads from one address (PLYR_RATE_LIMITS syntax).
+TEST_RATE_LIMITS = ",".join(
+    f"{rule}=100000/minute"
+    for rule in (
+        "signin",
+        "upload",
+        "upload_ip",
+        "comment",
+        "play",
+        "play_ip",
+        "share_click",
+        "share_click_ip",
+    )
+)
+
 
 def postgres_admin_url() -> str:
     return os.environ.get("PLYR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -7,10 +7,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
 
 from tests.audio.media import make_audio
-from tests.conftest import User
+from tests.conftest import User, make_user
 from tests.helpers import upload_track
 
 
@@ -81,12 +82,13 @@ async def test_bad_comments_are_refused(
 
 
 async def test_at_most_20_comments_per_track(
-    client: AsyncClient, alice: User, bob: User, song: dict[str, Any]
+    app: FastAPI, client: AsyncClient, alice: User, bob: User, song: dict[str, Any]
 ) -> None:
-    for i in range(20):
-        await post(client, alice if i % 2 else bob, song, f"comment {i}", i * 100)
+    for i in range(20):  # the artist has no per-person cap on their own track
+        await post(client, bob if i < 3 else alice, song, f"comment {i}", i * 100)
+    carol = await make_user(app, "carol.test")
     refused = await client.post(
-        comments_url(song), headers=bob.auth, json={"text": "one more", "timestamp_ms": 0}
+        comments_url(song), headers=carol.auth, json={"text": "one more", "timestamp_ms": 0}
     )
     assert refused.status_code == 400 and "maximum" in refused.json()["detail"]
     assert len((await client.get(comments_url(song))).json()) == 20
@@ -95,7 +97,47 @@ async def test_at_most_20_comments_per_track(
     assert (
         await client.delete(f"/tracks/comments/{first['id']}", headers=bob.auth)
     ).status_code == 204
-    await post(client, bob, song, "a place freed", 0)
+    await post(client, carol, song, "a place freed", 0)
+
+
+async def test_one_person_posts_at_most_3_of_a_tracks_comments(
+    client: AsyncClient, alice: User, bob: User, song: dict[str, Any]
+) -> None:
+    mine = [await post(client, bob, song, f"spam {i}", i * 100) for i in range(3)]
+    refused = await client.post(
+        comments_url(song), headers=bob.auth, json={"text": "spam 3", "timestamp_ms": 0}
+    )
+    assert refused.status_code == 400
+    assert "3 comments on this track" in refused.json()["detail"]
+    assert (await client.get(f"/tracks/{song['id']}")).json()["comment_count"] == 3
+    # editing stays allowed; deleting one frees the person's place
+    url = f"/tracks/comments/{mine[0]['id']}"
+    assert (await client.patch(url, headers=bob.auth, json={"text": "fixed"})).status_code == 200
+    assert (await client.delete(url, headers=bob.auth)).status_code == 204
+    await post(client, bob, song, "spam 3", 0)
+    await post(client, alice, song, "the artist is not capped", 0)
+
+
+async def test_the_artist_deletes_any_comment_on_their_track(
+    app: FastAPI, client: AsyncClient, alice: User, bob: User, song: dict[str, Any]
+) -> None:
+    spam = await post(client, bob, song, "buy followers", 500)
+    carol = await make_user(app, "carol.test")
+    url = f"/tracks/comments/{spam['id']}"
+    assert (await client.delete(url, headers=carol.auth)).status_code == 403  # not hers
+    assert (await client.patch(url, headers=alice.auth, json={"text": "x"})).status_code == 403
+    assert (await client.delete(url, headers=alice.auth)).status_code == 204
+    assert (await client.get(comments_url(song))).json() == []
+    assert (await client.get(f"/tracks/{song['id']}")).json()["comment_count"] == 0
+    # the track page offers the artist the delete control on others' comments only
+    kept = await post(client, bob, song, "nice", 600)
+    alices_page = (await client.get(f"/track/{song['id']}", headers=alice.auth)).text
+    item = alices_page[alices_page.index(f'data-comment-id="{kept["id"]}"') :]
+    item = item[: item.index("</li>")]
+    assert "data-comment-delete" in item and "data-comment-edit" not in item
+    carols_page = (await client.get(f"/track/{song['id']}", headers=carol.auth)).text
+    item = carols_page[carols_page.index(f'data-comment-id="{kept["id"]}"') :]
+    assert "data-comment-delete" not in item[: item.index("</li>")]
 
 
 async def test_the_artist_can_turn_comments_off(

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import AsyncIterator
 
 import pytest
 
-from plyr.core.cache import Cache, MemoryCache, RedisCache
+from plyr.core.cache import Cache, LocalCache, MemoryCache, RedisCache
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -48,8 +49,43 @@ async def test_publish_reaches_subscribers(cache: Cache) -> None:
 
 
 async def test_memory_cache_is_bounded() -> None:
-    small = MemoryCache(max_entries=10)
+    small = MemoryCache(capacities={"": 10})
     for i in range(100):
         await small.set(f"k{i}", "v", 60)
-    assert len(small._data) <= 10  # bounded: the oldest entries made room
+    assert len(small._spaces[""]) <= 10  # bounded: the oldest entries made room
     assert await small.get("k99") == "v"
+
+
+async def test_a_play_flood_does_not_evict_sign_ins_or_refresh_locks() -> None:
+    """More anonymous play keys than the cache holds: pending sign-ins and refresh locks
+    live in namespaces of their own and survive."""
+    cache = MemoryCache()
+    await cache.set("oauth:request:abc", "sealed", 600)
+    assert await cache.add("lock:oauth:session-1", 30)
+    for i in range(101_000):
+        await cache.add(f"play:1:anon:{i}", 3600)
+    assert await cache.get("oauth:request:abc") == "sealed"
+    assert await cache.add("lock:oauth:session-1", 30) is False  # still held
+    assert await cache.get("play:1:anon:100999") == "1"  # the newest play keys stay
+
+
+def test_a_full_local_cache_evicts_without_scanning_it() -> None:
+    """A put into a full cache costs O(log n), not a pass over every entry."""
+    full: LocalCache[int] = LocalCache(ttl_s=3600, max_entries=50_000)
+    for i in range(50_000):
+        full.put(f"k{i}", i)
+    started = time.process_time()
+    for i in range(5_000):
+        full.put(f"new{i}", i)
+    assert time.process_time() - started < 1.0  # a scan per put: ~10 s
+    assert len(full) == 50_000
+    assert full.get("k0") is None and full.get("new4999") == 4999  # the first to expire went
+
+
+def test_rewritten_keys_do_not_grow_the_expiry_heap() -> None:
+    small: LocalCache[int] = LocalCache(ttl_s=60, max_entries=100)
+    for i in range(10_000):
+        small.put(f"k{i % 10}", i)
+    assert len(small) == 10
+    assert len(small._expiries) <= 2 * 100 + 16
+    assert small.get("k9") == 9999

@@ -51,3 +51,27 @@ async def test_an_unfinished_or_foreign_export_cannot_be_downloaded(
     assert waiting.status_code == 409
     assert (await client.get(f"/exports/{job.id}/download", headers=bob.auth)).status_code == 404
     assert (await client.get("/exports/nope/download", headers=alice.auth)).status_code == 404
+
+
+async def test_one_running_export_per_account(
+    client: AsyncClient, app: object, alice: User, bob: User
+) -> None:
+    from plyr.exports import service
+    from plyr.jobs import repository
+
+    runtime = app.state.runtime  # type: ignore[attr-defined]
+    async with runtime.writer() as db:  # one still waiting for a worker
+        job = await service.start(db, alice.did)
+        await db.commit()
+    second = await client.post("/exports/", headers=alice.auth)
+    assert second.status_code == 429 and int(second.headers["retry-after"]) >= 1
+    assert "already running" in second.json()["detail"]
+    bobs = await client.post("/exports/", headers=bob.auth)  # per account
+    assert bobs.status_code == 202
+    await wait_job(client, bob, bobs.json()["job_id"])
+    async with runtime.writer() as db:  # once it ended, another may start
+        await repository.fail_unfinished(db, job.id)
+        await db.commit()
+    again = await client.post("/exports/", headers=alice.auth)
+    assert again.status_code == 202
+    await wait_job(client, alice, again.json()["job_id"])

@@ -23,9 +23,9 @@ async def song(client: AsyncClient, alice: User, tmp_path: Path) -> dict[str, An
     return await upload_track(client, alice, path, title="Song")
 
 
-def browser(app: FastAPI) -> AsyncClient:
-    """A separate anonymous visitor, with a cookie jar of its own."""
-    return AsyncClient(transport=ASGITransport(app=app), base_url=PUBLIC_URL)
+def browser(app: FastAPI, ip: str = "192.0.2.1") -> AsyncClient:
+    """A separate anonymous visitor, with a cookie jar and an address of its own."""
+    return AsyncClient(transport=ASGITransport(app=app, client=(ip, 4321)), base_url=PUBLIC_URL)
 
 
 async def test_a_share_link_and_its_code(
@@ -92,10 +92,10 @@ async def test_stats_count_distinct_visitors_and_listeners_but_not_the_creator(
         assert (await anon.post(play, json={"ref": code})).status_code == 200
         await anon.post(click)  # again: the same visitor
     # another anonymous visitor who only visits
-    async with browser(app) as anon2:
+    async with browser(app, "192.0.2.2") as anon2:
         await anon2.post(click)
     # a play with an unknown ref still counts, and attributes nothing
-    async with browser(app) as anon3:
+    async with browser(app, "192.0.2.3") as anon3:
         counted = await anon3.post(play, json={"ref": "zzzzzzzz"})
         assert counted.status_code == 200
 
@@ -130,3 +130,18 @@ async def test_a_play_that_does_not_count_is_no_receipt(
     again = await client.post(play, headers=alice.auth, json={"ref": code})
     assert again.json()["play_count"] == 1
     assert (await client.get("/tracks/me/shares", headers=bob.auth)).json() == []
+
+
+async def test_dropping_the_cookie_adds_no_visitors_from_one_address(
+    client: AsyncClient, app: FastAPI, bob: User, song: dict[str, Any]
+) -> None:
+    code = (await client.post(f"/tracks/{song['id']}/share", headers=bob.auth)).json()["code"]
+    click = f"/tracks/{song['id']}/ref/{code}/click"
+    async with browser(app, "192.0.2.9") as script:
+        for _ in range(5):
+            script.cookies.clear()
+            assert (await script.post(click)).status_code == 204
+    async with browser(app, "192.0.2.10") as neighbour:
+        assert (await neighbour.post(click)).status_code == 204
+    stats = (await client.get("/tracks/me/shares", headers=bob.auth)).json()
+    assert (stats[0]["visitors"], stats[0]["anonymous"]) == (2, 2)

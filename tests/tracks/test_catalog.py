@@ -7,12 +7,12 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
 from PIL import Image
 
 from plyr.core.config import Settings
 from tests.audio.media import make_audio
-from tests.conftest import User
+from tests.conftest import PUBLIC_URL, User, make_user, running_app
 from tests.helpers import media_files, row_counts, upload_track
 
 
@@ -175,7 +175,7 @@ async def test_delete_removes_row_and_unshared_media(
 
 
 async def test_plays_are_deduplicated_per_listener(
-    client: AsyncClient, alice: User, bob: User, tmp_path: Path
+    client: AsyncClient, app: FastAPI, alice: User, bob: User, tmp_path: Path
 ) -> None:
     track = await make_track(client, alice, tmp_path, "hit", seconds=2.0)
     url = f"/tracks/{track['id']}/play"
@@ -187,8 +187,33 @@ async def test_plays_are_deduplicated_per_listener(
     assert "HttpOnly" in anonymous.headers["set-cookie"]
     assert (await client.post(url)).json() == {"play_count": 2}  # same cookie, same listener
     client.cookies.clear()
-    assert (await client.post(url, json={"ref": "abc12345"})).json() == {"play_count": 3}
+    # no cookie, but the same address as the anonymous play before: not a new listener
+    assert (await client.post(url)).json() == {"play_count": 2}
+    async with AsyncClient(
+        transport=ASGITransport(app=app, client=("192.0.2.7", 4321)), base_url=PUBLIC_URL
+    ) as elsewhere:
+        counted = await elsewhere.post(url, json={"ref": "abc12345"})
+        assert counted.json() == {"play_count": 3}
+        elsewhere.cookies.clear()  # a script dropping its cookie adds nothing from there
+        assert (await elsewhere.post(url)).json() == {"play_count": 3}
     assert (await client.get("/stats")).json()["total_plays"] == 3
+
+
+async def test_the_play_cookie_is_secure_when_the_public_url_is_https(
+    settings: Settings, tmp_path: Path
+) -> None:
+    """Behind a TLS-terminating proxy the request reaches plyr as plain http: the cookie's
+    Secure flag follows PLYR_PUBLIC_URL, not the request's scheme."""
+    https = settings.model_copy(update={"public_url": "https://plyr.test"})
+    async with running_app(https) as app:
+        artist = await make_user(app, "artist.test")
+        transport = ASGITransport(app=app)
+        async with AsyncClient(transport=transport, base_url="http://plyr.test") as proxied:
+            track = await make_track(proxied, artist, tmp_path, "secure")
+            played = await proxied.post(f"/tracks/{track['id']}/play")
+    assert played.status_code == 200
+    assert "plyr_play_id" in played.headers["set-cookie"]
+    assert "secure" in played.headers["set-cookie"].lower()
 
 
 async def test_plays_count_when_the_cache_is_down(

@@ -125,7 +125,7 @@ async def test_progress_streams_as_server_sent_events(
 ) -> None:
     response = await post_upload(client, alice, make_audio(tmp_path / "s.aiff", "aiff"))
     upload_id = response.json()["upload_id"]
-    stream = await client.get(f"/tracks/uploads/{upload_id}/progress")
+    stream = await client.get(f"/tracks/uploads/{upload_id}/progress", headers=alice.auth)
     assert stream.headers["content-type"].startswith("text/event-stream")
     events = [
         json.loads(line[6:]) for line in stream.text.splitlines() if line.startswith("data: ")

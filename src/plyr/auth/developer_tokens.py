@@ -13,6 +13,7 @@ from plyr.atproto.oauth.client import OAuthClient, OAuthError
 from plyr.atproto.sessions import revoke_all
 from plyr.auth import repository
 from plyr.auth.dependencies import BrowserUser, CurrentUser
+from plyr.auth.ratelimits import SignInLimit
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.core.errors import BadRequest, NotFound
 
@@ -41,7 +42,7 @@ class NewDeveloperToken(DeveloperToken):
     token: str = Field(description="shown once: store it now")
 
 
-@router.post("/developer-token/start")
+@router.post("/developer-token/start", dependencies=[SignInLimit])
 async def start_developer_token(
     body: DeveloperTokenStart, request: Request, user: BrowserUser, runtime: RuntimeDep
 ) -> JSONResponse:

@@ -16,6 +16,7 @@ from plyr.atproto.oauth.metadata import client_config, client_metadata, jwks
 from plyr.atproto.sessions import seal_oauth_session, session_expires_at
 from plyr.auth import developer_tokens, service
 from plyr.auth.dependencies import CurrentUser, FromOwnPage, OptionalUser
+from plyr.auth.ratelimits import SignInLimit
 from plyr.auth.router import set_session_cookie
 from plyr.auth.service import AuthContext
 from plyr.core.deps import RuntimeDep, WriterDbSession
@@ -53,7 +54,7 @@ def _redirecting_post(path: str) -> Any:
         status_code=303,
         responses=START,
         response_class=RedirectResponse,
-        dependencies=[FromOwnPage],
+        dependencies=[FromOwnPage, SignInLimit],
     )
 
 

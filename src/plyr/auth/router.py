@@ -9,6 +9,7 @@ from plyr.atproto.pds import PasswordAuth, XrpcError
 from plyr.atproto.sessions import revoke_all, seal_password_session
 from plyr.auth import repository, service
 from plyr.auth.dependencies import SESSION_COOKIE, BrowserUser, CurrentUser
+from plyr.auth.ratelimits import SignInLimit
 from plyr.auth.schemas import (
     AppPasswordIn,
     LinkedAccount,
@@ -32,7 +33,7 @@ def set_session_cookie(response: Response, token: str, secure: bool) -> None:
     )
 
 
-@router.post("/app-password")
+@router.post("/app-password", dependencies=[SignInLimit])
 async def app_password_sign_in(
     body: AppPasswordIn, response: Response, db: DbSession, runtime: RuntimeDep
 ) -> SessionOut:

@@ -31,6 +31,12 @@ async def count_locked(db: AsyncSession, track_id: int) -> int:
     return int((await db.execute(query)).scalar_one())
 
 
+async def count_by(db: AsyncSession, track_id: int, did: str) -> int:
+    """How many of the track's comments this person wrote."""
+    query = select(func.count(Comment.id)).where(Comment.track_id == track_id, Comment.did == did)
+    return int((await db.execute(query)).scalar_one())
+
+
 async def add(
     db: AsyncSession, track_id: int, did: str, text: str, timestamp_ms: int, *, at: datetime
 ) -> Comment:

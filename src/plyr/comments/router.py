@@ -1,4 +1,5 @@
-"""Timed comments on tracks: read, post, edit and delete (authors only)."""
+"""Timed comments on tracks: read, post, edit (authors), delete (authors and the track's
+artist)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from fastapi import APIRouter, Path, Response
 
 from plyr.atproto.writes import ensure_scope
 from plyr.auth.dependencies import CurrentUser, OptionalUser
+from plyr.auth.ratelimits import CommentLimit
 from plyr.comments import records, service
 from plyr.comments.schemas import CommentEdit, CommentIn, CommentOut
 from plyr.core.deps import DbSession, RuntimeDep
@@ -25,7 +27,7 @@ async def list_comments(track_id: TrackId, db: DbSession, user: OptionalUser) ->
     return await service.for_track(db, track)
 
 
-@router.post("/{track_id}/comments", status_code=201)
+@router.post("/{track_id}/comments", status_code=201, dependencies=[CommentLimit])
 async def post_comment(
     track_id: TrackId, body: CommentIn, user: CurrentUser, db: DbSession, runtime: RuntimeDep
 ) -> CommentOut:
@@ -58,9 +60,10 @@ async def edit_comment(
 async def delete_comment(
     comment_id: CommentId, user: CurrentUser, db: DbSession, runtime: RuntimeDep
 ) -> Response:
-    """Delete my comment; its record is deleted too."""
+    """Delete my comment (its record too), or any comment on my own track."""
     deleted = await service.delete(db, comment_id, user.did)
-    await ensure_scope(runtime, user.did, "comment", "delete")
+    if deleted.rkey is not None:  # a record to delete: the grant must allow it
+        await ensure_scope(runtime, user.did, "comment", "delete")
     await db.commit()
     if deleted.rkey is not None:
         await records.delete_comment_or_defer(runtime, deleted.did, deleted.rkey)

@@ -1,4 +1,5 @@
-"""Timed comments: who may comment where, the limit per track, author-only changes."""
+"""Timed comments: who may comment where, the limits per track and per person, author-only
+edits; the author or the track's artist may delete."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ from plyr.models import Artist, Comment, Track, utcnow
 from plyr.preferences import service as preferences
 
 MAX_PER_TRACK = 20
+# one person's share of a track's comments: nobody can fill a track alone (its artist can)
+MAX_PER_AUTHOR = 3
 POSITION_SLACK_MS = 1000  # a position read just past the end is still "at the end"
 
 
@@ -55,6 +58,13 @@ async def add(
             raise BadRequest(f"timestamp_ms must be within the track: 0 to {last}")
     if await repository.count_locked(db, track.id) >= MAX_PER_TRACK:
         raise BadRequest(f"this track has reached the maximum of {MAX_PER_TRACK} comments")
+    if author.did != track.artist_did:
+        mine = await repository.count_by(db, track.id, author.did)
+        if mine >= MAX_PER_AUTHOR:
+            raise BadRequest(
+                f"you have {mine} comments on this track, the most one person may post: "
+                "edit or delete one of them instead"
+            )
     comment = await repository.add(db, track.id, author.did, text, timestamp_ms, at=utcnow())
     return to_out(comment, author)
 
@@ -86,16 +96,22 @@ class Deleted:
 
 
 async def delete(db: AsyncSession, comment_id: int, did: str) -> Deleted:
-    comment = await _own(db, comment_id, did)
+    """By its author, or by the artist of the track (moderation). Only the author's own
+    deletion removes the record: plyr writes to a repo only for its owner."""
+    found = await repository.with_track(db, comment_id)
+    if found is None:
+        raise NotFound("comment not found")
+    comment, track = found
+    if did not in (comment.did, track.artist_did):
+        raise Forbidden("only its author or the track's artist can delete a comment")
     rkey: str | None = None
-    if comment.atproto_record_uri:
-        rkey = rkey_of(comment.atproto_record_uri)
-    else:
-        track = await db.get(Track, comment.track_id)
-        if track is not None and track.atproto_record_uri:
+    if comment.did == did:  # the artist's moderation leaves the author's record alone
+        if comment.atproto_record_uri:
+            rkey = rkey_of(comment.atproto_record_uri)
+        elif track.atproto_record_uri:
             rkey = tid_for(comment.created_at)  # a write whose answer was lost
     await repository.remove(db, comment)
-    return Deleted(did=did, rkey=rkey)
+    return Deleted(did=comment.did, rkey=rkey)
 
 
 async def page_context(db: AsyncSession, track: Track) -> dict[str, Any]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import heapq
 import time
 from collections import defaultdict
 from collections.abc import AsyncIterator
@@ -15,12 +16,17 @@ V = TypeVar("V")
 
 
 class LocalCache(Generic[V]):
-    """A bounded map with expiry, for values one process may briefly reuse (not shared)."""
+    """A bounded map with expiry, for values one process may briefly reuse (not shared).
+    When full, a put drops the expired entries, then the one closest to expiry: a heap
+    of expiry times makes that O(log n) per entry, never a scan of the whole map."""
 
     def __init__(self, ttl_s: float, max_entries: int = 10_000) -> None:
         self.ttl_s = ttl_s
         self.max_entries = max_entries
         self._entries: dict[str, tuple[V, float]] = {}
+        # (expires, key); an item whose key was since rewritten or removed is stale and
+        # skipped when it comes up
+        self._expiries: list[tuple[float, str]] = []
 
     def get(self, key: str) -> V | None:
         entry = self._entries.get(key)
@@ -29,20 +35,37 @@ class LocalCache(Generic[V]):
         return entry[0]
 
     def put(self, key: str, value: V, ttl_s: float | None = None) -> None:
-        if len(self._entries) >= self.max_entries:
+        if key not in self._entries and len(self._entries) >= self.max_entries:
             self._evict()
-        self._entries[key] = (value, time.monotonic() + (ttl_s or self.ttl_s))
+        expires = time.monotonic() + (ttl_s or self.ttl_s)
+        self._entries[key] = (value, expires)
+        heapq.heappush(self._expiries, (expires, key))
+        if len(self._expiries) > 2 * self.max_entries + 16:
+            self._compact()
 
     def __len__(self) -> int:
         return len(self._entries)
 
     def _evict(self) -> None:
-        """Drop expired entries; if still full, the oldest inserted."""
+        """Drop expired entries; if still full, the one that expires first."""
         now = time.monotonic()
-        for key in [k for k, (_, expires) in self._entries.items() if expires < now]:
-            del self._entries[key]
-        while len(self._entries) >= self.max_entries:
-            del self._entries[next(iter(self._entries))]
+        while self._expiries:
+            expires, key = self._expiries[0]
+            entry = self._entries.get(key)
+            if (
+                entry is not None
+                and entry[1] == expires
+                and (expires >= now and len(self._entries) < self.max_entries)
+            ):
+                return
+            heapq.heappop(self._expiries)
+            if entry is not None and entry[1] == expires:
+                del self._entries[key]
+
+    def _compact(self) -> None:
+        """Rebuild the heap without stale items (rewritten keys): O(n), once per n puts."""
+        self._expiries = [(expires, key) for key, (_, expires) in self._entries.items()]
+        heapq.heapify(self._expiries)
 
     def forget(self, *keys: str) -> None:
         for key in keys:
@@ -50,6 +73,7 @@ class LocalCache(Generic[V]):
 
     def clear(self) -> None:
         self._entries.clear()
+        self._expiries.clear()
 
 
 class Cache(Protocol):
@@ -76,40 +100,68 @@ class Cache(Protocol):
     async def close(self) -> None: ...
 
 
-class MemoryCache:
-    """A TTL dict and in-process fan-out; right for one `plyr serve` process."""
+# Key prefix -> how many entries its kind may hold in memory (the longest prefix wins). Each
+# kind is bounded on its own, so a flood of one (anonymous plays) cannot evict another's
+# entries (pending sign-ins, refresh locks).
+NAMESPACES: dict[str, int] = {
+    "lock:": 10_000,  # owned locks (token refreshes): one per session refreshing right now
+    "oauth:": 20_000,  # pending sign-ins (10 min), used-state markers, DPoP nonces
+    "play:": 100_000,  # play dedup (per track and listener or address)
+    "share:": 50_000,  # share-link visit dedup per address
+    "": 20_000,  # anything else (e.g. follows)
+}
 
-    def __init__(self, max_entries: int = 100_000) -> None:
-        self._data: LocalCache[str] = LocalCache(ttl_s=60.0, max_entries=max_entries)
+
+def namespace_of(key: str) -> str:
+    return max((p for p in NAMESPACES if key.startswith(p)), key=len)
+
+
+class MemoryCache:
+    """TTL maps (one per kind of key, see NAMESPACES) and in-process fan-out; right for one
+    `plyr serve` process."""
+
+    def __init__(self, capacities: dict[str, int] | None = None) -> None:
+        self.capacities = {**NAMESPACES, **(capacities or {})}
+        self._spaces: dict[str, LocalCache[str]] = {}
         self._subscribers: dict[str, set[asyncio.Queue[str]]] = defaultdict(set)
 
+    def _space(self, key: str) -> LocalCache[str]:
+        name = namespace_of(key)
+        space = self._spaces.get(name)
+        if space is None:
+            space = self._spaces[name] = LocalCache(60.0, self.capacities[name])
+        return space
+
     async def add(self, key: str, ttl_s: float, value: str = "1") -> bool:
-        if self._data.get(key) is not None:
+        space = self._space(key)
+        if space.get(key) is not None:
             return False
-        self._data.put(key, value, ttl_s)
+        space.put(key, value, ttl_s)
         return True
 
     # one event loop: a check and a change with no await between them are atomic
     async def delete_if(self, key: str, value: str) -> bool:
-        if self._data.get(key) != value:
+        space = self._space(key)
+        if space.get(key) != value:
             return False
-        self._data.forget(key)
+        space.forget(key)
         return True
 
     async def expire_if(self, key: str, value: str, ttl_s: float) -> bool:
-        if self._data.get(key) != value:
+        space = self._space(key)
+        if space.get(key) != value:
             return False
-        self._data.put(key, value, ttl_s)
+        space.put(key, value, ttl_s)
         return True
 
     async def get(self, key: str) -> str | None:
-        return self._data.get(key)
+        return self._space(key).get(key)
 
     async def set(self, key: str, value: str, ttl_s: float) -> None:
-        self._data.put(key, value, ttl_s)
+        self._space(key).put(key, value, ttl_s)
 
     async def delete(self, key: str) -> None:
-        self._data.forget(key)
+        self._space(key).forget(key)
 
     async def publish(self, channel: str, message: str) -> None:
         for queue in self._subscribers.get(channel, ()):
@@ -132,7 +184,7 @@ class MemoryCache:
                 del self._subscribers[channel]
 
     async def close(self) -> None:
-        self._data = LocalCache(ttl_s=60.0, max_entries=self._data.max_entries)
+        self._spaces.clear()
 
 
 # compare-and-change in one step on the server (a GET then DEL could delete a successor's key)

@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     # Off in production: URLs that come from users (PDS endpoints, DID documents, blobs,
     # artwork) may then only reach public addresses. On for the devnet and the tests.
     allow_private_network: bool = Field(False, alias="PLYR_ALLOW_PRIVATE_NETWORK")
+    # Overrides of the request rate limits, `name=limit,...` (see `plyr.core.ratelimit`)
+    rate_limits: str = Field("", alias="PLYR_RATE_LIMITS")
     allow_app_passwords: bool = Field(False, alias="PLYR_ALLOW_APP_PASSWORDS")
     max_upload_mb: int = Field(1536, alias="PLYR_MAX_UPLOAD_MB")
     max_image_mb: int = Field(20, alias="PLYR_MAX_IMAGE_MB")
@@ -66,6 +68,14 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, v: str) -> str:
         return v.rstrip("/")
+
+    @field_validator("rate_limits")
+    @classmethod
+    def _valid_rate_limits(cls, v: str) -> str:
+        from plyr.core.ratelimit import parse_rate_limits
+
+        parse_rate_limits(v)  # a typo fails at start, not on the first request
+        return v
 
     @property
     def resolved_database_url(self) -> str:

@@ -17,6 +17,7 @@ from plyr.core.db import is_lock_conflict
 
 class AppError(Exception):
     status_code = 400
+    headers: dict[str, str] | None = None  # sent with the error (e.g. Retry-After)
 
     def __init__(self, detail: Any, *, status_code: int | None = None) -> None:
         super().__init__(detail if isinstance(detail, str) else repr(detail))
@@ -88,7 +89,9 @@ def readable_validation_error(errors: Sequence[Any]) -> str:
 
 
 def app_error_response(exc: AppError) -> JSONResponse:
-    headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
+    headers = dict(exc.headers or {})
+    if exc.status_code == 401:
+        headers["WWW-Authenticate"] = "Bearer"
     return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=headers)
 
 

@@ -19,6 +19,7 @@ from plyr.core.cache import Cache, LocalCache, create_cache
 from plyr.core.config import Settings
 from plyr.core.db import create_engine, create_sessionmaker
 from plyr.core.net import GuardedClient, Policy
+from plyr.core.ratelimit import RateLimiter
 from plyr.core.secrets import SecretBox
 from plyr.core.storage import Storage, create_storage
 
@@ -48,6 +49,7 @@ class Runtime:
     http: httpx.AsyncClient
     identity: IdentityResolver
     secrets: SecretBox
+    limiter: RateLimiter
     # file_id -> who may stream it, for public files: a hot stream costs no query. Other
     # processes see a visibility change within the TTL.
     public_audio: LocalCache[Any] = field(default_factory=lambda: LocalCache(ttl_s=10.0))
@@ -88,6 +90,7 @@ class Runtime:
                 handle_fallback_urls=settings.handle_resolver_urls,
             ),
             secrets=SecretBox(settings.resolved_secret_key()),
+            limiter=RateLimiter(settings.rate_limits, settings.redis_url),
         )
         _current = runtime
         if settings.in_process_worker if with_worker is None else with_worker:
@@ -113,6 +116,7 @@ class Runtime:
                 await self._worker_task
         await self.docket.__aexit__(None, None, None)
         await self.cache.close()
+        await self.limiter.close()
         await self.storage.close()
         await self.identity.aclose()
         await self.http.aclose()

@@ -11,6 +11,7 @@ from pathlib import Path
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from plyr.core.ratelimit import TooManyRequests
 from plyr.core.runtime import Runtime
 from plyr.jobs import repository as jobs
 from plyr.jobs.service import JobReporter
@@ -19,6 +20,7 @@ from plyr.tracks import repository as tracks
 
 EXPORT_PREFIX = "exports/"
 KEEP_HOURS = 24
+EXPORT_RETRY_S = 30
 
 
 def export_key(job_id: str) -> str:
@@ -26,6 +28,14 @@ def export_key(job_id: str) -> str:
 
 
 async def start(db: AsyncSession, did: str) -> Job:
+    """A new export job; 429 while one of this account's is still pending or running
+    (each builds a copy of every track: one at a time is plenty)."""
+    running = await jobs.unfinished_of(db, did, "export")
+    if running:
+        raise TooManyRequests(
+            f"an export is already running (job {running[0]}): wait for it to finish",
+            EXPORT_RETRY_S,
+        )
     job = Job(id=uuid.uuid4().hex, owner_did=did, type="export", status="pending", phase="queued")
     jobs.add(db, job)
     await db.flush()

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plyr.models import Job, utcnow
+from plyr.models import Artist, Job, utcnow
 
 
 async def get(db: AsyncSession, job_id: str) -> Job | None:
@@ -27,6 +27,17 @@ async def set_fields(db: AsyncSession, job_id: str, **values: Any) -> None:
 async def unfinished(db: AsyncSession, job_type: str) -> list[Job]:
     query = select(Job).where(Job.type == job_type, Job.status.in_(("pending", "processing")))
     return list((await db.execute(query)).scalars())
+
+
+async def unfinished_of(db: AsyncSession, did: str, job_type: str) -> list[str]:
+    """The ids of the account's pending or running jobs of a type. The account's row is
+    locked until the transaction ends (PostgreSQL; SQLite writers are serialized already),
+    so two concurrent requests cannot both see none."""
+    await db.execute(select(Artist.did).where(Artist.did == did).with_for_update())
+    query = select(Job.id).where(
+        Job.owner_did == did, Job.type == job_type, Job.status.in_(("pending", "processing"))
+    )
+    return list((await db.scalars(query)).all())
 
 
 async def stale(db: AsyncSession, before: datetime) -> list[Job]:

@@ -30,14 +30,23 @@ async def get_job(job_id: str, user: CurrentUser, db: DbSession) -> JobOut:
     response_class=StreamingResponse,
     responses={200: {"content": {"text/event-stream": {}}}},
 )
-async def upload_progress(upload_id: str, runtime: RuntimeDep) -> StreamingResponse:
-    """Server-sent events: the upload's Job each time it changes, until it finishes."""
-    if await service.snapshot(runtime, upload_id) is None:
+async def upload_progress(
+    upload_id: str, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+) -> StreamingResponse:
+    """Server-sent events: the upload's Job each time it changes, until it finishes (its
+    owner only; a few streams per account at a time, each for at most 30 minutes)."""
+    job = await repository.get(db, upload_id)
+    if job is None or job.owner_did != user.did:
         raise NotFound("upload not found")
+    streams = runtime.limiter.event_streams
+    slot = streams.take(user.did)
 
     async def events() -> AsyncIterator[str]:
-        async for job in service.watch(runtime, upload_id):
-            yield f"event: job\ndata: {job.model_dump_json()}\n\n"
+        try:
+            async for job in service.watch(runtime, upload_id, streams.lifetime_s):
+                yield f"event: job\ndata: {job.model_dump_json()}\n\n"
+        finally:
+            streams.release(user.did, slot)
 
     headers = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
     return StreamingResponse(events(), media_type="text/event-stream", headers=headers)

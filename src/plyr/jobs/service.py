@@ -61,18 +61,49 @@ async def snapshot(runtime: Runtime, job_id: str) -> JobOut | None:
         return JobOut.of(job) if job else None
 
 
-async def watch(runtime: Runtime, job_id: str) -> AsyncIterator[JobOut]:
-    """Yield the job each time it changes, until it is completed or failed."""
-    async with runtime.cache.subscribe(channel(job_id)) as nudges:
+class _Nudges:
+    """Waits on a subscription for a nudge, at most `seconds` at a time. One read
+    stays pending across waits: cancelling a read (as wait_for does) would end the
+    subscription's generator. A failed subscription leaves plain polling."""
+
+    def __init__(self, messages: AsyncIterator[str]) -> None:
+        self.messages = messages
+        self.pending: asyncio.Future[str] | None = None
+        self.alive = True
+
+    async def wait(self, seconds: float) -> None:
+        if not self.alive:
+            await asyncio.sleep(seconds)
+            return
+        self.pending = self.pending or asyncio.ensure_future(anext(self.messages))
+        done, _ = await asyncio.wait({self.pending}, timeout=seconds)
+        if done:
+            self.alive = self.pending.exception() is None
+            self.pending = None
+
+    def close(self) -> None:
+        if self.pending is not None:
+            self.pending.cancel()
+
+
+async def watch(runtime: Runtime, job_id: str, lifetime_s: float) -> AsyncIterator[JobOut]:
+    """Yield the job each time it changes, until it is completed or failed, or `lifetime_s`
+    passed (a stream is not held open, and polling, forever)."""
+    deadline = time.monotonic() + lifetime_s
+    async with runtime.cache.subscribe(channel(job_id)) as messages:
+        nudges = _Nudges(messages)
         last: JobOut | None = None
-        while True:
-            job = await snapshot(runtime, job_id)
-            if job is None:
-                return
-            if job != last:
-                yield job
-                last = job
-            if job.finished:
-                return
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(anext(nudges), POLL_SECONDS)
+        try:
+            while True:
+                job = await snapshot(runtime, job_id)
+                if job is None:
+                    return
+                if job != last:
+                    yield job
+                    last = job
+                left = deadline - time.monotonic()
+                if job.finished or left <= 0:
+                    return
+                await nudges.wait(min(POLL_SECONDS, left))
+        finally:
+            nudges.close()

@@ -7,11 +7,12 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Request, Response
 
 from plyr.auth.dependencies import CurrentUser, OptionalUser
-from plyr.core.deps import DbSession, RuntimeDep
+from plyr.core.deps import CacheDep, DbSession, RuntimeDep
+from plyr.core.ratelimit import client_ip
 from plyr.shares import service
 from plyr.shares.schemas import ShareOut, ShareStats
 from plyr.tracks import service as tracks
-from plyr.tracks.listeners import CurrentListener
+from plyr.tracks.listeners import ANONYMOUS_PREFIX, CurrentListener, ShareClickLimits
 from plyr.tracks.schemas import TrackId
 
 router = APIRouter(prefix="/tracks", tags=["shares"])
@@ -33,12 +34,13 @@ async def share_track(
     return await service.share(db, runtime, track, user.did)
 
 
-@router.post("/{track_id}/ref/{code}/click", status_code=204)
+@router.post("/{track_id}/ref/{code}/click", status_code=204, dependencies=[ShareClickLimits])
 async def share_click(
     track_id: TrackId,
     code: Code,
     request: Request,
     db: DbSession,
+    cache: CacheDep,
     user: OptionalUser,
     who: CurrentListener,
 ) -> Response:
@@ -46,5 +48,6 @@ async def share_click(
     await tracks.get_visible(db, track_id, user.did if user else None)
     response = Response(status_code=204)
     who.remember(request, response)
-    await service.record_click(db, track_id, code, who.id)
+    ip = client_ip(request) if who.id.startswith(ANONYMOUS_PREFIX) else None
+    await service.record_click(db, track_id, code, who.id, cache, ip)
     return response

@@ -11,6 +11,7 @@ import secrets
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from plyr.core.cache import Cache
 from plyr.core.errors import Conflict, NotFound
 from plyr.core.runtime import Runtime
 from plyr.models import Track
@@ -18,6 +19,7 @@ from plyr.shares import repository
 from plyr.shares.schemas import ShareOut, ShareStats
 
 CODE_BYTES = 6  # 48 bits, 8 URL-safe characters
+ANONYMOUS_VISIT_S = 24 * 3600
 
 
 def share_url(runtime: Runtime, track_id: int, code: str) -> str:
@@ -34,13 +36,24 @@ async def share(db: AsyncSession, runtime: Runtime, track: Track, did: str) -> S
     return ShareOut(code=link.code, url=share_url(runtime, track.id, link.code))
 
 
-async def record_click(db: AsyncSession, track_id: int, code: str, visitor: str) -> bool:
+async def record_click(
+    db: AsyncSession,
+    track_id: int,
+    code: str,
+    visitor: str,
+    cache: Cache | None = None,
+    ip: str | None = None,
+) -> bool:
     """A visit of the track page through the link; 404 for a code unknown or of another
-    track. True when recorded (not the creator, not a repeat)."""
+    track. True when recorded (not the creator, not a repeat). With `ip` (an anonymous
+    visitor) one visit per address and day: dropping the cookie adds no visitors."""
     link = await repository.get(db, code)
     if link is None or link.track_id != track_id:
         raise NotFound("unknown share link")
     if visitor == link.creator_did:
+        return False
+    seen_key = f"share:{code}:ip:{ip}"
+    if cache is not None and ip is not None and not await cache.add(seen_key, ANONYMOUS_VISIT_S):
         return False
     return await repository.add_event(db, code, "click", visitor)
 

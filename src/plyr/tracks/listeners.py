@@ -6,11 +6,13 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request, Response
 
 from plyr.auth.dependencies import OptionalUser
+from plyr.core.deps import RuntimeDep
+from plyr.core.ratelimit import client_ip
 
 PLAY_COOKIE = "plyr_play_id"
 PLAY_COOKIE_AGE = 180 * 24 * 3600
@@ -30,7 +32,8 @@ class Listener:
                 max_age=PLAY_COOKIE_AGE,
                 httponly=True,
                 samesite="lax",
-                secure=request.url.scheme == "https",
+                # from the public URL: behind a TLS proxy the request itself is plain http
+                secure=request.app.state.runtime.settings.cookie_secure,
             )
 
 
@@ -45,3 +48,19 @@ def listener(request: Request, user: OptionalUser) -> Listener:
 
 
 CurrentListener = Annotated[Listener, Depends(listener)]
+
+
+def per_listener(rule: str, ip_rule: str) -> Any:
+    """Count the request against `ip_rule` for the address and `rule` for the listener (one
+    without a cookie yet is new: only its address counts, and nothing is stored for it)."""
+
+    async def check(request: Request, runtime: RuntimeDep, who: CurrentListener) -> None:
+        await runtime.limiter.hit(ip_rule, client_ip(request))
+        if who.new_cookie is None:
+            await runtime.limiter.hit(rule, who.id)
+
+    return Depends(check)
+
+
+PlayLimits = per_listener("play", "play_ip")
+ShareClickLimits = per_listener("share_click", "share_click_ip")

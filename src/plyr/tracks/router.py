@@ -10,13 +10,15 @@ from fastapi.responses import JSONResponse
 
 from plyr.atproto.writes import ensure_scope
 from plyr.auth.dependencies import CurrentUser, OptionalUser
+from plyr.auth.ratelimits import UploadLimits
 from plyr.core.deps import CacheDep, DbSession, RuntimeDep
 from plyr.core.errors import NotFound
 from plyr.core.multipart import receive_form
+from plyr.core.ratelimit import client_ip
 from plyr.shares import service as shares
 from plyr.tracks import edits, publishing, repository, service, uploads
 from plyr.tracks.forms import parse_fields
-from plyr.tracks.listeners import CurrentListener
+from plyr.tracks.listeners import ANONYMOUS_PREFIX, CurrentListener, PlayLimits
 from plyr.tracks.media import delete_keys
 from plyr.tracks.schemas import (
     PlayIn,
@@ -59,6 +61,7 @@ EDIT_FORM = _form_schema(
     "/",
     status_code=202,
     openapi_extra=UPLOAD_FORM,
+    dependencies=UploadLimits,
     responses={413: {"description": "too large"}, 415: {"description": "not audio"}},
 )
 async def upload_track(
@@ -226,7 +229,7 @@ async def delete_track(
     return Response(status_code=204)
 
 
-@router.post("/{track_id}/play")
+@router.post("/{track_id}/play", dependencies=[PlayLimits])
 async def count_play(
     track_id: TrackId,
     request: Request,
@@ -239,7 +242,8 @@ async def count_play(
     """Report a play (after min(30 s, half the track) of listening); deduplicated per listener."""
     track = await service.get_visible(db, track_id, user.did if user else None)
     before = track.play_count
-    count = await service.count_play(db, cache, track, who.id, body.ref if body else None)
+    ip = client_ip(request) if who.id.startswith(ANONYMOUS_PREFIX) else None
+    count = await service.count_play(db, cache, track, who.id, body.ref if body else None, ip)
     if body and body.ref and count > before:  # counted: a listen receipt for the share link
         await shares.record_play(db, track.id, body.ref, who.id)
     response = JSONResponse(PlayOut(play_count=count).model_dump())

@@ -136,11 +136,25 @@ def play_window_seconds(duration: int | None) -> int:
 
 
 async def count_play(
-    db: AsyncSession, cache: Cache, track: Track, listener: str, ref: str | None
+    db: AsyncSession,
+    cache: Cache,
+    track: Track,
+    listener: str,
+    ref: str | None,
+    ip: str | None = None,
 ) -> int:
-    key = f"play:{track.id}:{listener}"
+    """Count the play unless this listener played the track within the window. With `ip`
+    (an anonymous listener) the address must be new too: a script that drops its play
+    cookie on every request adds one play per address, not one per request."""
+    window = play_window_seconds(track.duration)
+    # the address first: a repeat from it then allocates no key for a fresh cookie
+    keys = ([f"play:{track.id}:ip:{ip}"] if ip else []) + [f"play:{track.id}:{listener}"]
     try:
-        first = await cache.add(key, play_window_seconds(track.duration))
+        first = True
+        for key in keys:
+            if not await cache.add(key, window):
+                first = False
+                break
     except Exception:  # the cache is an optimisation: when it is down, plays still count
         log.warning("play dedup cache unavailable; counting the play", exc_info=True)
         first = True

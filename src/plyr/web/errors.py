@@ -65,7 +65,9 @@ def install_page_errors(app: FastAPI) -> None:
     async def _app_error(request: Request, exc: AppError) -> Response:
         if wants_page(request):
             detail = exc.detail if isinstance(exc.detail, str) else None
-            return await error_page(request, exc.status_code, detail)
+            page = await error_page(request, exc.status_code, detail)
+            page.headers.update(exc.headers or {})
+            return page
         return app_error_response(exc)
 
     @app.exception_handler(HTTPException)

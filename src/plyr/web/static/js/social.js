@@ -377,7 +377,7 @@ async function saveEdit(form) {
 async function deleteComment(button) {
   const li = button.closest(".comment");
   const sec = section(button);
-  if (!(li instanceof HTMLElement) || !sec || !confirm("delete your comment?")) return;
+  if (!(li instanceof HTMLElement) || !sec || !confirm("delete this comment?")) return;
   try {
     await request("DELETE", `/tracks/comments/${encodeURIComponent(li.dataset.commentId ?? "")}`);
     li.remove();
