@@ -20,8 +20,9 @@ DID = "did:plc:endlessendlessendless222"
 @dataclass
 class EndlessPds:
     url: str = ""
-    mode: str = "endless"  # "endless", "repeat" or "huge"
+    mode: str = "endless"  # "endless", "repeat", "huge", or "fixed": one page of `records`
     huge_page: int = 20_000
+    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by collection
     pages: Counter[str] = field(default_factory=Counter)  # listRecords calls per collection
 
     def did_document(self) -> dict[str, Any]:
@@ -38,6 +39,8 @@ class EndlessPds:
 
     def list_page(self, collection: str, limit: int, cursor: str | None) -> dict[str, Any]:
         self.pages[collection] += 1
+        if self.mode == "fixed":
+            return {"records": self.records.get(collection, [])}
         size = self.huge_page if self.mode == "huge" else limit
         start = int(cursor or 0)
         records = [

@@ -167,7 +167,11 @@ class PdsClient:
         seen: set[str] = set()
         given = 0
         for _ in range(max_pages):
-            params: dict[str, Any] = {"repo": self.did, "collection": collection, "limit": page_size}
+            params: dict[str, Any] = {
+                "repo": self.did,
+                "collection": collection,
+                "limit": page_size,
+            }
             if cursor:
                 params["cursor"] = cursor
                 seen.add(cursor)
