@@ -26,6 +26,7 @@ from plyr.exports.router import router as exports_router
 from plyr.jobs.router import router as jobs_router
 from plyr.likes.router import router as likes_router
 from plyr.lists.router import router as lists_router
+from plyr.core.nul import RefuseNul
 from plyr.meta.router import router as meta_router
 from plyr.preferences.router import router as preferences_router
 from plyr.queue.router import router as queue_router
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
     mount_api_docs(app)
     install_error_handlers(app)
     install_pds_error_handlers(app)
+    app.add_middleware(RefuseNul)
     for router in (
         meta_router,
         auth_router,
