@@ -21,12 +21,12 @@ from plyr.auth.router import router as auth_router
 from plyr.comments.router import router as comments_router
 from plyr.core.config import Settings, get_settings
 from plyr.core.errors import ERROR_RESPONSES, install_error_handlers
+from plyr.core.nul import RefuseNul
 from plyr.core.runtime import Runtime
 from plyr.exports.router import router as exports_router
 from plyr.jobs.router import router as jobs_router
 from plyr.likes.router import router as likes_router
 from plyr.lists.router import router as lists_router
-from plyr.core.nul import RefuseNul
 from plyr.meta.router import router as meta_router
 from plyr.preferences.router import router as preferences_router
 from plyr.queue.router import router as queue_router
