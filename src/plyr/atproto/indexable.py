@@ -83,6 +83,16 @@ def validate_indexable(collection: str, uri: str, cid: str, record: Any) -> None
                 _check_moment(rule.path, value)
 
 
+def indexable_uri(uri: str) -> bool:
+    """Whether a record URI fits the columns (e.g. for a deletion, which has no record)."""
+    try:
+        _check_text("uri", uri)
+        _check_value("uri", uri, URI_COLUMN)
+    except UnindexableRecord:
+        return False
+    return True
+
+
 def _check_text(path: str, value: Any) -> None:
     """No NUL (PostgreSQL text cannot hold one) and nothing that is not UTF-8, anywhere."""
     if isinstance(value, str):
