@@ -140,7 +140,7 @@ class Ingester:
             await indexer.remove(db, uri)
             return
         record = blocks.get(op.cid) if op.cid is not None else None
-        if record is None or artist is None:
+        if not isinstance(record, dict) or artist is None:
             return
         indexed = IndexedRecord(uri, str(op.cid), dict(record))
         await indexer.index(db, self.lexicons, artist, indexed, self.runtime.settings.public_url)
