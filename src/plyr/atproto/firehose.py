@@ -67,6 +67,8 @@ class Ingester:
             return
         ops = self._indexed_ops(event)
         if ops and not await self._index_or_keep(event, ops):
+            if self.seq is None:  # started live: the replay must still include this one
+                self.seq = event.seq - 1
             self.stalled.set()
             return
         self.seq = event.seq
