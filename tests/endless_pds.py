@@ -22,7 +22,7 @@ class EndlessPds:
     url: str = ""
     mode: str = "endless"  # "endless", "repeat", "huge", or "fixed": one page of `records`
     huge_page: int = 20_000
-    records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # by collection
+    records: dict[str, list[Any]] = field(default_factory=dict)  # by collection
     pages: Counter[str] = field(default_factory=Counter)  # listRecords calls per collection
 
     def did_document(self) -> dict[str, Any]:

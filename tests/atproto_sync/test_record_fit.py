@@ -1,6 +1,7 @@
 """Records from a repo are checked against the columns they are written to: a field the
 lexicon allows but a column cannot hold (or a NUL character, which PostgreSQL text refuses)
-skips that record, with a log line; the sync goes on and indexes the others."""
+skips that record, with a log line; so does a listing entry of the wrong shape. The sync goes
+on and indexes the others."""
 
 from __future__ import annotations
 
@@ -67,6 +68,16 @@ UNFIT_TRACKS = {
 }
 
 
+MALFORMED_ENTRIES: list[Any] = [
+    "not an entry",
+    None,
+    {"uri": 5, "cid": "bafyx", "value": track("n")},
+    {"uri": f"at://{DID}/{TRACK}/3kzz1", "cid": "bafyx"},
+    {"uri": f"at://{DID}/{TRACK}/3kzz2", "cid": "bafyx", "value": "not an object"},
+    {"uri": f"at://{DID}/{TRACK}/3kzz3", "cid": ["bafyx"], "value": track("o")},
+]
+
+
 def clean(record: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in record.items() if v is not None}
 
@@ -92,7 +103,8 @@ async def test_sync_skips_unfit_records_and_indexes_the_rest(settings: Settings)
             TRACK: [
                 {"uri": f"at://{DID}/{TRACK}/3kaa{i:03d}", "cid": f"bafyrec{i:03d}", "value": r}
                 for i, r in enumerate(records)
-            ],
+            ]
+            + MALFORMED_ENTRIES,
             LIST: [
                 {"uri": f"at://{DID}/{LIST}/3kbb{i}", "cid": f"bafylist{i}", "value": r}
                 for i, r in enumerate([playlist("nul\x00name"), playlist("Kept")])

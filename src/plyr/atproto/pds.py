@@ -181,7 +181,8 @@ class PdsClient:
                 break
             for record in records[: min(page_size, max_records - given)]:
                 given += 1
-                yield record
+                if _is_entry(record):
+                    yield record
             if not isinstance(cursor, str) or not cursor or not records:
                 return
             if given >= max_records or len(records) > page_size:
@@ -205,6 +206,16 @@ class PdsClient:
         )
         blob: dict[str, Any] = out["blob"]
         return blob
+
+
+def _is_entry(record: Any) -> bool:
+    """A listRecords entry has this shape; any other is dropped (it would end a sync)."""
+    return (
+        isinstance(record, dict)
+        and isinstance(record.get("uri"), str)
+        and isinstance(record.get("cid"), str)
+        and isinstance(record.get("value"), dict)
+    )
 
 
 async def _file_chunks(path: Path) -> AsyncIterator[bytes]:
