@@ -21,6 +21,7 @@ from plyr.auth.router import router as auth_router
 from plyr.comments.router import router as comments_router
 from plyr.core.config import Settings, get_settings
 from plyr.core.errors import ERROR_RESPONSES, install_error_handlers
+from plyr.core.nul import RefuseNul
 from plyr.core.runtime import Runtime
 from plyr.exports.router import router as exports_router
 from plyr.jobs.router import router as jobs_router
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
     mount_api_docs(app)
     install_error_handlers(app)
     install_pds_error_handlers(app)
+    app.add_middleware(RefuseNul)
     for router in (
         meta_router,
         auth_router,

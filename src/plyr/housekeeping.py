@@ -9,7 +9,7 @@ from datetime import timedelta
 import anyio
 
 from plyr.artists import profile
-from plyr.atproto import mirror
+from plyr.atproto import firehose, mirror
 from plyr.atproto.writes import NeedsSignIn, PdsUnavailable
 from plyr.comments import records as comment_records
 from plyr.core import pending
@@ -76,6 +76,8 @@ async def _perform(runtime: Runtime, write: PendingWrite) -> None:
         await comment_records.sync_comment(runtime, int(payload["comment_id"]))
     elif write.kind in (list_records.SYNC, list_records.DELETE):
         await list_records.perform(runtime, write)
+    elif write.kind == firehose.KEPT_COMMIT:
+        await firehose.retry_kept_commit(runtime, write.did or "", payload.get("paths", []))
 
 
 async def fail_stale_jobs(runtime: Runtime) -> None:

@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 from atproto import CAR, AsyncFirehoseSubscribeReposClient, models, parse_subscribe_repos_message
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.artists import repository as artists
-from plyr.atproto.identity import IdentityError
+from plyr.atproto.identity import IdentityError, validate_did
+from plyr.atproto.indexable import indexable_uri
 from plyr.atproto.indexers import IndexedRecord, by_collection
 from plyr.atproto.lexicon import Lexicons
+from plyr.atproto.pds import PdsClient, PublicAuth
+from plyr.atproto.writes import PdsUnavailable
+from plyr.core import pending
 from plyr.core.runtime import Runtime
 from plyr.models import Artist, IngestCursor
 
@@ -22,13 +27,19 @@ log = logging.getLogger(__name__)
 Commit = models.ComAtprotoSyncSubscribeRepos.Commit
 IdentityEvent = models.ComAtprotoSyncSubscribeRepos.Identity
 SAVE_CURSOR_EVERY = 50
+RETRY_DELAYS_S = (1.0, 4.0, 16.0)  # then the commit is kept as a pending write
+DID_MAX = 255  # the artists.did column
+KEPT_COMMIT = "firehose_commit"  # a pending write: {"paths": [...]} of its DID's repo
 
 
 class Ingester:
     """Indexes the commits of one firehose; remembers how far it got."""
 
-    def __init__(self, runtime: Runtime, service: str) -> None:
-        self.runtime, self.service = runtime, service
+    def __init__(
+        self, runtime: Runtime, service: str, retry_delays: Sequence[float] = RETRY_DELAYS_S
+    ) -> None:
+        self.runtime, self.service, self.retry_delays = runtime, service, retry_delays
+        self.stalled = asyncio.Event()
         self.lexicons = Lexicons(runtime.settings.atproto_namespace)
         self.indexers = by_collection(self.lexicons)
         self.seq: int | None = None
@@ -40,25 +51,87 @@ class Ingester:
             return saved.cursor if saved else None
 
     async def handle(self, message: Any) -> None:
-        commit = parse_subscribe_repos_message(message)
-        if isinstance(commit, IdentityEvent):
-            await self._identity_changed(commit.did)
+        """Index one event. A commit that fails is retried, then kept for housekeeping to
+        retry (a pending write); only then does the cursor pass it. When even keeping it
+        fails, the ingester stalls: `ingest` reconnects from the last commit done."""
+        if self.stalled.is_set():
+            return  # the events after a commit that is neither indexed nor kept
+        event = parse_subscribe_repos_message(message)
+        if isinstance(event, IdentityEvent):
+            try:
+                await self._retrying(lambda: self._identity_changed(event.did))
+            except Exception:
+                log.warning("identity event of %s failed", event.did, exc_info=True)
             return
-        if not isinstance(commit, Commit):
+        if not isinstance(event, Commit):
             return
-        ops = [op for op in commit.ops if op.path.split("/", 1)[0] in self.indexers]
-        if ops:
-            blocks = CAR.from_bytes(commit.blocks).blocks if commit.blocks else {}
-            artist_known = await self._ensure_artist(commit.repo)  # network: before the txn
-            async with self.runtime.writer() as db:
-                artist = await artists.get(db, commit.repo) if artist_known else None
-                for op in ops:
-                    await self._apply(db, artist, commit.repo, op, blocks)
-                await db.commit()
-        self.seq = commit.seq
+        ops = self._indexed_ops(event)
+        if ops and not await self._index_or_keep(event, ops):
+            if self.seq is None:  # started live: the replay must still include this one
+                self.seq = event.seq - 1
+            self.stalled.set()
+            return
+        self.seq = event.seq
         self._unsaved += 1
         if self._unsaved >= SAVE_CURSOR_EVERY or ops:
-            await self.save_cursor()
+            try:
+                await self.save_cursor()
+            except Exception:  # saved with a later commit; a restart replays a little more
+                log.warning("could not save the firehose cursor", exc_info=True)
+
+    def _indexed_ops(self, commit: Any) -> list[Any]:
+        """The commit's ops on collections plyr indexes, for a DID and paths plyr can store
+        (anything else could never be written, and retrying it would stall the firehose)."""
+        if not self.indexers or not _valid_did(commit.repo):
+            return []
+        return [
+            op
+            for op in commit.ops
+            if op.path.split("/", 1)[0] in self.indexers
+            and indexable_uri(f"at://{commit.repo}/{op.path}")
+        ]
+
+    async def _index_or_keep(self, commit: Any, ops: list[Any]) -> bool:
+        """True once the commit is indexed or kept for a later retry."""
+        try:
+            await self._retrying(lambda: self._index(commit, ops))
+            return True
+        except Exception:
+            log.warning(
+                "commit %s of %s failed; kept for later", commit.seq, commit.repo, exc_info=True
+            )
+        try:
+            async with self.runtime.writer() as db:
+                await pending.add(
+                    db, KEPT_COMMIT, commit.repo, {"paths": sorted({op.path for op in ops})}
+                )
+                await db.commit()
+            return True
+        except Exception:
+            log.error(
+                "commit %s of %s could not be kept either", commit.seq, commit.repo, exc_info=True
+            )
+            return False
+
+    async def _retrying(self, action: Callable[[], Awaitable[None]]) -> None:
+        """`action`, tried again after each delay while it fails (SQLite busy, a restart)."""
+        for delay in self.retry_delays:
+            try:
+                await action()
+                return
+            except Exception:
+                log.info("firehose: retrying in %.1f s", delay, exc_info=True)
+                await asyncio.sleep(delay)
+        await action()
+
+    async def _index(self, commit: Any, ops: list[Any]) -> None:
+        blocks = CAR.from_bytes(commit.blocks).blocks if commit.blocks else {}
+        artist_known = await self._ensure_artist(commit.repo)  # network: before the txn
+        async with self.runtime.writer() as db:
+            artist = await artists.get(db, commit.repo) if artist_known else None
+            for op in ops:
+                await self._apply(db, artist, commit.repo, op, blocks)
+            await db.commit()
 
     async def _apply(
         self, db: AsyncSession, artist: Artist | None, did: str, op: Any, blocks: Any
@@ -69,10 +142,24 @@ class Ingester:
             await indexer.remove(db, uri)
             return
         record = blocks.get(op.cid) if op.cid is not None else None
-        if record is None or artist is None:
+        if not isinstance(record, dict) or artist is None:
             return
         indexed = IndexedRecord(uri, str(op.cid), dict(record))
         await indexer.index(db, self.lexicons, artist, indexed, self.runtime.settings.public_url)
+
+    async def _settle(
+        self, db: AsyncSession, artist: Artist | None, did: str, path: str, found: Any
+    ) -> None:
+        """Make the index say what the PDS now holds at `path` (None: nothing)."""
+        indexer = self.indexers.get(path.split("/", 1)[0])
+        uri = f"at://{did}/{path}"
+        if indexer is None:
+            return
+        if found is None:
+            await indexer.remove(db, uri)
+        elif artist is not None and isinstance(found.get("value"), dict):
+            record = IndexedRecord(uri, str(found.get("cid", "")), found["value"])
+            await indexer.index(db, self.lexicons, artist, record, self.runtime.settings.public_url)
 
     async def _ensure_artist(self, did: str) -> bool:
         """The account's artist row exists (resolving its identity when new)."""
@@ -122,6 +209,32 @@ class Ingester:
         self._unsaved = 0
 
 
+def _valid_did(did: str) -> bool:
+    try:
+        validate_did(did)
+    except IdentityError:
+        return False
+    return len(did) <= DID_MAX
+
+
+async def retry_kept_commit(runtime: Runtime, did: str, paths: list[str]) -> None:
+    """Housekeeping's retry of a kept commit: index its paths as the PDS holds them now (a
+    record deleted since is removed), so a late retry never brings back an older state."""
+    ingester = Ingester(runtime, "")
+    try:
+        identity = await runtime.identity.resolve(did)
+        pds = PdsClient(runtime.http, identity.pds_url, did, PublicAuth())
+        now = {path: await pds.get_record(*path.split("/", 1)) for path in paths}
+        artist_known = await ingester._ensure_artist(did)
+        async with runtime.writer() as db:
+            artist = await artists.get(db, did) if artist_known else None
+            for path, found in now.items():
+                await ingester._settle(db, artist, did, path, found)
+            await db.commit()
+    except Exception as e:  # retried later, like any pending write
+        raise PdsUnavailable(f"the kept commit of {did} failed again: {type(e).__name__}") from e
+
+
 async def ingest(
     runtime: Runtime,
     service: str,
@@ -129,10 +242,11 @@ async def ingest(
     *,
     first_cursor: int | None = None,
     max_backoff_s: float = 60.0,
+    retry_delays: Sequence[float] = RETRY_DELAYS_S,
 ) -> None:
     """Follow `service` (e.g. `wss://relay/xrpc`) until `stop` is set; reconnect with backoff.
     Resumes from the saved cursor; the first run starts at `first_cursor` (None: live)."""
-    ingester = Ingester(runtime, service)
+    ingester = Ingester(runtime, service, retry_delays)
     backoff = 1.0
     while not stop.is_set():
         cursor = ingester.seq if ingester.seq is not None else await ingester.start_cursor()
@@ -140,19 +254,21 @@ async def ingest(
         params = {"cursor": cursor} if cursor is not None else None
         client = AsyncFirehoseSubscribeReposClient(params=params, base_uri=service)
         task = asyncio.create_task(client.start(ingester.handle))
-        stopper = asyncio.create_task(stop.wait())
-        await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
+        waiters = {asyncio.create_task(stop.wait()), asyncio.create_task(ingester.stalled.wait())}
+        await asyncio.wait({task, *waiters}, return_when=asyncio.FIRST_COMPLETED)
         await client.stop()
-        stopper.cancel()
+        for waiter in waiters:
+            waiter.cancel()
+        failed = ingester.stalled.is_set()
         try:
             await asyncio.wait_for(task, 5)
-            backoff = 1.0
-            if not stop.is_set():
-                await asyncio.sleep(backoff)  # closed by the other side: do not spin
         except Exception:
-            log.warning(
-                "firehose %s dropped; reconnecting in %.0f s", service, backoff, exc_info=True
-            )
-            await asyncio.sleep(backoff)
-            backoff = min(max_backoff_s, backoff * 2)
+            log.warning("firehose %s dropped", service, exc_info=True)
+            failed = True
+        if ingester.stalled.is_set():
+            log.warning("firehose %s: replaying from %s in %.0f s", service, ingester.seq, backoff)
+            ingester.stalled.clear()
+        if not stop.is_set():
+            await asyncio.sleep(backoff)  # also when closed by the other side: do not spin
+        backoff = min(max_backoff_s, backoff * 2) if failed else 1.0
         await ingester.save_cursor()

@@ -3,17 +3,21 @@ this order, so a like or a list finds the tracks a sync has just indexed."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from plyr.atproto.indexable import UnindexableRecord, validate_indexable
 from plyr.atproto.lexicon import Lexicons
 from plyr.likes.indexing import index_like_record, remove_like_record
 from plyr.lists.indexing import index_list_record, remove_list_record
 from plyr.models import Artist
 from plyr.tracks.indexing import index_track_record, remove_track_record
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -64,10 +68,26 @@ async def _list(
     )
 
 
+def _fitting(name: str, index: Index) -> Index:
+    """`index`, for records that fit plyr's columns; others are skipped (None)."""
+
+    async def checked(
+        db: AsyncSession, lexicons: Lexicons, artist: Artist, record: IndexedRecord, url: str
+    ) -> object:
+        try:
+            validate_indexable(name, record.uri, record.cid, record.value)
+        except UnindexableRecord as e:
+            log.info("skipping %s record %r: %s", name, str(record.uri)[:600], e)
+            return None
+        return await index(db, lexicons, artist, record, url)
+
+    return checked
+
+
 INDEXERS = (
-    Indexer("track", _track, remove_track_record),
-    Indexer("like", _like, remove_like_record),
-    Indexer("list", _list, remove_list_record),
+    Indexer("track", _fitting("track", _track), remove_track_record),
+    Indexer("like", _fitting("like", _like), remove_like_record),
+    Indexer("list", _fitting("list", _list), remove_list_record),
 )
 
 

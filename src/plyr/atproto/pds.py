@@ -5,6 +5,7 @@ plyr needs (records and blobs). How a request is authorized is the session's bus
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AbstractAsyncContextManager
@@ -17,10 +18,15 @@ import httpx
 
 from plyr.core.net import bounds, pds_origin
 
+log = logging.getLogger(__name__)
+
 TIMEOUT = httpx.Timeout(30.0, connect=5.0)
 BLOB_CHUNK = 1 << 20
 # an upload streams the whole file: its deadline covers the slowest plausible upload
 UPLOAD_BOUNDS = bounds(deadline_s=3600.0)
+# A listing is bounded whatever the PDS answers (an endless cursor chain, huge pages).
+LIST_MAX_PAGES = 100
+LIST_MAX_RECORDS = 10_000
 
 
 class XrpcError(Exception):
@@ -166,10 +172,21 @@ class PdsClient:
             raise
 
     async def list_records(
-        self, collection: str, page_size: int = 100
+        self,
+        collection: str,
+        page_size: int = 100,
+        *,
+        max_pages: int = LIST_MAX_PAGES,
+        max_records: int = LIST_MAX_RECORDS,
     ) -> AsyncIterator[dict[str, Any]]:
+        """The collection's records, page by page. The PDS is the user's own and may be
+        hostile, so the listing is bounded whatever it answers: at most `max_pages` pages and
+        `max_records` records; a page larger than asked for, or a cursor that comes back,
+        ends it (such a server would never end it itself)."""
         cursor: str | None = None
-        while True:
+        seen: set[str] = set()
+        given = 0
+        for _ in range(max_pages):
             params: dict[str, Any] = {
                 "repo": self.did,
                 "collection": collection,
@@ -177,12 +194,20 @@ class PdsClient:
             }
             if cursor:
                 params["cursor"] = cursor
+                seen.add(cursor)
             page = await self.call("GET", "com.atproto.repo.listRecords", params=params)
-            for record in page.get("records", []):
-                yield record
-            cursor = page.get("cursor")
-            if not cursor or not page.get("records"):
+            records, cursor = page.get("records"), page.get("cursor")
+            if not isinstance(records, list) or (isinstance(cursor, str) and cursor in seen):
+                break
+            for record in records[: min(page_size, max_records - given)]:
+                given += 1
+                if _is_entry(record):
+                    yield record
+            if not isinstance(cursor, str) or not cursor or not records:
                 return
+            if given >= max_records or len(records) > page_size:
+                break
+        log.warning("listing %s of %s cut short after %d records", collection, self.did, given)
 
     async def upload_blob(self, path: Path, mime_type: str) -> dict[str, Any]:
         """Stream a file to the PDS (constant memory); returns the blob reference."""
@@ -202,6 +227,16 @@ class PdsClient:
         )
         blob: dict[str, Any] = out["blob"]
         return blob
+
+
+def _is_entry(record: Any) -> bool:
+    """A listRecords entry has this shape; any other is dropped (it would end a sync)."""
+    return (
+        isinstance(record, dict)
+        and isinstance(record.get("uri"), str)
+        and isinstance(record.get("cid"), str)
+        and isinstance(record.get("value"), dict)
+    )
 
 
 async def _file_chunks(path: Path) -> AsyncIterator[bytes]:

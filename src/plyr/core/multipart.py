@@ -119,7 +119,10 @@ class _FormReceiver:
 
     def _part_end(self) -> None:
         if self._file is None:
-            self.form.fields[self._name] = self._value.decode("utf-8", "replace")
+            value = self._value.decode("utf-8", "replace")
+            if "\x00" in value:  # PostgreSQL text cannot hold one (see plyr.core.nul)
+                raise BadRequest(f"field '{self._name}' holds a NUL character")
+            self.form.fields[self._name] = value
             return
         self.flush()
         assert self._handle is not None
