@@ -14,6 +14,7 @@ from plyr.artists import repository as artists
 from plyr.atproto.identity import IdentityError
 from plyr.atproto.indexers import IndexedRecord, by_collection
 from plyr.atproto.lexicon import Lexicons
+from plyr.atproto.uris import owned_uri
 from plyr.core.runtime import Runtime
 from plyr.models import Artist, IngestCursor
 
@@ -63,10 +64,14 @@ class Ingester:
     async def _apply(
         self, db: AsyncSession, artist: Artist | None, did: str, op: Any, blocks: Any
     ) -> None:
+        collection = op.path.split("/", 1)[0]
         uri = f"at://{did}/{op.path}"
-        indexer = self.indexers[op.path.split("/", 1)[0]]
+        if owned_uri(uri, did, collection) is None:
+            log.info("skipping %s: not a record path of this repo", uri)
+            return
+        indexer = self.indexers[collection]
         if op.action == "delete":
-            await indexer.remove(db, uri)
+            await indexer.remove(db, did, uri)
             return
         record = blocks.get(op.cid) if op.cid is not None else None
         if record is None or artist is None:

@@ -60,8 +60,9 @@ async def remove(db: AsyncSession, like: Like) -> None:
     await _count(db, like.track_id, -1)
 
 
-async def remove_by_record(db: AsyncSession, record_uri: str) -> bool:
-    like = (await db.scalars(select(Like).where(Like.atproto_record_uri == record_uri))).first()
+async def remove_by_record(db: AsyncSession, did: str, record_uri: str) -> bool:
+    query = select(Like).where(Like.atproto_record_uri == record_uri, Like.did == did)
+    like = (await db.scalars(query)).first()
     if like is None:
         return False
     await remove(db, like)
