@@ -98,6 +98,7 @@ async def liked_records(db: AsyncSession, did: str, limit: int) -> list[tuple[st
         .join(Like, Like.track_id == Track.id)
         .where(
             Like.did == did,
+            Track.visibility == "public",
             Track.atproto_record_uri.is_not(None),
             Track.atproto_record_cid.is_not(None),
         )

@@ -157,7 +157,7 @@ def _has_record() -> list[ColumnElement[bool]]:
         Track.atproto_record_uri.is_not(None),
         Track.atproto_record_cid.is_not(None),
         Track.status == "published",
-        Track.visibility != "private",
+        Track.visibility == "public",  # a list record is public: so is all it names
     ]
 
 
@@ -176,6 +176,7 @@ async def album_record_refs(db: AsyncSession, album_id: int) -> list[tuple[str, 
     """(uri, cid) of the album's tracks that have records, in album order."""
     query = (
         select(Track.atproto_record_uri, Track.atproto_record_cid)
+        .join(Album, and_(Album.id == Track.album_id, Album.artist_did == Track.artist_did))
         .where(Track.album_id == album_id, *_has_record())
         .order_by(func.coalesce(Track.album_position, 2_147_483_647), Track.created_at, Track.id)
     )
@@ -287,7 +288,7 @@ async def lists_holding(db: AsyncSession, track_ids: Sequence[int]) -> list[tupl
     )
     albums = (
         select(Album.id, Album.artist_did)
-        .join(Track, Track.album_id == Album.id)
+        .join(Track, and_(Track.album_id == Album.id, Track.artist_did == Album.artist_did))
         .where(Track.id.in_(track_ids), Album.atproto_record_uri.is_not(None))
         .distinct()
     )
