@@ -42,7 +42,7 @@ def track_value(title: str, **fields: Any) -> dict[str, Any]:
         "title": title,
         "artist": "Mallory",
         "fileType": "mp3",
-        "audioUrl": "https://evil.example/a.mp3",
+        "audioUrl": f"https://evil.example/{title}.mp3",
         "createdAt": rfc3339(datetime.now(UTC)),
         **fields,
     }
