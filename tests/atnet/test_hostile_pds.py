@@ -177,6 +177,9 @@ async def test_a_hostile_pds_cannot_touch_another_users_rows_or_repo(
     assert owned_by(await rows(pds_app), victim.did) == before_rows
     assert repo_state(atproto_net, victim.did) == before_repo  # nothing written there
     assert all(body.get("repo") in (None, hostile.did) for _, body in hostile.writes)
+    # and plyr rewrote or deleted no track record it did not write itself (Bait came from
+    # another client): only its own kind of record, the album's list, was touched
+    assert {body.get("collection") for _, body in hostile.writes} <= {"fm.plyr.list"}
 
     # the victim's own records published later reach the victim's rows, not the attacker's
     xrpc(
