@@ -144,3 +144,61 @@ def _handler(pds: HostilePds) -> type[BaseHTTPRequestHandler]:
             return None
 
     return Handler
+
+
+# ---- firehose events, as `subscribeRepos` sends them ------------------------------------
+
+
+def _varint(n: int) -> bytes:
+    out = b""
+    while True:
+        low, n = n & 0x7F, n >> 7
+        out += bytes([low | (0x80 if n else 0)])
+        if not n:
+            return out
+
+
+def _cid(block: bytes) -> bytes:
+    """CIDv1, dag-cbor, sha2-256: the binary form."""
+    return b"\x01\x71\x12\x20" + hashlib.sha256(block).digest()
+
+
+def _car(blocks: list[bytes]) -> bytes:
+    """A CAR v1 holding the blocks, the first one its root."""
+    root = _cid(blocks[0])
+    tagged = b"\xd8\x2a" + bytes([0x58, len(root) + 1]) + b"\x00" + root  # CBOR tag 42
+    header = b"\xa2\x65roots\x81" + tagged + b"\x67version\x01"
+    out = _varint(len(header)) + header
+    for block in blocks:
+        out += _varint(len(_cid(block)) + len(block)) + _cid(block) + block
+    return out
+
+
+def commit_frame(repo: str, seq: int, ops: list[tuple[str, str, dict[str, Any] | None]]) -> bytes:
+    """A `#commit` frame of `repo` as the SDK's firehose client hands it over: ops are
+    (action, path, record or None for a delete). Links are plain CID bytes, which the SDK
+    reads as it reads tag-42 links; nothing is signed (plyr checks no signatures)."""
+    commit = libipld.encode_dag_cbor({"did": repo, "version": 3, "rev": "3m2abcdefgh22"})
+    records = [libipld.encode_dag_cbor(record) for _, _, record in ops if record is not None]
+    body = {
+        "seq": seq,
+        "rebase": False,
+        "tooBig": False,
+        "repo": repo,
+        "commit": _cid(commit),
+        "rev": "3m2abcdefgh22",
+        "since": None,
+        "blocks": _car([commit, *records]),
+        "ops": [
+            {
+                "action": action,
+                "path": path,
+                "cid": _cid(libipld.encode_dag_cbor(record)) if record is not None else None,
+            }
+            for action, path, record in ops
+        ],
+        "blobs": [],
+        "time": "2026-12-03T07:00:00.000Z",
+    }
+    header = libipld.encode_dag_cbor({"op": 1, "t": "#commit"})
+    return header + libipld.encode_dag_cbor(body)

@@ -12,17 +12,19 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from atproto_subscription.frames import Frame
 from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import select
 
+from plyr.atproto.firehose import Ingester
 from plyr.atproto.records import rfc3339, tid_for
 from plyr.models import Album, Like, Playlist, Track
 from tests.atnet.network import Account, AtprotoNet, create_account, list_records, unique_handle
 from tests.atnet.test_collection_import import playlists_of
 from tests.atnet.test_publishing import sign_in
 from tests.atnet.test_sync_ingest import following, poll, put_track, xrpc
-from tests.hostile_pds import SOME_CID, HostilePds
+from tests.hostile_pds import SOME_CID, HostilePds, commit_frame
 
 __all__ = ["following"]  # the firehose fixture
 COLLECTIONS = ("fm.plyr.track", "fm.plyr.list", "fm.plyr.like")
@@ -201,3 +203,25 @@ async def test_a_hostile_pds_cannot_touch_another_users_rows_or_repo(
     await poll(later_is_the_victims)
     later = [r for r in (await rows(pds_app))["tracks"] if r[1] == future_track]
     assert [(r[0], r[2]) for r in later] == [(victim.did, "Later")]
+
+
+async def test_firehose_events_index_only_record_paths_of_their_repo(
+    pds_app: FastAPI, hostile: HostilePds
+) -> None:
+    ingester = Ingester(pds_app.state.runtime, "wss://hostile.example")
+    own = f"fm.plyr.track/{tid_for(datetime.now(UTC))}"
+    crooked = [
+        "fm.plyr.track/a/b",  # a path below a record
+        "fm.plyr.track/..",
+        "fm.plyr.track/a b",
+        "fm.plyr.track",
+    ]
+    ops = [("create", path, track_value(f"t{i}")) for i, path in enumerate(crooked)]
+    await ingester.handle(Frame.from_bytes(commit_frame(hostile.did, 1, ops)))
+    await ingester.handle(
+        Frame.from_bytes(commit_frame(hostile.did, 2, [("create", own, track_value("Own"))]))
+    )
+    found = (await rows(pds_app))["tracks"]
+    assert [(r[0], r[1], r[2]) for r in found] == [
+        (hostile.did, f"at://{hostile.did}/{own}", "Own")
+    ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from plyr.atproto.uris import RecordUri, is_owned, owned_uri
+from plyr.atproto.uris import RecordUri, owned_uri
 
 DID = "did:plc:ewvi7nxzyoun6zhxrhs64oiz"
 OTHER = "did:plc:44ybard66vv44zksje25o7dz"
@@ -57,8 +57,3 @@ def test_anything_else_is_refused(uri: object) -> None:
 )
 def test_bad_syntax_is_refused_even_when_the_parts_match(did: str, collection: str) -> None:
     assert owned_uri(f"at://{did}/{collection}/3m2abcdefgh22", did, collection) is None
-
-
-def test_is_owned_takes_any_collection() -> None:
-    assert is_owned(f"at://{DID}/fm.plyr.like/3m2abcdefgh22", DID)
-    assert not is_owned(f"at://{OTHER}/fm.plyr.like/3m2abcdefgh22", DID)

@@ -51,11 +51,3 @@ def owned_uri(uri: object, repo_did: str, collection: str) -> RecordUri | None:
     if not all(_valid(adapter, value) for adapter, value in checks):
         return None
     return RecordUri(did, nsid, rkey)
-
-
-def is_owned(uri: object, owner_did: str) -> bool:
-    """The URI (of any collection) names a record in `owner_did`'s repo."""
-    if not isinstance(uri, str):
-        return False
-    parts = uri.removeprefix("at://").split("/")
-    return len(parts) == 3 and owned_uri(uri, owner_did, parts[1]) is not None
