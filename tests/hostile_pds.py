@@ -70,6 +70,7 @@ class HostilePds:
 
     records: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     writes: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    put_uri: str | None = None  # when set, what every putRecord answers as its URI
     did: str = ""
     handle: str = ""
     password: str = field(default_factory=lambda: secrets.token_urlsafe(12))
@@ -115,7 +116,7 @@ class HostilePds:
             blob = {"$type": "blob", "ref": {"$link": SOME_CID}, "mimeType": "audio/mpeg"}
             return 200, {"blob": {**blob, "size": 1}}
         uri = f"at://{self.did}/{body.get('collection')}/{body.get('rkey', 'x')}"
-        return 200, {"uri": uri, "cid": SOME_CID}
+        return 200, {"uri": self.put_uri or uri, "cid": SOME_CID}
 
 
 def _handler(pds: HostilePds) -> type[BaseHTTPRequestHandler]:

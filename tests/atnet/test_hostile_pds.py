@@ -168,8 +168,22 @@ async def test_a_hostile_pds_cannot_touch_another_users_rows_or_repo(
     for table, held in owned_by(found, hostile.did).items():  # nothing in another's name
         assert all(not uri.startswith(f"at://{victim.did}/") for _, uri, *_ in held), table
 
-    # the attacker's album operations act on the attacker's own tracks only
+    # the attacker's PDS answers a write with the URI of a victim's (future) record
     headers = {"Authorization": f"Bearer {mallory['token']}"}
+    hostile.put_uri = f"at://{victim.did}/fm.plyr.like/{tid_for(LATER + timedelta(days=1))}"
+    bait_id = (await bait_indexed())[0]["id"]
+    liked = await api.post(f"/tracks/{bait_id}/like", headers=headers)
+    assert liked.status_code == 200, liked.text
+
+    async def like_written() -> bool:
+        return any(body.get("collection") == "fm.plyr.like" for _, body in hostile.writes)
+
+    await poll(like_written)
+    for table, held in owned_by(await rows(pds_app), hostile.did).items():
+        assert all(not uri.startswith(f"at://{victim.did}/") for _, uri, *_ in held), table
+    hostile.put_uri = None
+
+    # the attacker's album operations act on the attacker's own tracks only
     async with pds_app.state.runtime.sessionmaker() as db:
         loot = (await db.scalars(select(Album).where(Album.artist_did == hostile.did))).one()
     renamed = await api.patch(f"/albums/{loot.id}", json={"title": "Loot 2"}, headers=headers)
@@ -180,8 +194,12 @@ async def test_a_hostile_pds_cannot_touch_another_users_rows_or_repo(
     assert repo_state(atproto_net, victim.did) == before_repo  # nothing written there
     assert all(body.get("repo") in (None, hostile.did) for _, body in hostile.writes)
     # and plyr rewrote or deleted no track record it did not write itself (Bait came from
-    # another client): only its own kind of record, the album's list, was touched
-    assert {body.get("collection") for _, body in hostile.writes} <= {"fm.plyr.list"}
+    # another client): only the records plyr writes for the attacker (the album's list,
+    # the like) were
+    assert {body.get("collection") for _, body in hostile.writes} <= {
+        "fm.plyr.list",
+        "fm.plyr.like",
+    }
 
     # the victim's own records published later reach the victim's rows, not the attacker's
     xrpc(
