@@ -52,18 +52,21 @@ def collection(runtime: Runtime) -> str:
 MAX_BLOB_BYTES = 100 * 1024 * 1024  # the lexicon's audioBlob maxSize
 
 
-async def sync_record(runtime: Runtime, track_id: int) -> list[str]:
+async def sync_record(
+    runtime: Runtime, track_id: int, *, acting_for: str | None = None
+) -> list[str]:
     """Make the PDS match the track (write, rewrite or remove its record), then publish it;
     returns warnings for the user. Raises `PdsUnavailable` when the PDS cannot take it now,
     `NeedsSignIn` when its artist must sign in again first. No transaction is held open
-    while the PDS works."""
+    while the PDS works. `acting_for`: the user whose action this is; nothing is written
+    unless the track is theirs."""
     warnings: list[str] = []
     async with runtime.sessionmaker() as db:
         track = await repository.get(db, track_id)
     if track is None:
         return warnings  # deleted meanwhile: its delete removes the record
-    if track.origin != "upload":
-        return warnings  # another client's record: not plyr's to write
+    if track.origin != "upload" or acting_for not in (None, track.artist_did):
+        return warnings  # another client's record, or another user's: not plyr's to write
     pds = await pds_for(runtime, track.artist_did)  # the artist's own credentials only
     if pds is None and track.artist.pds_url:
         raise NeedsSignIn("session_expired", SESSION_ENDED)
@@ -170,7 +173,7 @@ async def delete_record(runtime: Runtime, did: str, rkey: str) -> None:
 async def sync_or_defer(runtime: Runtime, track_id: int, did: str) -> None:
     """After an edit: update the record now, or record it as a pending write."""
     try:
-        await sync_record(runtime, track_id)
+        await sync_record(runtime, track_id, acting_for=did)
     except NeedsSignIn as e:
         await flag_problem(runtime, did, e)
         await defer_sync(runtime, track_id, did)
