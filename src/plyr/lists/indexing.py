@@ -86,9 +86,9 @@ async def _playlist(db: AsyncSession, artist: Artist, listed: ListRecord) -> boo
 
 
 async def _album(db: AsyncSession, artist: Artist, listed: ListRecord) -> bool:
-    album = await repository.album_by_record(
-        db, listed.uri, artist.did
-    ) or await albums.get_or_create(db, artist.did, listed.name)
+    album = await repository.album_by_record(db, listed.uri, artist.did)
+    if album is None:
+        album = await albums.get_or_create(db, artist.did, listed.name)
     if album.atproto_record_uri == listed.uri and listed.seen_by(
         album.atproto_record_cid, album.updated_at
     ):

@@ -7,7 +7,6 @@ import hashlib
 import logging
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.albums import repository as albums
@@ -16,7 +15,7 @@ from plyr.atproto.records import parse_datetime
 from plyr.atproto.uris import owned_uri
 from plyr.audio import CONTENT_TYPES
 from plyr.models import Artist, AudioFile, Track
-from plyr.tracks import dependents
+from plyr.tracks import dependents, repository
 
 log = logging.getLogger(__name__)
 
@@ -45,7 +44,7 @@ async def index_track_record(
     except LexiconError as e:
         log.info("skipping invalid track record %s: %s", uri, e)
         return None
-    track = await _by_record(db, artist.did, uri)
+    track = await repository.by_record(db, artist.did, uri)
     if track is not None and track.origin == "upload":
         return track  # ours: the row is the source of truth
     if track is None and str(record.get("audioUrl", "")).startswith(f"{public_url}/audio/"):
@@ -76,12 +75,6 @@ async def index_track_record(
         track.album_id = (await albums.get_or_create(db, artist.did, record["album"])).id
     await db.flush()
     return track
-
-
-async def _by_record(db: AsyncSession, did: str, uri: str) -> Track | None:
-    """The track of this record: only ever one of the repo owner's own."""
-    query = select(Track).where(Track.atproto_record_uri == uri, Track.artist_did == did)
-    return (await db.execute(query)).scalars().first()
 
 
 async def _audio_for(db: AsyncSession, did: str, record: dict[str, Any]) -> AudioFile | None:
@@ -115,7 +108,7 @@ async def _audio_for(db: AsyncSession, did: str, record: dict[str, Any]) -> Audi
 
 async def remove_track_record(db: AsyncSession, did: str, uri: str) -> bool:
     """Forget a track of `did` whose record was deleted (only tracks indexed from records)."""
-    track = await _by_record(db, did, uri)
+    track = await repository.by_record(db, did, uri)
     if track is None or track.origin != "atproto":
         return False
     await dependents.before_delete(db, [track.id])  # housekeeping's next sweep does them
