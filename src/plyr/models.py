@@ -84,9 +84,10 @@ class Timestamped:
 
 
 class RecordRef:
-    """The AT Protocol record that mirrors a row, once written."""
+    """The AT Protocol record that mirrors a row, once written. One row per record: a URI
+    names a record in the row owner's own repo (`plyr.atproto.uris`)."""
 
-    atproto_record_uri: Mapped[str | None] = mapped_column(String(512))
+    atproto_record_uri: Mapped[str | None] = mapped_column(String(512), unique=True, index=True)
     atproto_record_cid: Mapped[str | None] = mapped_column(String(128))
 
 

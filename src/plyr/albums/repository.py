@@ -100,9 +100,21 @@ def _album_order() -> tuple[UnaryExpression[Any], ...]:
     )
 
 
+def members(album_id: int) -> ColumnElement[bool]:
+    """The album's tracks: only its artist's own, whatever a row says (nothing done to an
+    album, its rename, release or deletion, ever reaches another artist's track)."""
+    owner = select(Album.artist_did).where(Album.id == album_id).scalar_subquery()
+    return and_(Track.album_id == album_id, Track.artist_did == owner)
+
+
+def _of_its_artist() -> ColumnElement[bool]:
+    """Joined with `Album`: the track is the album artist's own."""
+    return and_(Track.album_id == Album.id, Track.artist_did == Album.artist_did)
+
+
 async def track_ids(db: AsyncSession, album_id: int) -> list[int]:
     """Every track of the album, in album order."""
-    query = select(Track.id).where(Track.album_id == album_id).order_by(*_album_order())
+    query = select(Track.id).where(members(album_id)).order_by(*_album_order())
     return list((await db.execute(query)).scalars())
 
 
@@ -114,9 +126,7 @@ def shown_to(viewer_did: str | None) -> ColumnElement[bool]:
 
 async def visible_track_ids(db: AsyncSession, album_id: int, viewer_did: str | None) -> list[int]:
     query = (
-        select(Track.id)
-        .where(Track.album_id == album_id, shown_to(viewer_did))
-        .order_by(*_album_order())
+        select(Track.id).where(members(album_id), shown_to(viewer_did)).order_by(*_album_order())
     )
     return list((await db.execute(query)).scalars())
 
@@ -128,6 +138,7 @@ async def visible_counts(
         return {}
     query = (
         select(Track.album_id, func.count(Track.id))
+        .join(Album, _of_its_artist())
         .where(Track.album_id.in_(album_ids), shown_to(viewer_did))
         .group_by(Track.album_id)
     )

@@ -163,7 +163,8 @@ async def delete_album(
     runtime.catalog_changed()
     for track in deleted:
         runtime.public_audio.forget(*track.file_ids)
-        await publishing.delete_record(runtime, track.did, track.rkey)
+        if track.rkey is not None:
+            await publishing.delete_record(runtime, track.did, track.rkey)
     for track_id in released:  # their records named the album
         await publishing.sync_or_defer(runtime, track_id, user.did)
     if rkey:

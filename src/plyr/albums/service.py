@@ -20,7 +20,7 @@ from plyr.tracks import edits
 from plyr.tracks import repository as tracks_repo
 from plyr.tracks import service as tracks
 from plyr.tracks.media import prepare_image, store_image, unreferenced_keys
-from plyr.tracks.publishing import record_key
+from plyr.tracks.publishing import own_record_key
 from plyr.tracks.urls import image_urls
 
 
@@ -185,7 +185,7 @@ async def release(db: AsyncSession, album: Album) -> tuple[list[int], list[str]]
 class DeletedTrack:
     file_ids: tuple[str, str]
     did: str
-    rkey: str
+    rkey: str | None  # None: another client's record, not plyr's to delete
 
 
 async def delete_with_tracks(
@@ -200,7 +200,7 @@ async def delete_with_tracks(
         if track is None:
             continue
         files = (track.file_id, track.original_file_id or "")
-        deleted.append(DeletedTrack(files, track.artist_did, record_key(track)))
+        deleted.append(DeletedTrack(files, track.artist_did, own_record_key(track)))
         keys += await edits.delete_track(db, track)
     _, image_keys = await release(db, album)
     return deleted, keys + image_keys

@@ -17,6 +17,7 @@ from plyr.atproto.indexable import indexable_uri
 from plyr.atproto.indexers import IndexedRecord, by_collection
 from plyr.atproto.lexicon import Lexicons
 from plyr.atproto.pds import PdsClient, PublicAuth
+from plyr.atproto.uris import owned_uri
 from plyr.atproto.writes import PdsUnavailable
 from plyr.core import pending
 from plyr.core.runtime import Runtime
@@ -136,10 +137,14 @@ class Ingester:
     async def _apply(
         self, db: AsyncSession, artist: Artist | None, did: str, op: Any, blocks: Any
     ) -> None:
+        collection = op.path.split("/", 1)[0]
         uri = f"at://{did}/{op.path}"
-        indexer = self.indexers[op.path.split("/", 1)[0]]
+        if owned_uri(uri, did, collection) is None:
+            log.info("skipping %s: not a record path of this repo", uri)
+            return
+        indexer = self.indexers[collection]
         if op.action == "delete":
-            await indexer.remove(db, uri)
+            await indexer.remove(db, did, uri)
             return
         record = blocks.get(op.cid) if op.cid is not None else None
         if not isinstance(record, dict) or artist is None:
@@ -151,12 +156,13 @@ class Ingester:
         self, db: AsyncSession, artist: Artist | None, did: str, path: str, found: Any
     ) -> None:
         """Make the index say what the PDS now holds at `path` (None: nothing)."""
-        indexer = self.indexers.get(path.split("/", 1)[0])
+        collection = path.split("/", 1)[0]
+        indexer = self.indexers.get(collection)
         uri = f"at://{did}/{path}"
-        if indexer is None:
+        if indexer is None or owned_uri(uri, did, collection) is None:
             return
         if found is None:
-            await indexer.remove(db, uri)
+            await indexer.remove(db, did, uri)
         elif artist is not None and isinstance(found.get("value"), dict):
             record = IndexedRecord(uri, str(found.get("cid", "")), found["value"])
             await indexer.index(db, self.lexicons, artist, record, self.runtime.settings.public_url)

@@ -28,7 +28,7 @@ class IndexedRecord:
 
 
 Index = Callable[[AsyncSession, Lexicons, Artist, IndexedRecord, str], Awaitable[object]]
-Remove = Callable[[AsyncSession, str], Awaitable[bool]]
+Remove = Callable[[AsyncSession, str, str], Awaitable[bool]]  # (db, repo DID, uri)
 
 
 @dataclass(frozen=True)

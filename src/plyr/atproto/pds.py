@@ -151,7 +151,9 @@ class PdsClient:
     async def put_record(self, collection: str, rkey: str, record: dict[str, Any]) -> RecordRef:
         body = {"repo": self.did, "collection": collection, "rkey": rkey, "record": record}
         out = await self.call("POST", "com.atproto.repo.putRecord", json=body)
-        return RecordRef(out["uri"], out["cid"])
+        # the URI is the one written, not what the PDS says: an answer naming another
+        # account's record would have plyr link that record to this account's row
+        return RecordRef(f"at://{self.did}/{collection}/{rkey}", out["cid"])
 
     async def create_record(self, collection: str, record: dict[str, Any]) -> RecordRef:
         body = {"repo": self.did, "collection": collection, "record": record}

@@ -10,6 +10,7 @@ from plyr.artists import repository as artists
 from plyr.atproto.indexers import INDEXERS, IndexedRecord
 from plyr.atproto.lexicon import Lexicons
 from plyr.atproto.pds import PdsClient, PublicAuth
+from plyr.atproto.uris import owned_uri
 from plyr.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
@@ -26,6 +27,7 @@ async def sync_repo(runtime: Runtime, did: str) -> dict[str, int]:
         indexer.name: [
             IndexedRecord(item["uri"], item["cid"], item["value"])
             async for item in pds.list_records(lexicons.nsid(indexer.name))
+            if _in_repo(item, did, lexicons.nsid(indexer.name))
         ]
         for indexer in INDEXERS
     }
@@ -44,3 +46,12 @@ async def sync_repo(runtime: Runtime, did: str) -> dict[str, int]:
         await db.commit()
     log.info("synced %s from %s", counts, did)
     return counts
+
+
+def _in_repo(item: dict[str, object], did: str, collection: str) -> bool:
+    """The PDS lists a record of this repo: a URI naming anyone else's record is a lie
+    (it would let one account rewrite another's rows), and is dropped."""
+    if owned_uri(item.get("uri"), did, collection) is None:
+        log.warning("ignoring %r listed in %s's repo: not its record", item.get("uri"), did)
+        return False
+    return True

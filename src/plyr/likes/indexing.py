@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.atproto.lexicon import LexiconError, Lexicons
 from plyr.atproto.records import parse_datetime
+from plyr.atproto.uris import owned_uri
 from plyr.likes import repository
 from plyr.models import Artist, Like
 
@@ -20,6 +21,9 @@ async def index_like_record(
     db: AsyncSession, lexicons: Lexicons, artist: Artist, *, uri: str, cid: str, record: Any
 ) -> Like | None:
     """Record the like; None when the record is invalid or its track is unknown here."""
+    if owned_uri(uri, artist.did, lexicons.nsid("like")) is None:
+        log.info("skipping like record %s: not a record of %s", uri, artist.did)
+        return None
     try:
         lexicons.validate(lexicons.nsid("like"), record)
     except LexiconError as e:
@@ -39,6 +43,6 @@ async def index_like_record(
     return like
 
 
-async def remove_like_record(db: AsyncSession, uri: str) -> bool:
-    """Forget the like whose record was deleted."""
-    return await repository.remove_by_record(db, uri)
+async def remove_like_record(db: AsyncSession, did: str, uri: str) -> bool:
+    """Forget the like of `did` whose record was deleted."""
+    return await repository.remove_by_record(db, did, uri)

@@ -60,8 +60,9 @@ async def remove(db: AsyncSession, like: Like) -> None:
     await _count(db, like.track_id, -1)
 
 
-async def remove_by_record(db: AsyncSession, record_uri: str) -> bool:
-    like = (await db.scalars(select(Like).where(Like.atproto_record_uri == record_uri))).first()
+async def remove_by_record(db: AsyncSession, did: str, record_uri: str) -> bool:
+    query = select(Like).where(Like.atproto_record_uri == record_uri, Like.did == did)
+    like = (await db.scalars(query)).first()
     if like is None:
         return False
     await remove(db, like)
@@ -97,6 +98,7 @@ async def liked_records(db: AsyncSession, did: str, limit: int) -> list[tuple[st
         .join(Like, Like.track_id == Track.id)
         .where(
             Like.did == did,
+            Track.visibility == "public",
             Track.atproto_record_uri.is_not(None),
             Track.atproto_record_cid.is_not(None),
         )

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.albums import repository as albums
 from plyr.atproto.lexicon import LexiconError, Lexicons
+from plyr.atproto.uris import owned_uri
 from plyr.lists import repository
 from plyr.models import Artist
 
@@ -28,6 +29,9 @@ async def index_list_record(
     db: AsyncSession, lexicons: Lexicons, artist: Artist, *, uri: str, cid: str, record: Any
 ) -> bool:
     """Create or update the playlist or album a record describes; False when skipped."""
+    if owned_uri(uri, artist.did, lexicons.nsid("list")) is None:
+        log.info("skipping list record %s: not a record of %s", uri, artist.did)
+        return False
     try:
         lexicons.validate(lexicons.nsid("list"), record)
     except LexiconError as e:
@@ -69,7 +73,7 @@ def _moment(value: Any) -> datetime | None:
 
 
 async def _playlist(db: AsyncSession, artist: Artist, listed: ListRecord) -> bool:
-    playlist = await repository.playlist_by_record(db, listed.uri)
+    playlist = await repository.playlist_by_record(db, listed.uri, artist.did)
     if playlist is not None and listed.seen_by(playlist.atproto_record_cid, playlist.updated_at):
         return True  # the echo of what this row already says
     if playlist is None:
@@ -82,20 +86,20 @@ async def _playlist(db: AsyncSession, artist: Artist, listed: ListRecord) -> boo
 
 
 async def _album(db: AsyncSession, artist: Artist, listed: ListRecord) -> bool:
-    album = await repository.album_by_record(db, listed.uri) or await albums.get_or_create(
-        db, artist.did, listed.name
-    )
+    album = await repository.album_by_record(db, listed.uri, artist.did)
+    if album is None:
+        album = await albums.get_or_create(db, artist.did, listed.name)
     if album.atproto_record_uri == listed.uri and listed.seen_by(
         album.atproto_record_cid, album.updated_at
     ):
         return True
     album.atproto_record_uri, album.atproto_record_cid = listed.uri, listed.cid
     own = await repository.own_tracks_by_record(db, artist.did, listed.subjects)
-    await repository.order_album(db, album.id, [t for t in own if t is not None])
+    await repository.order_album(db, album, [t for t in own if t is not None])
     return True
 
 
-async def remove_list_record(db: AsyncSession, uri: str) -> bool:
-    """A deleted playlist record removes the playlist; an album keeps its tracks and loses
-    only its record."""
-    return await repository.remove_by_record(db, uri)
+async def remove_list_record(db: AsyncSession, did: str, uri: str) -> bool:
+    """A deleted playlist record removes `did`'s playlist; an album keeps its tracks and
+    loses only its record."""
+    return await repository.remove_by_record(db, did, uri)

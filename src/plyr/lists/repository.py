@@ -14,12 +14,16 @@ from plyr.models import Album, Playlist, PlaylistItem, Track, utcnow
 MAX_ITEMS = 500  # an fm.plyr.list holds at most 500 items
 
 
-async def playlist_by_record(db: AsyncSession, uri: str) -> Playlist | None:
-    return (await db.scalars(select(Playlist).where(Playlist.atproto_record_uri == uri))).first()
+async def playlist_by_record(db: AsyncSession, uri: str, owner_did: str) -> Playlist | None:
+    query = select(Playlist).where(
+        Playlist.atproto_record_uri == uri, Playlist.owner_did == owner_did
+    )
+    return (await db.scalars(query)).first()
 
 
-async def album_by_record(db: AsyncSession, uri: str) -> Album | None:
-    return (await db.scalars(select(Album).where(Album.atproto_record_uri == uri))).first()
+async def album_by_record(db: AsyncSession, uri: str, artist_did: str) -> Album | None:
+    query = select(Album).where(Album.atproto_record_uri == uri, Album.artist_did == artist_did)
+    return (await db.scalars(query)).first()
 
 
 async def add_playlist(
@@ -153,7 +157,7 @@ def _has_record() -> list[ColumnElement[bool]]:
         Track.atproto_record_uri.is_not(None),
         Track.atproto_record_cid.is_not(None),
         Track.status == "published",
-        Track.visibility != "private",
+        Track.visibility == "public",  # a list record is public: so is all it names
     ]
 
 
@@ -172,6 +176,7 @@ async def album_record_refs(db: AsyncSession, album_id: int) -> list[tuple[str, 
     """(uri, cid) of the album's tracks that have records, in album order."""
     query = (
         select(Track.atproto_record_uri, Track.atproto_record_cid)
+        .join(Album, and_(Album.id == Track.album_id, Album.artist_did == Track.artist_did))
         .where(Track.album_id == album_id, *_has_record())
         .order_by(func.coalesce(Track.album_position, 2_147_483_647), Track.created_at, Track.id)
     )
@@ -248,24 +253,25 @@ async def set_items(db: AsyncSession, playlist_id: int, track_ids: Sequence[int]
     await db.flush()
 
 
-async def order_album(db: AsyncSession, album_id: int, track_ids: Sequence[int]) -> None:
+async def order_album(db: AsyncSession, album: Album, track_ids: Sequence[int]) -> None:
+    """Put these tracks in the album, in order: only the album artist's own."""
     for position, track_id in enumerate(dict.fromkeys(track_ids)):
         await db.execute(
             update(Track)
-            .where(Track.id == track_id)
-            .values(album_id=album_id, album_position=position)
+            .where(Track.id == track_id, Track.artist_did == album.artist_did)
+            .values(album_id=album.id, album_position=position)
         )
 
 
-async def remove_by_record(db: AsyncSession, uri: str) -> bool:
-    playlist = await playlist_by_record(db, uri)
+async def remove_by_record(db: AsyncSession, did: str, uri: str) -> bool:
+    playlist = await playlist_by_record(db, uri, did)
     if playlist is not None:
         await db.delete(playlist)
         await db.flush()
         return True
     result = await db.execute(
         update(Album)
-        .where(Album.atproto_record_uri == uri)
+        .where(Album.atproto_record_uri == uri, Album.artist_did == did)
         .values(atproto_record_uri=None, atproto_record_cid=None)
     )
     return bool(getattr(result, "rowcount", 0))
@@ -282,7 +288,7 @@ async def lists_holding(db: AsyncSession, track_ids: Sequence[int]) -> list[tupl
     )
     albums = (
         select(Album.id, Album.artist_did)
-        .join(Track, Track.album_id == Album.id)
+        .join(Track, and_(Track.album_id == Album.id, Track.artist_did == Album.artist_did))
         .where(Track.id.in_(track_ids), Album.atproto_record_uri.is_not(None))
         .distinct()
     )

@@ -7,15 +7,15 @@ import hashlib
 import logging
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.albums import repository as albums
 from plyr.atproto.lexicon import LexiconError, Lexicons
 from plyr.atproto.records import parse_datetime
+from plyr.atproto.uris import owned_uri
 from plyr.audio import CONTENT_TYPES
 from plyr.models import Artist, AudioFile, Track
-from plyr.tracks import dependents
+from plyr.tracks import dependents, repository
 
 log = logging.getLogger(__name__)
 
@@ -36,14 +36,15 @@ async def index_track_record(
 ) -> Track | None:
     """Create or update the track a record describes; None when it is invalid or it is one
     of this instance's own uploads (whose record only mirrors the row)."""
+    if owned_uri(uri, artist.did, lexicons.nsid("track")) is None:
+        log.info("skipping track record %s: not a record of %s", uri, artist.did)
+        return None
     try:
         lexicons.validate(lexicons.nsid("track"), record)
     except LexiconError as e:
         log.info("skipping invalid track record %s: %s", uri, e)
         return None
-    track = (
-        (await db.execute(select(Track).where(Track.atproto_record_uri == uri))).scalars().first()
-    )
+    track = await repository.by_record(db, artist.did, uri)
     if track is not None and track.origin == "upload":
         return track  # ours: the row is the source of truth
     if track is None and str(record.get("audioUrl", "")).startswith(f"{public_url}/audio/"):
@@ -105,18 +106,10 @@ async def _audio_for(db: AsyncSession, did: str, record: dict[str, Any]) -> Audi
     return audio
 
 
-async def remove_track_record(db: AsyncSession, uri: str) -> bool:
-    """Forget a track whose record was deleted (only tracks indexed from records)."""
-    track = (
-        (
-            await db.execute(
-                select(Track).where(Track.atproto_record_uri == uri, Track.origin == "atproto")
-            )
-        )
-        .scalars()
-        .first()
-    )
-    if track is None:
+async def remove_track_record(db: AsyncSession, did: str, uri: str) -> bool:
+    """Forget a track of `did` whose record was deleted (only tracks indexed from records)."""
+    track = await repository.by_record(db, did, uri)
+    if track is None or track.origin != "atproto":
         return False
     await dependents.before_delete(db, [track.id])  # housekeeping's next sweep does them
     await db.delete(track)

@@ -2,7 +2,12 @@
 
 A track stays `pending` (seen by no one else) until its record is written; a PDS that is
 down leaves it pending and a task retries until it is back. The record key is a TID made
-from the track's `createdAt`, so every retry rewrites the same record."""
+from the track's `createdAt`, so every retry rewrites the same record.
+
+Only public tracks have a record: a repo is public, so an "unlisted", "supporters" or
+"private" track has none (making a track non-public deletes it). Only tracks uploaded here
+are written: a track another client published is that client's record, never rewritten or
+deleted by plyr."""
 
 from __future__ import annotations
 
@@ -35,6 +40,11 @@ def record_key(track: Track) -> str:
     return tid_for(track.created_at)
 
 
+def own_record_key(track: Track) -> str | None:
+    """The key of the record plyr wrote for the track; None for another client's track."""
+    return record_key(track) if track.origin == "upload" else None
+
+
 def collection(runtime: Runtime) -> str:
     return Lexicons(runtime.settings.atproto_namespace).nsid("track")
 
@@ -42,22 +52,27 @@ def collection(runtime: Runtime) -> str:
 MAX_BLOB_BYTES = 100 * 1024 * 1024  # the lexicon's audioBlob maxSize
 
 
-async def sync_record(runtime: Runtime, track_id: int) -> list[str]:
+async def sync_record(
+    runtime: Runtime, track_id: int, *, acting_for: str | None = None
+) -> list[str]:
     """Make the PDS match the track (write, rewrite or remove its record), then publish it;
     returns warnings for the user. Raises `PdsUnavailable` when the PDS cannot take it now,
     `NeedsSignIn` when its artist must sign in again first. No transaction is held open
-    while the PDS works."""
+    while the PDS works. `acting_for`: the user whose action this is; nothing is written
+    unless the track is theirs."""
     warnings: list[str] = []
     async with runtime.sessionmaker() as db:
         track = await repository.get(db, track_id)
     if track is None:
         return warnings  # deleted meanwhile: its delete removes the record
-    pds = await pds_for(runtime, track.artist_did)
+    if track.origin != "upload" or acting_for not in (None, track.artist_did):
+        return warnings  # another client's record, or another user's: not plyr's to write
+    pds = await pds_for(runtime, track.artist_did)  # the artist's own credentials only
     if pds is None and track.artist.pds_url:
         raise NeedsSignIn("session_expired", SESSION_ENDED)
     values: dict[str, Any] = {"status": "published"}
     try:
-        if pds is not None and track.visibility == "private":
+        if pds is not None and track.visibility != "public":  # a repo is public
             if track.atproto_record_uri:
                 await pds.delete_record(collection(runtime), record_key(track))
             values.update(atproto_record_uri=None, atproto_record_cid=None)
@@ -158,7 +173,7 @@ async def delete_record(runtime: Runtime, did: str, rkey: str) -> None:
 async def sync_or_defer(runtime: Runtime, track_id: int, did: str) -> None:
     """After an edit: update the record now, or record it as a pending write."""
     try:
-        await sync_record(runtime, track_id)
+        await sync_record(runtime, track_id, acting_for=did)
     except NeedsSignIn as e:
         await flag_problem(runtime, did, e)
         await defer_sync(runtime, track_id, did)

@@ -240,3 +240,9 @@ async def uploads_of(db: AsyncSession, artist_did: str) -> list[Track]:
     query = select(Track).where(Track.artist_did == artist_did, Track.origin == "upload")
     query = query.order_by(Track.created_at, Track.id)
     return list((await db.execute(_with_relations(query))).unique().scalars())
+
+
+async def by_record(db: AsyncSession, did: str, uri: str) -> Track | None:
+    """The track of this record URI: only ever one of `did`'s own (the repo's owner)."""
+    query = select(Track).where(Track.atproto_record_uri == uri, Track.artist_did == did)
+    return (await db.execute(query)).scalars().first()

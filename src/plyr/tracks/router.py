@@ -218,12 +218,13 @@ async def delete_track(
     track = await service.get_owned(db, track_id, user.did)
     await ensure_scope(runtime, user.did, "track", "delete")
     file_ids = (track.file_id, track.original_file_id or "")
-    did, rkey = track.artist_did, publishing.record_key(track)
+    did, rkey = track.artist_did, publishing.own_record_key(track)
     keys = await edits.delete_track(db, track)
     await db.commit()
     runtime.public_audio.forget(*file_ids)
     runtime.catalog_changed()
-    await publishing.delete_record(runtime, did, rkey)
+    if rkey is not None:
+        await publishing.delete_record(runtime, did, rkey)
     await delete_keys(runtime, keys)
     await enqueue_settle(runtime)  # the records that named it
     return Response(status_code=204)
