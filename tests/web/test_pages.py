@@ -210,9 +210,9 @@ async def test_pages_refuse_to_be_framed_but_embeds_do_not(
     client: AsyncClient, three: list[dict[str, Any]]
 ) -> None:
     page = await client.get("/", headers=BROWSER)
-    assert page.headers["content-security-policy"] == "frame-ancestors 'self'"
+    assert "frame-ancestors 'none'" in page.headers["content-security-policy"]
     embed = await client.get(f"/embed/track/{three[0]['id']}")
-    assert embed.headers["content-security-policy"] == "frame-ancestors *"
+    assert "frame-ancestors *" in embed.headers["content-security-policy"]
 
 
 async def test_a_crash_is_a_500_page_inside_the_shell(

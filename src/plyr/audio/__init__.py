@@ -11,6 +11,7 @@ from plyr.audio.formats import (
     AudioError,
     CorruptAudio,
     UnsupportedAudio,
+    content_type_for,
 )
 from plyr.audio.images import (
     ACCEPTED_IMAGE_FORMATS,
@@ -36,6 +37,7 @@ __all__ = [
     "ImageError",
     "ProcessedImage",
     "UnsupportedAudio",
+    "content_type_for",
     "analyze",
     "extract_cover",
     "needs_transcode",

@@ -166,7 +166,7 @@ async def album_page(
 ) -> Response:
     """An album: artwork, its tracks in order, play all, download."""
     viewer = _viewer(user)
-    row = await albums.by_slug(db, handle, slug)
+    row = await albums.by_slug(db, handle, slug, viewer)
     album = await albums.detail(db, runtime, row, viewer)
     path = f"/u/{quote(album.artist.handle)}/album/{quote(album.slug)}"
     embed = f"/embed/album/{quote(album.artist.handle)}/{quote(album.slug)}"
