@@ -9,8 +9,8 @@ from pathlib import Path
 
 from fastapi import FastAPI
 from fastapi.responses import HTMLResponse
-from starlette.middleware.gzip import GZipMiddleware
 from markupsafe import escape
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.staticfiles import StaticFiles
 
 log = logging.getLogger(__name__)
