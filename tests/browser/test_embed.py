@@ -9,6 +9,8 @@ from playwright.async_api import Browser, Page
 from tests.atnet.network import Account
 from tests.browser.conftest import CatalogTrack, ConsoleErrors, LiveServer, shoot, sign_in
 
+OTHER = "<!doctype html><html><head><title>another site</title></head><body></body></html>"
+
 
 @pytest.mark.parametrize(("width", "height"), [(180, 80), (600, 200)])
 async def test_embed_fits_its_frame_and_plays(
@@ -23,8 +25,13 @@ async def test_embed_fits_its_frame_and_plays(
     console = ConsoleErrors()
     console.watch(page)
     src = f"{live_server.url}/embed/track/{catalog[0].id}"
-    # another site: plyr's terms page under another origin (localhost, not 127.0.0.1)
-    await page.goto(live_server.url.replace("127.0.0.1", "localhost") + "/terms")
+    # another site: a page of another origin, without plyr's Content-Security-Policy (plyr's
+    # own pages may frame nothing and take no inline style)
+    other = "http://other-site.example/"
+    await page.route(
+        other + "**", lambda route: route.fulfill(content_type="text/html", body=OTHER)
+    )
+    await page.goto(other)
     await page.evaluate(
         """([src, width, height]) => {
             document.body.innerHTML = `<iframe src="${src}" width="${width}"
@@ -45,7 +52,9 @@ async def test_embed_fits_its_frame_and_plays(
         assert await title.get_attribute("href") == f"{live_server.url}/track/{catalog[0].id}"
     await play.click()
     embed = next(f for f in page.frames if "/embed/" in f.url)
-    await embed.wait_for_function("document.querySelector('.play').dataset.state === 'playing'")
+    await embed.wait_for_function(
+        "() => document.querySelector('.play').dataset.state === 'playing'"
+    )
     await shoot(page, f"embed-iframe-{width}x{height}")
     assert not console.unexpected(), console.unexpected()
     await context.close()
@@ -68,11 +77,13 @@ async def test_a_playlist_embed_plays_its_tracks_in_order(
     )
     await page.goto(f"/embed/playlist/{playlist_id}")
     await page.click("button.play")
-    await page.wait_for_function("document.querySelector('.play').dataset.state === 'playing'")
+    await page.wait_for_function(
+        "() => document.querySelector('.play').dataset.state === 'playing'"
+    )
     first = await page.locator(".list-track[aria-current=true]").inner_text()
     # the 2-second first track ends and the next one follows
     await page.wait_for_function(
-        "document.querySelectorAll('.list-track')[1].getAttribute('aria-current') === 'true'",
+        "() => document.querySelectorAll('.list-track')[1].getAttribute('aria-current') === 'true'",
         timeout=15_000,
     )
     assert first != await page.locator(".list-track[aria-current=true]").inner_text()
