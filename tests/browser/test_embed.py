@@ -3,13 +3,39 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 from playwright.async_api import Browser, Page
 
 from tests.atnet.network import Account
 from tests.browser.conftest import CatalogTrack, ConsoleErrors, LiveServer, shoot, sign_in
 
-OTHER = "<!doctype html><html><head><title>another site</title></head><body></body></html>"
+OTHER = b"<!doctype html><html><head><title>another site</title></head><body></body></html>"
+
+
+class OtherSite(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(OTHER)))
+        self.end_headers()
+        self.wfile.write(OTHER)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def other_site() -> Iterator[str]:
+    """A page on another origin (localhost, while plyr is 127.0.0.1) that frames embeds."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), OtherSite)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://localhost:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
 
 
 @pytest.mark.parametrize(("width", "height"), [(180, 80), (600, 200)])
@@ -17,6 +43,7 @@ async def test_embed_fits_its_frame_and_plays(
     browser: Browser,
     live_server: LiveServer,
     catalog: list[CatalogTrack],
+    other_site: str,
     width: int,
     height: int,
 ) -> None:
@@ -25,13 +52,9 @@ async def test_embed_fits_its_frame_and_plays(
     console = ConsoleErrors()
     console.watch(page)
     src = f"{live_server.url}/embed/track/{catalog[0].id}"
-    # another site: a page of another origin, without plyr's Content-Security-Policy (plyr's
-    # own pages may frame nothing and take no inline style)
-    other = "http://other-site.example/"
-    await page.route(
-        other + "**", lambda route: route.fulfill(content_type="text/html", body=OTHER)
-    )
-    await page.goto(other)
+    # another site (another origin, without plyr's policy: plyr's own pages may frame
+    # nothing and take no inline style)
+    await page.goto(other_site)
     await page.evaluate(
         """([src, width, height]) => {
             document.body.innerHTML = `<iframe src="${src}" width="${width}"
