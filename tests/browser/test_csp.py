@@ -61,6 +61,12 @@ async def test_no_page_violates_the_policy(
     console.watch(page)
     console.allow("status of 404")  # the 404 page is one of the pages
     await sign_in(page, listener)
+    accent = await page.evaluate(
+        """async () => (await fetch("/preferences", { method: "POST",
+            headers: { "Content-Type": "application/json" },
+            body: JSON.stringify({ accent_color: "#ff8800" }) })).status"""
+    )
+    assert accent == 200  # pages then link /accent.css
     track = await upload(page, make_audio(tmp_path / "csp.mp3", "mp3", 3, frequency=520))
     track_id = int(track.rsplit("/", 1)[1])
     playlist_id = await page.evaluate(
@@ -128,11 +134,16 @@ async def upload(page: Page, path: Path) -> str:
 
 
 async def play_and_navigate(page: Page, track: str) -> list[str]:
-    """Play from the track page (player, waveform, Web Audio), then follow a link: htmx
-    swaps the page in, with the policy of the first load."""
+    """Play from the track page (player, waveform, Web Audio), follow a link (htmx swaps
+    the page in, under the policy of the first load), and go back."""
     await page.goto(track)
     await page.locator("main .button-play").first.click()
     await page.wait_for_function("() => window.plyr.player.audio.currentTime > 0.2")
     await page.locator("main a[href^='/u/']").first.click()
     await page.wait_for_url("**/u/**")
-    return await violations(page)
+    found = await violations(page)
+    # back: htmx restores the page from a full response parsed in this document (a nonce
+    # of another response would not match this page's policy)
+    await page.go_back()
+    await page.wait_for_url(f"**{track}")
+    return found + await violations(page)

@@ -27,6 +27,7 @@ from plyr.web.templating import TEMPLATES, render
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 30
 GET_HEAD = ["GET", "HEAD"]
+ACCENT = r"^#[0-9a-fA-F]{6}$"
 
 
 def _viewer(user: OptionalUser) -> str | None:
@@ -256,6 +257,18 @@ async def terms_page(request: Request, user: OptionalUser) -> Response:
 async def privacy_page(request: Request, user: OptionalUser) -> Response:
     """What plyr keeps about you."""
     return render(request, "pages/plain.html", user, title="privacy", page=pages.PRIVACY)
+
+
+@router.api_route("/accent.css", methods=GET_HEAD)
+async def accent_css(color: Annotated[str, Query(pattern=ACCENT)]) -> Response:
+    """A user's accent colour as a stylesheet. Not an inline `<style>`: the page policy
+    would take one only with its nonce, and htmx parses every history-restored page (with
+    another response's nonce) in this page's document."""
+    return Response(
+        f"html:root {{ --accent: {color}; }}\n",
+        media_type="text/css",
+        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+    )
 
 
 @router.api_route("/favicon.ico", methods=GET_HEAD)

@@ -119,6 +119,7 @@ def render(
         "fragment": boosted,
         "theme": prefs.get("theme", "dark"),
         "accent": prefs.get("accent_color") or DEFAULT_ACCENT,
+        "default_accent": DEFAULT_ACCENT,
         "auto_advance": prefs.get("auto_advance", True),
         "normalize": prefs.get("normalize_volume", True),
         "needs_terms": bool(user) and not prefs.get("terms_accepted_at"),
