@@ -93,7 +93,7 @@ def test_nginx_serves_ranges_of_what_plyr_allows(behind_nginx: tuple[str, str, P
         assert ranged.headers["content-type"] == "audio/mpeg"
         assert ranged.headers["cache-control"] == "public, max-age=31536000, immutable"
         assert "x-accel-redirect" not in ranged.headers
-X
+        # the security headers, added by the internal location (a deployment needs the same)
         assert ranged.headers["x-content-type-options"] == "nosniff"
         assert ranged.headers["content-security-policy"].endswith("sandbox")
         assert client.get(f"/audio/{file_id}").content == data
