@@ -35,7 +35,7 @@ http {{
       internal; alias {media}/;
       # nginx keeps only a few of plyr's headers across X-Accel-Redirect: these it must add
       add_header X-Content-Type-Options nosniff always;
-      add_header Content-Security-Policy "default-src 'none'; frame-ancestors 'none'; sandbox" always;
+      add_header Content-Security-Policy "default-src 'none'; sandbox" always;
       add_header Referrer-Policy strict-origin-when-cross-origin always;
     }}
     location / {{ proxy_pass http://127.0.0.1:{upstream}; proxy_set_header Host $http_host; }}
