@@ -132,6 +132,18 @@ async def test_json_and_media_get_a_sandbox_policy(
         assert response.headers["content-security-policy"] == SANDBOX, response.url
 
 
+async def test_a_304_keeps_the_policy_of_what_is_cached(
+    client: AsyncClient, track: dict[str, Any]
+) -> None:
+    """A 304's headers replace the cached response's: it sends no policy of its own."""
+    for url in ("/static/js/app.js", track["audio_url"], track["audio_url"]):
+        etag = (await client.get(url)).headers["etag"]
+        again = await client.get(url, headers={"If-None-Match": etag})
+        assert again.status_code == 304, url
+        assert "content-security-policy" not in again.headers
+        assert again.headers["x-content-type-options"] == "nosniff"
+
+
 async def test_https_instances_send_hsts(settings: Settings) -> None:
     settings.public_url = "https://plyr.example"
     async with running_app(settings, with_worker=False) as app:

@@ -54,17 +54,20 @@ class SecurityHeaders:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = self._headers(message.get("headers", []), template, nonce)
+                headers = message.get("headers", [])
+                # a 304's headers update the cached response's: a page keeps its own policy
+                policy = None if message["status"] == 304 else template
+                message["headers"] = self._headers(headers, policy, nonce)
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
 
     def _headers(
-        self, headers: list[tuple[bytes, bytes]], template: str, nonce: str
+        self, headers: list[tuple[bytes, bytes]], template: str | None, nonce: str
     ) -> list[tuple[bytes, bytes]]:
         names = {name.lower() for name, _ in headers}
         added = [h for h in self.always if h[0] not in names]
-        if b"content-security-policy" not in names:
+        if template is not None and b"content-security-policy" not in names:
             content_type = next((v for k, v in headers if k.lower() == b"content-type"), b"")
             if content_type.lower().startswith(b"text/html"):
                 policy = template.replace(NONCE_PLACEHOLDER, nonce).encode()
