@@ -17,6 +17,7 @@ from plyr.comments import service as comments
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.lists import service as playlists
 from plyr.lists.schemas import PlaylistId
+from plyr.preferences.schemas import HEX_COLOUR
 from plyr.tracks import repository as tracks_repo
 from plyr.tracks import service as tracks
 from plyr.tracks.schemas import TrackId
@@ -27,7 +28,6 @@ from plyr.web.templating import TEMPLATES, render
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 30
 GET_HEAD = ["GET", "HEAD"]
-ACCENT = r"^#[0-9a-fA-F]{6}$"
 
 
 def _viewer(user: OptionalUser) -> str | None:
@@ -260,7 +260,7 @@ async def privacy_page(request: Request, user: OptionalUser) -> Response:
 
 
 @router.api_route("/accent.css", methods=GET_HEAD)
-async def accent_css(color: Annotated[str, Query(pattern=ACCENT)]) -> Response:
+async def accent_css(color: Annotated[str, Query(pattern=HEX_COLOUR)]) -> Response:
     """A user's accent colour as a stylesheet. Not an inline `<style>`: the page policy
     would take one only with its nonce, and htmx parses every history-restored page (with
     another response's nonce) in this page's document."""
