@@ -21,6 +21,7 @@ from plyr.auth.router import router as auth_router
 from plyr.comments.router import router as comments_router
 from plyr.core.config import Settings, get_settings
 from plyr.core.errors import ERROR_RESPONSES, install_error_handlers
+from plyr.core.headers import SecurityHeaders
 from plyr.core.nul import RefuseNul
 from plyr.core.runtime import Runtime
 from plyr.exports.router import router as exports_router
@@ -45,13 +46,18 @@ from plyr.web.search_router import router as search_page_router
 
 class PlyrApp(FastAPI):
     """FastAPI, with one shortcut in front: public audio bytes skip the middleware and
-    routing entirely (`plyr.stream.fastpath`); every other request goes the usual way."""
+    routing entirely (`plyr.stream.fastpath`); every other request goes the usual way.
+    Security headers wrap both (`plyr.core.headers`)."""
 
-    def __init__(self, **kwargs: Any) -> None:
+    def __init__(self, settings: Settings, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.fast_path = PublicAudioFastPath()
+        self.with_headers = SecurityHeaders(self._answer, settings)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        await self.with_headers(scope, receive, send)
+
+    async def _answer(self, scope: Scope, receive: Receive, send: Send) -> None:
         runtime = getattr(self.state, "runtime", None)
         if runtime is None or not await self.fast_path.serve(runtime, scope, send):
             await super().__call__(scope, receive, send)
@@ -71,6 +77,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
             await runtime.close()
 
     app = PlyrApp(
+        settings,
         title="plyr",
         version=__version__,
         description="A self-hostable, AT-Protocol-native audio streaming platform.",

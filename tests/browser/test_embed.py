@@ -3,11 +3,39 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
 import pytest
 from playwright.async_api import Browser, Page
 
 from tests.atnet.network import Account
 from tests.browser.conftest import CatalogTrack, ConsoleErrors, LiveServer, shoot, sign_in
+
+OTHER = b"<!doctype html><html><head><title>another site</title></head><body></body></html>"
+
+
+class OtherSite(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.send_header("Content-Length", str(len(OTHER)))
+        self.end_headers()
+        self.wfile.write(OTHER)
+
+    def log_message(self, format: str, *args: object) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def other_site() -> Iterator[str]:
+    """A page on another origin (localhost, while plyr is 127.0.0.1) that frames embeds."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), OtherSite)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://localhost:{server.server_address[1]}/"
+    server.shutdown()
+    server.server_close()
 
 
 @pytest.mark.parametrize(("width", "height"), [(180, 80), (600, 200)])
@@ -15,6 +43,7 @@ async def test_embed_fits_its_frame_and_plays(
     browser: Browser,
     live_server: LiveServer,
     catalog: list[CatalogTrack],
+    other_site: str,
     width: int,
     height: int,
 ) -> None:
@@ -23,8 +52,9 @@ async def test_embed_fits_its_frame_and_plays(
     console = ConsoleErrors()
     console.watch(page)
     src = f"{live_server.url}/embed/track/{catalog[0].id}"
-    # another site: plyr's terms page under another origin (localhost, not 127.0.0.1)
-    await page.goto(live_server.url.replace("127.0.0.1", "localhost") + "/terms")
+    # another site (another origin, without plyr's policy: plyr's own pages may frame
+    # nothing and take no inline style)
+    await page.goto(other_site)
     await page.evaluate(
         """([src, width, height]) => {
             document.body.innerHTML = `<iframe src="${src}" width="${width}"
@@ -45,7 +75,9 @@ async def test_embed_fits_its_frame_and_plays(
         assert await title.get_attribute("href") == f"{live_server.url}/track/{catalog[0].id}"
     await play.click()
     embed = next(f for f in page.frames if "/embed/" in f.url)
-    await embed.wait_for_function("document.querySelector('.play').dataset.state === 'playing'")
+    await embed.wait_for_function(
+        "() => document.querySelector('.play').dataset.state === 'playing'"
+    )
     await shoot(page, f"embed-iframe-{width}x{height}")
     assert not console.unexpected(), console.unexpected()
     await context.close()
@@ -68,11 +100,13 @@ async def test_a_playlist_embed_plays_its_tracks_in_order(
     )
     await page.goto(f"/embed/playlist/{playlist_id}")
     await page.click("button.play")
-    await page.wait_for_function("document.querySelector('.play').dataset.state === 'playing'")
+    await page.wait_for_function(
+        "() => document.querySelector('.play').dataset.state === 'playing'"
+    )
     first = await page.locator(".list-track[aria-current=true]").inner_text()
     # the 2-second first track ends and the next one follows
     await page.wait_for_function(
-        "document.querySelectorAll('.list-track')[1].getAttribute('aria-current') === 'true'",
+        "() => document.querySelectorAll('.list-track')[1].getAttribute('aria-current') === 'true'",
         timeout=15_000,
     )
     assert first != await page.locator(".list-track[aria-current=true]").inner_text()

@@ -165,7 +165,7 @@ async def like_and_comment(page: Page, track_id: int) -> int:
     await like.click()
     await expect(like).to_have_attribute("aria-pressed", "true")
     await page.click(".track-actions [data-action=play]")
-    await page.wait_for_function(f"{CURRENT_TIME} > 1.2", timeout=15_000)
+    await page.wait_for_function(f"() => {CURRENT_TIME} > 1.2", timeout=15_000)
     form = page.locator("form[data-comment-form]")
     await form.locator("textarea").click()
     await form.locator("textarea").type("the horn here")

@@ -15,7 +15,7 @@ async def play_row(page: Page, title: str) -> None:
 
 
 async def wait_playing(page: Page, past: float = 0.3) -> float:
-    await page.wait_for_function(f"{CURRENT_TIME} > {past}", timeout=15_000)
+    await page.wait_for_function(f"() => {CURRENT_TIME} > {past}", timeout=15_000)
     return float(await page.evaluate(CURRENT_TIME))
 
 
@@ -43,7 +43,7 @@ async def test_play_and_keep_playing_across_pages(page: Page, catalog: list[Cata
     await page.go_back()
     await page.wait_for_url(f"**/track/{catalog[0].id}")
     assert await page.evaluate("window.__audio === window.plyr.player.audio")
-    await page.wait_for_function(f"{CURRENT_TIME} > {after}")
+    await page.wait_for_function(f"() => {CURRENT_TIME} > {after}")
 
 
 async def test_next_previous_and_the_queue(page: Page, catalog: list[CatalogTrack]) -> None:
@@ -81,7 +81,7 @@ async def test_gapless_second_track_starts_within_50ms(
     await page.evaluate(
         "(tracks) => window.plyr.player.playList(tracks.map((t) => JSON.parse(t)), 0)", tracks
     )
-    await page.wait_for_function("window.__gaps.length >= 1", timeout=20_000)
+    await page.wait_for_function("() => window.__gaps.length >= 1", timeout=20_000)
     gaps = await page.evaluate("window.__gaps")
     assert len(shorts) == 2
     assert gaps[0] < 50, f"the second track started {gaps[0]:.1f} ms after the first ended"
@@ -93,12 +93,12 @@ async def test_keyboard_shortcuts(page: Page, catalog: list[CatalogTrack]) -> No
     await wait_playing(page, 0.2)
     await page.locator("body").click(position={"x": 5, "y": 300})  # focus off the buttons
     await page.keyboard.press("Space")
-    await page.wait_for_function("window.plyr.player.audio.paused")
+    await page.wait_for_function("() => window.plyr.player.audio.paused")
     await page.keyboard.press("Space")
-    await page.wait_for_function("!window.plyr.player.audio.paused")
+    await page.wait_for_function("() => !window.plyr.player.audio.paused")
     at = float(await page.evaluate(CURRENT_TIME))
     await page.keyboard.press("ArrowRight")
-    await page.wait_for_function(f"{CURRENT_TIME} >= {at + 9}")
+    await page.wait_for_function(f"() => {CURRENT_TIME} >= {at + 9}")
     await page.keyboard.press("m")
     assert await page.evaluate("window.plyr.player.muted")
     await page.keyboard.press("m")
@@ -113,7 +113,7 @@ async def test_keyboard_shortcuts(page: Page, catalog: list[CatalogTrack]) -> No
 async def test_deep_link_starts_at_t(page: Page, catalog: list[CatalogTrack]) -> None:
     await page.goto(f"/track/{catalog[0].id}?t=5")
     await page.click("main [data-action=play][data-start]")
-    await page.wait_for_function(f"{CURRENT_TIME} >= 5")
+    await page.wait_for_function(f"() => {CURRENT_TIME} >= 5")
 
 
 async def test_a_reload_restores_the_queue_and_position(
@@ -125,10 +125,10 @@ async def test_a_reload_restores_the_queue_and_position(
     await page.evaluate("window.plyr.player.pause()")
     await page.wait_for_timeout(300)
     await page.reload()
-    await page.wait_for_function("window.plyr && window.plyr.player.track")
+    await page.wait_for_function("() => window.plyr && window.plyr.player.track")
     await expect(page.locator("#player-title")).to_have_text("Long Road")
     # the position applies once the restored audio's metadata has loaded
-    await page.wait_for_function(f"{CURRENT_TIME} > 0.5", timeout=10_000)
+    await page.wait_for_function(f"() => {CURRENT_TIME} > 0.5", timeout=10_000)
     restored = float(await page.evaluate(CURRENT_TIME))
     assert abs(restored - position) < 1.5
     assert await page.evaluate("window.plyr.player.audio.paused")  # restored, not blaring
@@ -145,6 +145,6 @@ async def test_loudness_normalization_sets_the_gain(
     loudness = await page.evaluate("window.plyr.player.track.loudness_lufs")
     assert isinstance(loudness, float)
     expected = min(2.0, max(0.1, 10 ** ((-14 - loudness) / 20)))
-    await page.wait_for_function("window.plyr.player.deck.gain !== null")
+    await page.wait_for_function("() => window.plyr.player.deck.gain !== null")
     gain = await page.evaluate("window.plyr.player.deck.gain.gain.value")
     assert abs(gain - expected) < 0.02, (loudness, gain, expected)

@@ -67,7 +67,7 @@ async def test_make_a_playlist_add_tracks_and_play_it(
 
     await page.click("main [data-action=play-all]")
     await expect(page.locator("#player-title")).to_have_text("Short One")
-    await page.wait_for_function("window.plyr.player.audio.currentTime > 0.2", timeout=15_000)
+    await page.wait_for_function("() => window.plyr.player.audio.currentTime > 0.2", timeout=15_000)
     await expect(page.locator("#player-title")).to_have_text("Short Two", timeout=15_000)
     await shoot(page, "playlist-desktop")
     await page.set_viewport_size(PHONE)

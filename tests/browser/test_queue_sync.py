@@ -21,11 +21,11 @@ async def test_the_queue_is_the_same_on_another_device(
     console.watch(second)
     await sign_in(first, listener, return_to="/tag/catalog")
     await first.locator(".track-row", has_text="Long Road").locator("[data-action=play]").click()
-    await first.wait_for_function("window.plyr.player.audio.currentTime > 0.2")
+    await first.wait_for_function("() => window.plyr.player.audio.currentTime > 0.2")
     await first.wait_for_timeout(1500)  # the debounced PUT /queue/
 
     await sign_in(second, listener)
-    await second.wait_for_function("window.plyr && window.plyr.player.track")
+    await second.wait_for_function("() => window.plyr && window.plyr.player.track")
     await expect(second.locator("#player-title")).to_have_text("Long Road")
     titles = await second.evaluate("window.plyr.queue.tracks.map((t) => t.title)")
     assert set(titles) == {t.title for t in catalog}

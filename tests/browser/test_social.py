@@ -49,7 +49,7 @@ async def test_like_comment_and_seek_from_a_comment(
     await expect(likers).to_be_hidden()
 
     await page.click(".track-actions [data-action=play]")
-    await page.wait_for_function(f"{CURRENT_TIME} > 1.3", timeout=15_000)
+    await page.wait_for_function(f"() => {CURRENT_TIME} > 1.3", timeout=15_000)
     form = page.locator("form[data-comment-form]")
     await form.locator("textarea").click()
     await form.locator("textarea").type("this bit right here")
@@ -68,10 +68,10 @@ async def test_like_comment_and_seek_from_a_comment(
     await shoot(page, "track-comments-desktop")
 
     await page.evaluate("window.plyr.player.seek(12)")
-    await page.wait_for_function(f"{CURRENT_TIME} > 11.5")
+    await page.wait_for_function(f"() => {CURRENT_TIME} > 11.5")
     await stamp.click()
     await page.wait_for_function(
-        f"Math.abs({CURRENT_TIME} - {at}) < 1.0", timeout=5_000
+        f"() => Math.abs({CURRENT_TIME} - {at}) < 1.0", timeout=5_000
     )  # jumped back to the comment's moment
     assert await page.evaluate("!window.plyr.player.audio.paused")
 

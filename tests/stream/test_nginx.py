@@ -31,7 +31,13 @@ http {{
   server {{
     listen 127.0.0.1:{port};
     client_max_body_size 100m;
-    location /_media/ {{ internal; alias {media}/; }}
+    location /_media/ {{
+      internal; alias {media}/;
+      # nginx keeps only a few of plyr's headers across X-Accel-Redirect: these it must add
+      add_header X-Content-Type-Options nosniff always;
+      add_header Content-Security-Policy "default-src 'none'; sandbox" always;
+      add_header Referrer-Policy strict-origin-when-cross-origin always;
+    }}
     location / {{ proxy_pass http://127.0.0.1:{upstream}; proxy_set_header Host $http_host; }}
   }}
 }}
@@ -87,6 +93,9 @@ def test_nginx_serves_ranges_of_what_plyr_allows(behind_nginx: tuple[str, str, P
         assert ranged.headers["content-type"] == "audio/mpeg"
         assert ranged.headers["cache-control"] == "public, max-age=31536000, immutable"
         assert "x-accel-redirect" not in ranged.headers
+        # the security headers, added by the internal location (a deployment needs the same)
+        assert ranged.headers["x-content-type-options"] == "nosniff"
+        assert ranged.headers["content-security-policy"].endswith("sandbox")
         assert client.get(f"/audio/{file_id}").content == data
         assert client.get("/_media/audio/" + f"{file_id}.mp3").status_code == 404  # internal only
         assert client.get("/audio/0000000000000000").status_code == 404

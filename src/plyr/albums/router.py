@@ -68,8 +68,9 @@ async def get_album(
     handle: Handle, slug: Slug, db: DbSession, runtime: RuntimeDep, user: OptionalUser
 ) -> AlbumDetail:
     """An album with its tracks in order (those you may see)."""
-    album = await service.by_slug(db, handle, slug)
-    return await service.detail(db, runtime, album, user.did if user else None)
+    viewer = user.did if user else None
+    album = await service.by_slug(db, handle, slug, viewer)
+    return await service.detail(db, runtime, album, viewer)
 
 
 @router.get("/{handle}/{slug}/download", response_class=StreamingResponse, responses=ZIP_RESPONSE)
@@ -78,8 +79,9 @@ async def download_album(
 ) -> StreamingResponse:
     """Download an album as a ZIP of its tracks (originals, lossless when there is one);
     refused per the artist's download policy."""
-    album = await service.by_slug(db, handle, slug)
-    members = await service.download_members(db, album, user.did if user else None)
+    viewer = user.did if user else None
+    album = await service.by_slug(db, handle, slug, viewer)
+    members = await service.download_members(db, album, viewer)
     artist = album.artist.display_name or album.artist.handle
     filename = f"{safe_name(artist)} - {safe_name(album.title)}.zip"
     headers = {"Content-Disposition": attachment(filename), "Cache-Control": "private, no-store"}

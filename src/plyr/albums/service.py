@@ -79,10 +79,15 @@ async def of_artist(
     return out if viewer_did == artist.did else [a for a in out if a.track_count > 0]
 
 
-async def by_slug(db: AsyncSession, handle: str, slug: str) -> Album:
+async def by_slug(db: AsyncSession, handle: str, slug: str, viewer_did: str | None) -> Album:
+    """The album, for its artist; for anyone else only while it holds a track they may see
+    (its title, notes and cover would otherwise tell of private or unlisted tracks)."""
     artist = await artists.by_handle(db, handle)
     album = await repository.by_slug(db, artist.did, slug)
-    if album is None:
+    if album is None or (
+        viewer_did != album.artist_did
+        and not await repository.visible_counts(db, [album.id], viewer_did)
+    ):
         raise NotFound("no album with that name here")
     return album
 

@@ -192,7 +192,13 @@ _SELF_LABELS = {
 }
 
 
+# one bare `type/subtype`: no parameters, no lists (`audio/mpeg, text/html` is refused)
+_MIME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.+-]*/[A-Za-z0-9][A-Za-z0-9.+-]*")
+
+
 def _mime_matches(mime: str, pattern: str) -> bool:
+    if not isinstance(mime, str) or not _MIME.fullmatch(mime):
+        return False
     if pattern in ("*/*", mime):
         return True
     return pattern.endswith("/*") and mime.startswith(pattern[:-1])

@@ -11,6 +11,7 @@ from plyr.audio.formats import (
     AudioError,
     CorruptAudio,
     UnsupportedAudio,
+    content_type_for,
 )
 from plyr.audio.images import (
     ACCEPTED_IMAGE_FORMATS,
@@ -37,6 +38,7 @@ __all__ = [
     "ProcessedImage",
     "UnsupportedAudio",
     "analyze",
+    "content_type_for",
     "extract_cover",
     "needs_transcode",
     "probe",

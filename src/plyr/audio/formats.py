@@ -14,6 +14,14 @@ CONTENT_TYPES: dict[str, str] = {
     "opus": "audio/ogg",  # Opus in an Ogg container
     "webm": "audio/webm",
 }
+UNKNOWN_CONTENT_TYPE = "application/octet-stream"
+
+
+def content_type_for(audio_format: str | None) -> str:
+    """The Content-Type plyr sends for audio of this format: only ever one of CONTENT_TYPES.
+    A record's own `mimeType` is never used: a hostile one (`audio/mpeg, text/html`) would
+    make browsers render the bytes as a page on plyr's origin."""
+    return CONTENT_TYPES.get((audio_format or "").lower().lstrip("."), UNKNOWN_CONTENT_TYPE)
 
 
 class AudioError(Exception):

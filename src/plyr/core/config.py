@@ -50,6 +50,8 @@ class Settings(BaseSettings):
     s3_region: str = Field("us-east-1", alias="S3_REGION")
     public_media_base_url: str | None = Field(None, alias="PUBLIC_MEDIA_BASE_URL")
     presigned_url_seconds: int = Field(600, alias="PLYR_PRESIGNED_URL_SECONDS")
+    # Where browsers report Content-Security-Policy violations (the `report-uri` directive)
+    csp_report_uri: str | None = Field(None, alias="PLYR_CSP_REPORT_URI")
 
     # Set to a path prefix (e.g. "/_media/") when nginx serves the media folder as an
     # `internal` location: /audio answers with X-Accel-Redirect and nginx pushes the bytes.

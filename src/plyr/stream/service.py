@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from plyr.audio.formats import content_type_for
 from plyr.core.cache import LocalCache
 from plyr.core.errors import Forbidden, NotFound
 from plyr.models import AudioFile, Track
@@ -17,7 +18,7 @@ from plyr.tracks import repository as tracks
 class AudioAccess:
     file_id: str
     key: str
-    content_type: str
+    content_type: str  # from the allow-list (`content_type_for`), never a record's string
     size: int
     public: bool  # playable by anyone who has the link (public or unlisted)
     # audio that lives elsewhere: a blob on a PDS (proxied) or a URL (redirected to)
@@ -45,7 +46,7 @@ async def audio_access(
     access = AudioAccess(
         file_id,
         audio.key,
-        audio.content_type,
+        content_type_for(audio.ext),
         audio.size,
         public,
         blob=_blob_source(audio, users),

@@ -13,7 +13,7 @@ from plyr.albums import repository as albums
 from plyr.atproto.lexicon import LexiconError, Lexicons
 from plyr.atproto.records import parse_datetime
 from plyr.atproto.uris import owned_uri
-from plyr.audio import CONTENT_TYPES
+from plyr.audio import content_type_for
 from plyr.models import Artist, AudioFile, Track
 from plyr.tracks import dependents, repository
 
@@ -87,14 +87,14 @@ async def _audio_for(db: AsyncSession, did: str, record: dict[str, Any]) -> Audi
             "blob_did": did,
             "blob_cid": cid,
             "size": blob.get("size", 0),
-            "content_type": blob.get("mimeType", "audio/mpeg"),
+            "content_type": content_type_for(ext),  # never the record's mimeType
         }
     elif record.get("audioUrl"):
         file_id = remote_file_id(record["audioUrl"])
         values = {
             "remote_url": record["audioUrl"],
             "size": 0,
-            "content_type": CONTENT_TYPES.get(ext, "audio/mpeg"),
+            "content_type": content_type_for(ext),
         }
     else:
         return None

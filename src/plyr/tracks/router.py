@@ -169,7 +169,9 @@ async def get_waveform(
     audio = await repository.get_audio_file_with_peaks(db, track.file_id)
     if audio is None or audio.peaks is None:
         raise NotFound("no waveform for this track")
-    response.headers["Cache-Control"] = "public, max-age=86400"
+    # shared caches may keep only what anyone may see
+    shared = track.visibility == "public" and track.status == "published"
+    response.headers["Cache-Control"] = f"{'public' if shared else 'private'}, max-age=86400"
     peaks = [(p[0], p[1]) for p in audio.peaks]
     return Waveform(file_id=audio.file_id, duration=audio.duration, peaks=peaks)
 

@@ -18,6 +18,7 @@ from plyr.core.deps import DbSession, RuntimeDep
 from plyr.core.urls import safe_return_to
 from plyr.lists import service as playlists
 from plyr.lists.schemas import PlaylistId
+from plyr.preferences.schemas import HEX_COLOUR
 from plyr.tracks import repository as tracks_repo
 from plyr.tracks import service as tracks
 from plyr.tracks.schemas import TrackId
@@ -167,7 +168,7 @@ async def album_page(
 ) -> Response:
     """An album: artwork, its tracks in order, play all, download."""
     viewer = _viewer(user)
-    row = await albums.by_slug(db, handle, slug)
+    row = await albums.by_slug(db, handle, slug, viewer)
     album = await albums.detail(db, runtime, row, viewer)
     path = f"/u/{quote(album.artist.handle)}/album/{quote(album.slug)}"
     embed = f"/embed/album/{quote(album.artist.handle)}/{quote(album.slug)}"
@@ -257,6 +258,18 @@ async def terms_page(request: Request, user: OptionalUser) -> Response:
 async def privacy_page(request: Request, user: OptionalUser) -> Response:
     """What plyr keeps about you."""
     return render(request, "pages/plain.html", user, title="privacy", page=pages.PRIVACY)
+
+
+@router.api_route("/accent.css", methods=GET_HEAD)
+async def accent_css(color: Annotated[str, Query(pattern=HEX_COLOUR)]) -> Response:
+    """A user's accent colour as a stylesheet. Not an inline `<style>`: the page policy
+    would take one only with its nonce, and htmx parses every history-restored page (with
+    another response's nonce) in this page's document."""
+    return Response(
+        f"html:root {{ --accent: {color}; }}\n",
+        media_type="text/css",
+        headers={"Cache-Control": "public, max-age=31536000, immutable"},
+    )
 
 
 @router.api_route("/favicon.ico", methods=GET_HEAD)

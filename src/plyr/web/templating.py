@@ -11,6 +11,8 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
+from jinja2.runtime import Context
 from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse
 
@@ -81,9 +83,18 @@ def track_data(track: TrackOut) -> str:
     )
 
 
+@pass_context
+def csp_nonce(context: Context) -> str:
+    """This response's Content-Security-Policy nonce (`plyr.core.headers`), for the
+    `nonce` attribute of an inline `<script>` or `<style>`."""
+    state: dict[str, Any] = context["request"].scope.get("state", {})
+    return str(state.get("csp_nonce", ""))
+
+
 TEMPLATES.env.filters.update(
     duration=duration, ago=ago, linkify=linkify, track_data=track_data, counted=counted
 )
+TEMPLATES.env.globals["csp_nonce"] = csp_nonce
 
 
 def render(
@@ -108,6 +119,7 @@ def render(
         "fragment": boosted,
         "theme": prefs.get("theme", "dark"),
         "accent": prefs.get("accent_color") or DEFAULT_ACCENT,
+        "default_accent": DEFAULT_ACCENT,
         "auto_advance": prefs.get("auto_advance", True),
         "normalize": prefs.get("normalize_volume", True),
         "needs_terms": bool(user) and not prefs.get("terms_accepted_at"),
@@ -115,5 +127,4 @@ def render(
     }
     response = TEMPLATES.TemplateResponse(request, template, page, status_code=status_code)
     response.headers["Vary"] = "HX-Request"
-    response.headers["Content-Security-Policy"] = "frame-ancestors 'self'"  # only embeds frame
     return response
