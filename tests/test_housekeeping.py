@@ -94,6 +94,7 @@ async def test_abandoned_jobs_and_temp_dirs_are_cleaned(
                 type="upload",
                 status="processing",
                 updated_at=utcnow() - timedelta(hours=2),
+                heartbeat_at=utcnow() - timedelta(hours=2),
             )
         )
         await db.commit()
@@ -102,3 +103,31 @@ async def test_abandoned_jobs_and_temp_dirs_are_cleaned(
         job = await db.get(Job, "stalejob")
     assert job is not None and job.status == "failed" and "interrupted" in (job.error or "")
     assert temp_files(settings) == []
+
+
+async def test_queued_jobs_survive_the_stale_sweep(
+    app: FastAPI, alice: User, settings: Settings
+) -> None:
+    """Jobs that wait in a backlog for hours were never claimed by a worker: not stale."""
+    runtime = app.state.runtime
+    queued = settings.tmp_dir / "uploads" / "queuedjob"
+    queued.mkdir(parents=True)
+    (queued / "part-1").write_bytes(b"audio")
+    long_ago = utcnow() - timedelta(hours=3)
+    async with runtime.writer() as db:
+        db.add(Job(id="queuedjob", owner_did=alice.did, type="upload", updated_at=long_ago))
+        db.add(
+            Job(
+                id="queuedexport",
+                owner_did=alice.did,
+                type="export",
+                phase="queued",
+                updated_at=long_ago,
+            )
+        )
+        await db.commit()
+    await sweep(runtime)
+    async with runtime.writer() as db:
+        statuses = {job.id: job.status for job in (await db.scalars(select(Job))).all()}
+    assert statuses == {"queuedjob": "pending", "queuedexport": "pending"}
+    assert (queued / "part-1").exists()

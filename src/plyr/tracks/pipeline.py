@@ -29,6 +29,7 @@ from plyr.core.runtime import Runtime
 from plyr.core.storage import audio_key
 from plyr.jobs import repository as jobs
 from plyr.jobs.service import JobReporter
+from plyr.models import utcnow
 from plyr.tracks import publishing, records, repository
 from plyr.tracks.media import (
     StoredImage,
@@ -85,7 +86,7 @@ async def process_upload(
         job = await jobs.get(db, job_id)
         if job is None or job.status in ("completed", "failed"):
             return
-        await jobs.set_fields(db, job_id, attempts=job.attempts + 1)
+        await jobs.set_fields(db, job_id, attempts=job.attempts + 1, heartbeat_at=utcnow())
         await db.commit()
     reporter = JobReporter(runtime, job_id)
     if job.track_id is not None:  # recorded by an attempt that died before finishing
