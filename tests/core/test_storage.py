@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
@@ -109,3 +110,16 @@ async def test_s3_unreachable_raises_storage_error(tmp_path: Path) -> None:
         await s3.put_bytes("audio/f.mp3", b"x", "audio/mpeg")
     assert src.exists()
     await s3.close()
+
+
+async def test_keys_listed_a_page_at_a_time(storage: Storage) -> None:
+    for i in range(5):
+        await storage.put_bytes(f"audio/{i}.mp3", b"x", "audio/mpeg")
+    await storage.put_bytes("images/a.png", b"x", "image/png")
+    pages = [page async for page in storage.iter_keys("audio/", page_size=2)]
+    assert [len(page) for page in pages] == [2, 2, 1]
+    assert sorted(key for page in pages for key in page) == [f"audio/{i}.mp3" for i in range(5)]
+    future = datetime.now(UTC) + timedelta(minutes=1)
+    assert [
+        p async for p in storage.iter_keys("audio/", older_than=future - timedelta(hours=1))
+    ] == []

@@ -58,13 +58,13 @@ def image_keys(image_id: str, ext: str) -> list[str]:
 async def unreferenced_keys(
     db: AsyncSession, audio: list[tuple[str, str]], images: list[tuple[str, str]]
 ) -> list[str]:
-    """Storage keys of these files that no track or album refers to any more."""
-    keys: list[str] = []
-    for file_id, ext in audio:
-        if not await repository.file_in_use(db, file_id):
-            keys.append(audio_key(file_id, ext))
+    """Storage keys of these files that no track or album refers to any more (two queries
+    whatever their number)."""
+    audio_used = await repository.files_in_use(db, [file_id for file_id, _ in audio])
+    images_used = await repository.images_in_use(db, [image_id for image_id, _ in images])
+    keys = [audio_key(file_id, ext) for file_id, ext in audio if file_id not in audio_used]
     for image_id, ext in images:
-        if not await repository.image_in_use(db, image_id):
+        if image_id not in images_used:
             keys.extend(image_keys(image_id, ext))
     return keys
 

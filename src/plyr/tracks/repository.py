@@ -185,6 +185,25 @@ async def file_in_use(db: AsyncSession, file_id: str) -> bool:
     return (await db.execute(query.limit(1))).first() is not None
 
 
+async def files_in_use(db: AsyncSession, file_ids: Sequence[str]) -> set[str]:
+    """Those of `file_ids` a track plays or keeps as its original: one query."""
+    if not file_ids:
+        return set()
+    played = select(Track.file_id).where(Track.file_id.in_(file_ids))
+    kept = select(Track.original_file_id).where(Track.original_file_id.in_(file_ids))
+    return {row for row in (await db.scalars(played.union(kept))).all() if row}
+
+
+async def images_in_use(db: AsyncSession, image_ids: Sequence[str]) -> set[str]:
+    """Those of `image_ids` a track, album or playlist shows: one query."""
+    if not image_ids:
+        return set()
+    track, album, playlist = (
+        select(m.image_id).where(m.image_id.in_(image_ids)) for m in (Track, Album, Playlist)
+    )
+    return {row for row in (await db.scalars(track.union(album, playlist))).all() if row}
+
+
 async def image_in_use(db: AsyncSession, image_id: str) -> bool:
     for model in (Track, Album, Playlist):
         found = await db.execute(select(model.id).where(model.image_id == image_id).limit(1))

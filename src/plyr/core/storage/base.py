@@ -29,7 +29,8 @@ class Storage(Protocol):
     name: str
 
     async def put_file(self, key: str, src: Path, content_type: str) -> None:
-        """Store a copy of the file at `src` under `key` (`src` stays; the caller removes it)."""
+        """Store a copy of the file at `src` under `key` (`src` stays; the caller removes it).
+        The object counts as written now (its age guards it from the orphan sweep)."""
 
     async def put_bytes(self, key: str, data: bytes, content_type: str) -> None: ...
 
@@ -44,6 +45,12 @@ class Storage(Protocol):
 
     async def list_keys(self, prefix: str = "", *, older_than: datetime | None = None) -> list[str]:
         """Keys under `prefix`, optionally only those last written before `older_than`."""
+
+    def iter_keys(
+        self, prefix: str, *, older_than: datetime | None = None, page_size: int = 1000
+    ) -> AsyncIterator[list[str]]:
+        """`list_keys` a page at a time (at most `page_size` keys each, not sorted), for
+        sweeps over stores too big to list at once."""
 
     def local_path(self, key: str) -> Path | None:
         """The file on this machine's disk, when the backend has one (local only)."""

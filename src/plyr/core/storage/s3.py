@@ -123,6 +123,23 @@ class S3Storage:
         finally:
             body.close()
 
+    async def iter_keys(
+        self, prefix: str, *, older_than: datetime | None = None, page_size: int = 1000
+    ) -> AsyncIterator[list[str]]:
+        s3 = await self._s3()
+        paginator = s3.get_paginator("list_objects_v2")
+        pages = paginator.paginate(
+            Bucket=self.bucket, Prefix=prefix, PaginationConfig={"PageSize": page_size}
+        )
+        async for page in pages:
+            keys = [
+                obj["Key"]
+                for obj in page.get("Contents", [])
+                if older_than is None or obj["LastModified"] < older_than
+            ]
+            if keys:
+                yield keys
+
     async def list_keys(self, prefix: str = "", *, older_than: datetime | None = None) -> list[str]:
         s3 = await self._s3()
         keys: list[str] = []
