@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
+import anyio
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
+from sqlalchemy import text
 from sqlalchemy.engine import Connection
 
 from plyr.core.db import create_engine
-from plyr.models import Base
+from plyr.core.migrate import upgrade
+from plyr.models import Base, utcnow
 from plyr.search.ddl import include_name
 
 
@@ -24,3 +30,43 @@ async def test_migrated_schema_matches_the_models(database_url: str) -> None:
         diff = await conn.run_sync(_diff)
     await engine.dispose()
     assert diff == []
+
+
+async def test_existing_private_audio_is_queued_to_move(tmp_path: Path) -> None:
+    """Upgrading a deployment: audio of private and supporter-only tracks stored before the
+    private bucket existed gets the pending write that moves it out of the public store."""
+    url = f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    await anyio.to_thread.run_sync(upgrade, url, "0006")
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(
+            text(
+                "INSERT INTO artists (did, handle, preferences, created_at, updated_at)"
+                " VALUES ('did:plc:a', 'a.test', '{}', :now, :now)"
+            ),
+            {"now": utcnow()},
+        )
+        for n, visibility in enumerate(("public", "unlisted", "supporters", "private")):
+            await conn.execute(
+                text(
+                    "INSERT INTO audio_files (file_id, ext, content_type, size, created_at)"
+                    " VALUES (:f, 'mp3', 'audio/mpeg', 1, :now)"
+                ),
+                {"f": f"f{n}", "now": utcnow()},
+            )
+            await conn.execute(
+                text(
+                    "INSERT INTO tracks (artist_did, title, search_text, upload_file_id, file_id,"
+                    " file_type, visibility, status, origin, audio_on_pds, features,"
+                    " play_count, like_count, comment_count, created_at, updated_at)"
+                    " VALUES ('did:plc:a', :t, :t, :f, :f, 'mp3', :v, 'published', 'upload',"
+                    " false, '[]', 0, 0, 0, :now, :now)"
+                ),
+                {"t": visibility, "f": f"f{n}", "v": visibility, "now": utcnow()},
+            )
+    await anyio.to_thread.run_sync(upgrade, url, "head")
+    async with engine.connect() as conn:
+        rows = (await conn.execute(text("SELECT kind, payload, done FROM pending_writes"))).all()
+    await engine.dispose()
+    queued = sorted((kind, json.loads(payload)["file_ids"], done) for kind, payload, done in rows)
+    assert queued == [("storage_place", ["f2"], 0), ("storage_place", ["f3"], 0)]

@@ -21,7 +21,7 @@ from plyr.jobs import repository as jobs
 from plyr.likes import records as like_records
 from plyr.lists import records as list_records
 from plyr.models import Artist, PendingWrite, utcnow
-from plyr.tracks import publishing
+from plyr.tracks import media, publishing
 from plyr.tracks import repository as tracks
 
 log = logging.getLogger(__name__)
@@ -58,6 +58,8 @@ async def _perform(runtime: Runtime, write: PendingWrite) -> None:
     if write.kind == "storage_delete":
         for key in payload.get("keys", []):
             await runtime.storage.delete(key)
+    elif write.kind == media.PLACE:
+        await media.place_audio(runtime, list(payload.get("file_ids", [])))
     elif write.kind == "profile_sync":
         await _sync_profile(runtime, payload["did"])
     elif write.kind == "record_sync":

@@ -247,7 +247,7 @@ async def test_storage_failure_leaves_no_row(
     storage = app.state.runtime.storage
     calls = 0
 
-    async def broken_put_file(key: str, src: Path, content_type: str) -> None:
+    async def broken_put_file(key: str, src: Path, content_type: str, **_: object) -> None:
         nonlocal calls
         calls += 1
         raise StorageError("disk full")

@@ -8,7 +8,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -65,6 +65,18 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, v: str) -> str:
         return v.rstrip("/")
+
+    @model_validator(mode="after")
+    def _s3_has_a_private_bucket(self) -> Settings:
+        """Without it, private audio would sit in the public (CDN) bucket: refuse to start."""
+        if self.storage_backend == "s3" and not self.s3_private_bucket:
+            raise ValueError(
+                "S3_PRIVATE_BUCKET is required with STORAGE_BACKEND=s3: private and "
+                "supporter-only audio and exports live there (a bucket that is not public)"
+            )
+        if self.storage_backend == "s3" and self.s3_private_bucket == self.s3_bucket:
+            raise ValueError("S3_PRIVATE_BUCKET must be another bucket than S3_BUCKET")
+        return self
 
     @property
     def resolved_database_url(self) -> str:

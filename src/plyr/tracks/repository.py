@@ -14,6 +14,8 @@ from sqlalchemy.orm import joinedload, selectinload, undefer
 from plyr.models import Album, Artist, AudioFile, Like, PlayEvent, Playlist, Tag, Track, TrackTag
 
 LISTED = ("public",)
+# anyone with the link may play these: their audio may sit behind the public CDN
+PLAYABLE_BY_LINK = ("public", "unlisted")
 
 
 def _with_relations(query: Select[Track]) -> Select[Track]:
@@ -191,6 +193,16 @@ async def files_in_use(db: AsyncSession, file_ids: Sequence[str]) -> set[str]:
         return set()
     played = select(Track.file_id).where(Track.file_id.in_(file_ids))
     kept = select(Track.original_file_id).where(Track.original_file_id.in_(file_ids))
+    return {row for row in (await db.scalars(played.union(kept))).all() if row}
+
+
+async def files_playable_by_link(db: AsyncSession, file_ids: Sequence[str]) -> set[str]:
+    """Those of `file_ids` some public or unlisted track plays (or keeps as its original)."""
+    if not file_ids:
+        return set()
+    linkable = Track.visibility.in_(PLAYABLE_BY_LINK)
+    played = select(Track.file_id).where(Track.file_id.in_(file_ids), linkable)
+    kept = select(Track.original_file_id).where(Track.original_file_id.in_(file_ids), linkable)
     return {row for row in (await db.scalars(played.union(kept))).all() if row}
 
 

@@ -26,18 +26,33 @@ def thumbnail_key(image_id: str) -> str:
 
 @runtime_checkable
 class Storage(Protocol):
-    name: str
+    """Objects are public (fetched by anyone from `public_url`, e.g. through a CDN) or
+    private (only through the app or a presigned URL). A backend with one store for both
+    (local) gates private objects in the app; S3 keeps them in a bucket of their own. Reads
+    find an object in either store."""
 
-    async def put_file(self, key: str, src: Path, content_type: str) -> None:
+    name: str
+    # True when private objects live apart from public ones (and `place` moves them)
+    separates_private: bool
+
+    async def put_file(
+        self, key: str, src: Path, content_type: str, *, private: bool = False
+    ) -> None:
         """Store a copy of the file at `src` under `key` (`src` stays; the caller removes it).
         The object counts as written now (its age guards it from the orphan sweep)."""
 
-    async def put_bytes(self, key: str, data: bytes, content_type: str) -> None: ...
+    async def put_bytes(
+        self, key: str, data: bytes, content_type: str, *, private: bool = False
+    ) -> None: ...
+
+    async def place(self, key: str, *, private: bool) -> None:
+        """Move the object into the private or the public store. Idempotent: re-running an
+        interrupted move finishes it; a missing object is not an error."""
 
     async def exists(self, key: str) -> bool: ...
 
     async def delete(self, key: str) -> None:
-        """Delete `key`; deleting a missing key is not an error."""
+        """Delete `key` from every store; deleting a missing key is not an error."""
 
     async def read_chunks(self, key: str, chunk_size: int = 1 << 20) -> AsyncIterator[bytes]:
         """Stream the object's bytes (downloads, exports) in constant memory."""
@@ -59,6 +74,7 @@ class Storage(Protocol):
         """The URL browsers fetch public objects from (the app itself, or the CDN)."""
 
     async def presigned_url(self, key: str, *, filename: str | None = None) -> str | None:
-        """A short-lived URL for gated objects, or None when the app must serve them."""
+        """A short-lived URL for the object wherever it is, or None when the app must serve
+        it."""
 
     async def close(self) -> None: ...

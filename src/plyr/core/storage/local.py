@@ -15,7 +15,10 @@ from plyr.core.storage.base import StorageError
 
 
 class LocalStorage:
+    """One folder for public and private objects: the app checks who may read each."""
+
     name = "local"
+    separates_private = False
 
     def __init__(self, root: Path, *, public_url: str) -> None:
         self.root = root.resolve()
@@ -27,11 +30,18 @@ class LocalStorage:
             raise StorageError(f"invalid storage key: {key!r}")
         return path
 
-    async def put_file(self, key: str, src: Path, content_type: str) -> None:
+    async def put_file(
+        self, key: str, src: Path, content_type: str, *, private: bool = False
+    ) -> None:
         await anyio.to_thread.run_sync(self._link_into_place, key, src)
 
-    async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+    async def put_bytes(
+        self, key: str, data: bytes, content_type: str, *, private: bool = False
+    ) -> None:
         await anyio.to_thread.run_sync(self._write_bytes, key, data)
+
+    async def place(self, key: str, *, private: bool) -> None:
+        return None
 
     async def exists(self, key: str) -> bool:
         return await anyio.to_thread.run_sync(self.local_path(key).is_file)
