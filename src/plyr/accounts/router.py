@@ -27,8 +27,10 @@ async def delete_account(
     service.check_confirmation(user, body.confirmation)
     if body.delete_atproto_records:
         await service.delete_records(runtime, user.did)
+    file_ids = await service.audio_file_ids(db, user.did)
     keys = await service.delete_account(db, runtime, user.did)
     await db.commit()
+    runtime.audio_changed(*file_ids)  # not served from this process's caches a moment longer
     runtime.catalog_changed()
     await delete_keys(runtime, keys)
     await enqueue_settle(runtime)  # others' records that named its tracks

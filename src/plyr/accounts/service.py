@@ -70,3 +70,7 @@ async def delete_account(db: AsyncSession, runtime: Runtime, did: str) -> list[s
     await db.flush()
     keys += await unreferenced_keys(db, [], covers)
     return keys
+
+
+async def audio_file_ids(db: AsyncSession, did: str) -> list[str]:
+    return await repository.audio_file_ids(db, did)

@@ -162,7 +162,7 @@ async def delete_album(
     await db.commit()
     runtime.catalog_changed()
     for track in deleted:
-        runtime.public_audio.forget(*track.file_ids)
+        runtime.audio_changed(*track.file_ids)
         await publishing.delete_record(runtime, track.did, track.rkey)
     for track_id in released:  # their records named the album
         await publishing.sync_or_defer(runtime, track_id, user.did)
