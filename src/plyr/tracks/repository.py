@@ -87,6 +87,15 @@ async def by_artist(db: AsyncSession, artist_did: str) -> list[Track]:
     return list((await db.execute(_with_relations(query))).unique().scalars())
 
 
+async def more_by_artist(
+    db: AsyncSession, artist_did: str, *, besides: int, limit: int
+) -> list[Track]:
+    """The artist's newest public tracks other than `besides`: `limit` of them, not all."""
+    query = select(Track).where(Track.artist_did == artist_did, Track.id != besides, *listed())
+    query = query.order_by(Track.created_at.desc(), Track.id.desc()).limit(limit)
+    return list((await db.execute(_with_relations(query))).unique().scalars())
+
+
 async def top(db: AsyncSession, *, since: datetime | None, limit: int) -> list[Track]:
     """Most liked in the period (plays break ties)."""
     score: ColumnElement[int]
