@@ -168,6 +168,19 @@ async def test_decompression_bomb_image(
     await assert_nothing_left(app, settings)
 
 
+async def test_images_over_25_megapixels_are_refused(
+    client: AsyncClient, alice: User, tmp_path: Path, app: FastAPI, settings: Settings
+) -> None:
+    """Covers are decoded in the web process: 30 MP (under Pillow's own bomb limit) is a
+    4xx before any pixel is decoded, on upload and on edit."""
+    big = png_bomb(6_000, 5_000)
+    response = await post_upload(
+        client, alice, make_audio(tmp_path / "s.mp3", "mp3"), image=("big.png", big, "image/png")
+    )
+    assert response.status_code == 400 and "25 megapixels" in response.json()["detail"]
+    await assert_nothing_left(app, settings)
+
+
 async def test_image_that_is_not_an_image(
     client: AsyncClient, alice: User, tmp_path: Path, app: FastAPI, settings: Settings
 ) -> None:
