@@ -224,7 +224,12 @@ async def test_exports_are_private(
         download = await client.get(
             f"/exports/{started.json()['job_id']}/download", headers=alice.auth
         )
-        assert download.status_code in (200, 307)
+        assert download.status_code == 307
+        signed = download.headers["location"]
+        assert private_bucket in signed and "X-Amz-Signature" in signed
+        async with httpx.AsyncClient() as http:
+            fetched = await http.get(signed)
+        assert fetched.status_code == 200 and fetched.content.startswith(b"PK")
 
 
 def test_s3_refuses_to_start_without_a_private_bucket() -> None:
