@@ -225,14 +225,6 @@ async def images_in_use(db: AsyncSession, image_ids: Sequence[str]) -> set[str]:
     return {row for row in (await db.scalars(track.union(album, playlist))).all() if row}
 
 
-async def image_in_use(db: AsyncSession, image_id: str) -> bool:
-    for model in (Track, Album, Playlist):
-        found = await db.execute(select(model.id).where(model.image_id == image_id).limit(1))
-        if found.first() is not None:
-            return True
-    return False
-
-
 async def count_play(db: AsyncSession, track_id: int, listener: str, ref: str | None) -> int:
     await db.execute(
         update(Track).where(Track.id == track_id).values(play_count=Track.play_count + 1)
