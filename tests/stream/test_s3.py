@@ -237,3 +237,9 @@ def test_s3_refuses_to_start_without_a_private_bucket() -> None:
         Settings(STORAGE_BACKEND="s3", S3_BUCKET="media")
     with pytest.raises(ValidationError, match="another bucket"):
         Settings(STORAGE_BACKEND="s3", S3_BUCKET="media", S3_PRIVATE_BUCKET="media")
+
+
+def test_presigned_url_lifetime_is_checked() -> None:
+    for bad in ("0", "604801", "soon"):
+        with pytest.raises(ValidationError, match="PLYR_PRESIGNED_URL_SECONDS"):
+            Settings(PLYR_PRESIGNED_URL_SECONDS=bad)

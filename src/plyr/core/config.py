@@ -48,7 +48,8 @@ class Settings(BaseSettings):
     s3_secret_access_key: str | None = Field(None, alias="S3_SECRET_ACCESS_KEY")
     s3_region: str = Field("us-east-1", alias="S3_REGION")
     public_media_base_url: str | None = Field(None, alias="PUBLIC_MEDIA_BASE_URL")
-    presigned_url_seconds: int = Field(600, alias="PLYR_PRESIGNED_URL_SECONDS")
+    # S3 allows up to 7 days
+    presigned_url_seconds: int = Field(600, ge=1, le=604_800, alias="PLYR_PRESIGNED_URL_SECONDS")
 
     # Set to a path prefix (e.g. "/_media/") when nginx serves the media folder as an
     # `internal` location: /audio answers with X-Accel-Redirect and nginx pushes the bytes.
