@@ -70,6 +70,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
     async def lifespan(app: PlyrApp) -> AsyncIterator[None]:
         runtime = await Runtime.start(settings, with_worker=with_worker)
         app.state.runtime = runtime
+        runtime.audio_listeners.append(app.fast_path.files.forget_audio)
         try:
             yield
         finally:

@@ -7,6 +7,7 @@ import time
 from datetime import timedelta
 
 import anyio
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.artists import profile
 from plyr.atproto import firehose, mirror
@@ -20,13 +21,13 @@ from plyr.jobs import repository as jobs
 from plyr.likes import records as like_records
 from plyr.lists import records as list_records
 from plyr.models import Artist, PendingWrite, utcnow
-from plyr.tracks import publishing
+from plyr.tracks import media, publishing
 from plyr.tracks import repository as tracks
-from plyr.tracks.media import unreferenced_keys
 
 log = logging.getLogger(__name__)
 
 ORPHAN_TMP_AFTER_S = 3600
+ORPHAN_MEDIA_GRACE = timedelta(hours=1)
 
 
 async def retry_pending_writes(
@@ -57,6 +58,8 @@ async def _perform(runtime: Runtime, write: PendingWrite) -> None:
     if write.kind == "storage_delete":
         for key in payload.get("keys", []):
             await runtime.storage.delete(key)
+    elif write.kind == media.PLACE:
+        await media.place_audio(runtime, list(payload.get("file_ids", [])))
     elif write.kind == "profile_sync":
         await _sync_profile(runtime, payload["did"])
     elif write.kind == "record_sync":
@@ -104,27 +107,33 @@ async def remove_orphan_upload_dirs(runtime: Runtime) -> None:
                 await anyio.to_thread.run_sync(remove_tree, path)
 
 
-async def remove_orphan_media(runtime: Runtime, older_than: timedelta = timedelta(hours=1)) -> int:
+async def remove_orphan_media(
+    runtime: Runtime, older_than: timedelta = ORPHAN_MEDIA_GRACE, page_size: int = 500
+) -> int:
     """Media no row refers to, left by a process that died between storing and recording.
-    The age guard leaves alone what an upload in progress has just stored."""
+    Only objects older than the grace period go: storing makes an object new (even a link
+    to an hours-old upload), and an upload records its row right after storing. Keys are
+    read a page at a time, two queries per page."""
     cutoff = utcnow() - older_than
-    audio = await runtime.storage.list_keys("audio/", older_than=cutoff)
-    images = await runtime.storage.list_keys("images/", older_than=cutoff)
-    async with runtime.sessionmaker() as db:
-        orphans = await unreferenced_keys(
-            db,
-            [_id_and_ext(key) for key in audio],
-            [_id_and_ext(key) for key in images if not key.endswith("_thumb.webp")],
-        )
-        orphans += [
-            key
-            for key in images
-            if key.endswith("_thumb.webp")
-            and not await tracks.image_in_use(db, key[7:].removesuffix("_thumb.webp"))
-        ]
-    for key in sorted(set(orphans)):
-        await runtime.storage.delete(key)
-    return len(set(orphans))
+    removed = 0
+    for prefix in ("audio/", "images/"):
+        pages = runtime.storage.iter_keys(prefix, older_than=cutoff, page_size=page_size)
+        async for keys in pages:
+            async with runtime.sessionmaker() as db:
+                orphans = await _unreferenced(db, keys)
+            for key in orphans:
+                await runtime.storage.delete(key)
+            removed += len(orphans)
+    return removed
+
+
+async def _unreferenced(db: AsyncSession, keys: list[str]) -> list[str]:
+    """Those of these audio/image keys (thumbnails included) no row refers to."""
+    ids = {key: _id_and_ext(key)[0].removesuffix("_thumb") for key in keys}
+    audio = [ids[key] for key in keys if key.startswith("audio/")]
+    images = [ids[key] for key in keys if key.startswith("images/")]
+    used = await tracks.files_in_use(db, audio) | await tracks.images_in_use(db, images)
+    return [key for key in keys if ids[key] not in used]
 
 
 async def _sync_profile(runtime: Runtime, did: str) -> None:
@@ -152,8 +161,13 @@ async def remove_old_exports(runtime: Runtime) -> int:
 
 
 async def sweep(runtime: Runtime) -> None:
+    """Every minute: what must not wait (deferred writes, dead jobs, temp files)."""
     await retry_pending_writes(runtime)
     await fail_stale_jobs(runtime)
     await remove_orphan_upload_dirs(runtime)
+
+
+async def sweep_storage(runtime: Runtime) -> None:
+    """Every hour: listings of the whole store (orphaned media, expired exports)."""
     await remove_orphan_media(runtime)
     await remove_old_exports(runtime)

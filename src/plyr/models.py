@@ -287,6 +287,9 @@ class Job(Timestamped, Base):
     warnings: Mapped[list[Any]] = mapped_column(default=list)
     params: Mapped[dict[str, Any]] = mapped_column(default=dict)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Set when a worker claims the job and on each of its progress writes; a queued job has
+    # none, so a backlog is never mistaken for a dead worker.
+    heartbeat_at: Mapped[datetime | None] = mapped_column()
 
 
 class PlayEvent(Base):

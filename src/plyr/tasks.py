@@ -10,7 +10,7 @@ from docket import Docket, Perpetual
 
 from plyr.core.runtime import Runtime, current_runtime
 from plyr.exports.tasks import export_tracks
-from plyr.housekeeping import sweep
+from plyr.housekeeping import sweep, sweep_storage
 from plyr.jobs import repository as jobs
 from plyr.tracks.tasks import (
     enqueue_publish,
@@ -33,6 +33,13 @@ async def housekeeping(
     await sweep(current_runtime())
 
 
+async def storage_housekeeping(
+    perpetual: Perpetual = Perpetual(every=timedelta(hours=1), automatic=True),
+) -> None:
+    """Remove orphaned media and expired exports (each a listing of the whole store)."""
+    await sweep_storage(current_runtime())
+
+
 TASKS: list[Callable[..., Awaitable[None]]] = [
     process_upload,
     publish_track,
@@ -41,6 +48,7 @@ TASKS: list[Callable[..., Awaitable[None]]] = [
     sync_repo,
     export_tracks,
     housekeeping,
+    storage_housekeeping,
 ]
 
 

@@ -100,3 +100,21 @@ async def test_nothing_of_a_deleted_account_remains(
 async def test_account_deletion_needs_a_session(client: AsyncClient) -> None:
     response = await client.request("DELETE", "/account", json={"confirmation": "x"})
     assert response.status_code == 401
+
+
+async def test_deleted_audio_is_not_served_a_moment_longer(
+    app: FastAPI, client: AsyncClient, alice: User, tmp_path: Path
+) -> None:
+    """Public audio is served from per-process caches (who may stream it, and the fast
+    path's open files): deleting the account clears both, so the next request is a 404."""
+    track = await upload_track(client, alice, make_audio(tmp_path / "a.mp3", "mp3", seconds=1))
+    for _ in range(2):  # the first play caches the access, the second opens the file
+        played = await client.get(track["audio_url"], headers={"Range": "bytes=0-9"})
+        assert played.status_code == 206
+    assert app.state.runtime.public_audio.get(track["file_id"]) is not None
+    deleted = await client.request(
+        "DELETE", "/account", json={"confirmation": "alice.test"}, headers=alice.auth
+    )
+    assert deleted.status_code == 204
+    assert (await client.get(track["audio_url"], headers={"Range": "bytes=0-9"})).status_code == 404
+    assert app.fast_path.files._files == {}

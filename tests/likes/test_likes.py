@@ -143,3 +143,24 @@ async def test_a_like_record_unliked_here_is_not_imported_back(
         assert await index_like_record(db, lexicons, artist, **other) is not None
         await db.commit()
     assert await like_rows(app, song["id"]) == 1
+
+
+async def test_likers_come_a_page_at_a_time(
+    app: FastAPI, client: AsyncClient, alice: User, tmp_path: Path
+) -> None:
+    track = await upload_tone(client, alice, tmp_path, "liked a lot", 330)
+    fans = [await make_user(app, f"fan{i}.test") for i in range(5)]
+    for fan in fans:
+        liked = await client.post(f"/tracks/{track['id']}/like", headers=fan.auth)
+        assert liked.status_code == 200
+    seen: list[str] = []
+    url: str | None = f"/tracks/{track['id']}/likes?limit=2"
+    while url is not None:
+        page = await client.get(url)
+        assert page.status_code == 200 and len(page.json()) <= 2
+        seen += [liker["did"] for liker in page.json()]
+        link = page.headers.get("link")
+        url = link.split(">", 1)[0].lstrip("<") if link else None
+    assert seen == [fan.did for fan in reversed(fans)]  # newest first, each once
+    for bad in ("limit=0", "limit=101", "offset=-1", "limit=x"):
+        assert (await client.get(f"/tracks/{track['id']}/likes?{bad}")).status_code == 422

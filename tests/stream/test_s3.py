@@ -12,18 +12,32 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
+from pydantic import ValidationError
 
 from plyr.core.config import Settings
+from plyr.core.storage import StorageError
+from plyr.housekeeping import retry_pending_writes
+from plyr.tracks import router as tracks_router
 from tests.audio.media import make_audio
 from tests.conftest import PUBLIC_URL, make_user, running_app
-from tests.helpers import temp_files, upload_track
+from tests.helpers import temp_files, upload_track, wait_job
 
 
 @pytest.fixture
-async def s3_app(settings: Settings, moto_endpoint: str, s3_bucket: str) -> AsyncIterator[FastAPI]:
+def private_bucket(moto_endpoint: str, s3_bucket: str) -> str:
+    name = f"{s3_bucket}-private"
+    s3_client(moto_endpoint).create_bucket(Bucket=name)
+    return name
+
+
+@pytest.fixture
+async def s3_app(
+    settings: Settings, moto_endpoint: str, s3_bucket: str, private_bucket: str
+) -> AsyncIterator[FastAPI]:
     settings.storage_backend = "s3"
     settings.s3_endpoint_url = moto_endpoint
     settings.s3_bucket = s3_bucket
+    settings.s3_private_bucket = private_bucket
     settings.s3_access_key_id = settings.s3_secret_access_key = "test"
     settings.public_media_base_url = f"{moto_endpoint}/{s3_bucket}"
     allow_public_reads(moto_endpoint, s3_bucket)  # as an operator sets up the CDN's origin
@@ -63,7 +77,12 @@ def bucket_keys(endpoint: str, bucket: str) -> list[str]:
 
 
 async def test_upload_stream_and_delete_on_s3(
-    s3_app: FastAPI, settings: Settings, moto_endpoint: str, s3_bucket: str, tmp_path: Path
+    s3_app: FastAPI,
+    settings: Settings,
+    moto_endpoint: str,
+    s3_bucket: str,
+    private_bucket: str,
+    tmp_path: Path,
 ) -> None:
     alice = await make_user(s3_app, "alice.test")
     path = make_audio(tmp_path / "s.aiff", "aiff", seconds=1)
@@ -97,3 +116,130 @@ async def test_upload_stream_and_delete_on_s3(
             deleted = await client.delete(f"/tracks/{track['id']}", headers=alice.auth)
             assert deleted.status_code == 204
         assert bucket_keys(moto_endpoint, s3_bucket) == []
+        assert bucket_keys(moto_endpoint, private_bucket) == []
+
+
+async def cdn_status(url: str) -> int:
+    async with httpx.AsyncClient() as cdn:
+        return (await cdn.get(url)).status_code
+
+
+async def test_private_audio_is_kept_out_of_the_public_bucket(
+    s3_app: FastAPI,
+    settings: Settings,
+    moto_endpoint: str,
+    s3_bucket: str,
+    private_bucket: str,
+    tmp_path: Path,
+) -> None:
+    """Private and supporter-only audio lives in the private bucket (presigned only), and
+    moves when the track's visibility changes, both ways."""
+    runtime = s3_app.state.runtime
+    alice = await make_user(s3_app, "alice.test")
+    path = make_audio(tmp_path / "p.mp3", "mp3")
+    async with AsyncClient(transport=ASGITransport(app=s3_app), base_url=PUBLIC_URL) as client:
+        track = await upload_track(client, alice, path, title="secret", visibility="supporters")
+        key = f"audio/{track['file_id']}.mp3"
+        cdn_url = f"{settings.public_media_base_url}/{key}"
+        assert bucket_keys(moto_endpoint, private_bucket) == [key]
+        assert key not in bucket_keys(moto_endpoint, s3_bucket)
+        assert await cdn_status(cdn_url) == 404
+        signed = await client.get(track["audio_url"], headers=alice.auth)
+        assert signed.status_code == 307 and private_bucket in signed.headers["location"]
+        assert await cdn_status(signed.headers["location"]) == 200
+
+        async def set_visibility(visibility: str) -> None:
+            edited = await client.patch(
+                f"/tracks/{track['id']}", data={"visibility": visibility}, headers=alice.auth
+            )
+            assert edited.status_code == 200, edited.text
+            assert await retry_pending_writes(runtime, due_now=True) == 0
+
+        await set_visibility("public")
+        assert await cdn_status(cdn_url) == 200
+        assert bucket_keys(moto_endpoint, private_bucket) == []
+        assert (await client.get(track["audio_url"])).headers["location"] == cdn_url
+
+        await set_visibility("private")
+        assert await cdn_status(cdn_url) == 404
+        assert bucket_keys(moto_endpoint, private_bucket) == [key]
+        signed = await client.get(track["audio_url"], headers=alice.auth)
+        assert await cdn_status(signed.headers["location"]) == 200
+
+
+async def test_an_interrupted_move_is_finished_by_the_retry(
+    s3_app: FastAPI,
+    settings: Settings,
+    moto_endpoint: str,
+    s3_bucket: str,
+    private_bucket: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The move is a pending write recorded with the edit: a crash mid-move (copied, not
+    yet deleted) leaves it to be retried, and the public copy goes."""
+    runtime = s3_app.state.runtime
+    alice = await make_user(s3_app, "alice.test")
+    async with AsyncClient(transport=ASGITransport(app=s3_app), base_url=PUBLIC_URL) as client:
+        track = await upload_track(client, alice, make_audio(tmp_path / "s.mp3", "mp3"), title="t")
+        key = f"audio/{track['file_id']}.mp3"
+        storage = runtime.storage
+        real_delete = storage._delete
+
+        async def crash_before_delete(bucket: str, key: str) -> None:
+            raise StorageError("the process died here")
+
+        async def settle_later(runtime: object) -> None:
+            return None
+
+        with monkeypatch.context() as patch:
+            patch.setattr(storage, "_delete", crash_before_delete)
+            patch.setattr(tracks_router, "enqueue_settle", settle_later)  # the test retries
+            edited = await client.patch(
+                f"/tracks/{track['id']}", data={"visibility": "private"}, headers=alice.auth
+            )
+            assert edited.status_code == 200
+            assert await retry_pending_writes(runtime, due_now=True) == 1
+        assert key in bucket_keys(moto_endpoint, private_bucket)
+        assert key in bucket_keys(moto_endpoint, s3_bucket)  # half done
+        assert storage._delete == real_delete
+        assert await retry_pending_writes(runtime, due_now=True) == 0
+        assert key not in bucket_keys(moto_endpoint, s3_bucket)
+        assert await cdn_status(f"{settings.public_media_base_url}/{key}") == 404
+
+
+async def test_exports_are_private(
+    s3_app: FastAPI, moto_endpoint: str, s3_bucket: str, private_bucket: str, tmp_path: Path
+) -> None:
+    alice = await make_user(s3_app, "alice.test")
+    async with AsyncClient(transport=ASGITransport(app=s3_app), base_url=PUBLIC_URL) as client:
+        await upload_track(client, alice, make_audio(tmp_path / "s.mp3", "mp3"), title="t")
+        started = await client.post("/exports/", headers=alice.auth)
+        assert started.status_code == 202
+        job = await wait_job(client, alice, started.json()["job_id"])
+        assert job["status"] == "completed", job
+        exports = [k for k in bucket_keys(moto_endpoint, private_bucket) if "exports/" in k]
+        assert len(exports) == 1
+        assert not [k for k in bucket_keys(moto_endpoint, s3_bucket) if "exports/" in k]
+        download = await client.get(
+            f"/exports/{started.json()['job_id']}/download", headers=alice.auth
+        )
+        assert download.status_code == 307
+        signed = download.headers["location"]
+        assert private_bucket in signed and "X-Amz-Signature" in signed
+        async with httpx.AsyncClient() as http:
+            fetched = await http.get(signed)
+        assert fetched.status_code == 200 and fetched.content.startswith(b"PK")
+
+
+def test_s3_refuses_to_start_without_a_private_bucket() -> None:
+    with pytest.raises(ValidationError, match="S3_PRIVATE_BUCKET is required"):
+        Settings(STORAGE_BACKEND="s3", S3_BUCKET="media")
+    with pytest.raises(ValidationError, match="another bucket"):
+        Settings(STORAGE_BACKEND="s3", S3_BUCKET="media", S3_PRIVATE_BUCKET="media")
+
+
+def test_presigned_url_lifetime_is_checked() -> None:
+    for bad in ("0", "604801", "soon"):
+        with pytest.raises(ValidationError, match="PLYR_PRESIGNED_URL_SECONDS"):
+            Settings(PLYR_PRESIGNED_URL_SECONDS=bad)

@@ -168,6 +168,19 @@ async def test_decompression_bomb_image(
     await assert_nothing_left(app, settings)
 
 
+async def test_images_over_25_megapixels_are_refused(
+    client: AsyncClient, alice: User, tmp_path: Path, app: FastAPI, settings: Settings
+) -> None:
+    """Covers are decoded in the web process: 30 MP (under Pillow's own bomb limit) is a
+    4xx before any pixel is decoded, on upload and on edit."""
+    big = png_bomb(6_000, 5_000)
+    response = await post_upload(
+        client, alice, make_audio(tmp_path / "s.mp3", "mp3"), image=("big.png", big, "image/png")
+    )
+    assert response.status_code == 400 and "25 megapixels" in response.json()["detail"]
+    await assert_nothing_left(app, settings)
+
+
 async def test_image_that_is_not_an_image(
     client: AsyncClient, alice: User, tmp_path: Path, app: FastAPI, settings: Settings
 ) -> None:
@@ -247,7 +260,7 @@ async def test_storage_failure_leaves_no_row(
     storage = app.state.runtime.storage
     calls = 0
 
-    async def broken_put_file(key: str, src: Path, content_type: str) -> None:
+    async def broken_put_file(key: str, src: Path, content_type: str, **_: object) -> None:
         nonlocal calls
         calls += 1
         raise StorageError("disk full")

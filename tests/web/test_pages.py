@@ -9,11 +9,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
+from sqlalchemy import event
 
+from plyr.models import Track
 from tests.audio.media import make_audio
 from tests.conftest import PUBLIC_URL, User
-from tests.helpers import upload_track
+from tests.helpers import upload_tone, upload_track
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml"}
 HTMX = {**BROWSER, "HX-Request": "true", "HX-Boosted": "true"}
@@ -267,3 +270,38 @@ async def test_artists_you_know_loads_after_the_page(client: AsyncClient, alice:
 async def test_ids_are_unique(client: AsyncClient, alice: User, path: str) -> None:
     ids = re.findall(r'\sid="([^"]+)"', (await client.get(path, headers=cookie(alice))).text)
     assert sorted({i for i in ids if ids.count(i) > 1}) == []
+
+
+async def test_track_page_loads_five_other_tracks_not_all(
+    app: FastAPI, client: AsyncClient, alice: User, tmp_path: Path
+) -> None:
+    """ "more from the artist" shows five: only five are read, however many there are."""
+    track = await upload_tone(client, alice, tmp_path, "the one", 300)
+    async with app.state.runtime.writer() as db:
+        row = await db.get(Track, track["id"])
+        assert row is not None
+        for n in range(20):
+            db.add(
+                Track(
+                    artist_did=alice.did,
+                    title=f"other {n}",
+                    upload_file_id=f"{n:016x}",
+                    file_id=row.file_id,
+                    file_type=row.file_type,
+                    visibility="private" if n % 4 == 0 else "public",
+                )
+            )
+        await db.commit()
+    loaded: list[int] = []
+
+    def count(target: Track, context: object) -> None:
+        loaded.append(target.id)
+
+    event.listen(Track, "load", count)
+    try:
+        page = await client.get(f"/track/{track['id']}")
+    finally:
+        event.remove(Track, "load", count)
+    assert page.status_code == 200
+    assert page.text.count("other 1") >= 1 and "other 0" not in page.text  # private hidden
+    assert len(set(loaded)) <= 1 + 5

@@ -28,8 +28,10 @@ async def delete_account(
     service.check_confirmation(user, body.confirmation)
     if body.delete_atproto_records:
         await service.delete_records(runtime, user.did)
+    file_ids = await service.audio_file_ids(db, user.did)
     keys, credentials = await service.delete_account(db, user.did)
     await db.commit()  # before any network: the write lock is not held across it
+    runtime.audio_changed(*file_ids)  # not served from this process's caches a moment longer
     await revoke_all(runtime, credentials)
     runtime.catalog_changed()
     await delete_keys(runtime, keys)

@@ -70,3 +70,7 @@ async def delete_account(db: AsyncSession, did: str) -> tuple[list[str], list[st
     await db.flush()
     keys += await unreferenced_keys(db, [], covers)
     return keys, credentials
+
+
+async def audio_file_ids(db: AsyncSession, did: str) -> list[str]:
+    return await repository.audio_file_ids(db, did)

@@ -164,7 +164,7 @@ async def delete_album(
     await db.commit()
     runtime.catalog_changed()
     for track in deleted:
-        runtime.public_audio.forget(*track.file_ids)
+        runtime.audio_changed(*track.file_ids)
         if track.rkey is not None:
             await publishing.delete_record(runtime, track.did, track.rkey)
     for track_id in released:  # their records named the album

@@ -18,6 +18,7 @@ import pyebur128
 from av.audio.resampler import AudioResampler
 from av.container import InputContainer
 
+from plyr.audio import inputs
 from plyr.audio.decoding import DecodeStats, Progress, decoded_frames
 from plyr.audio.formats import CorruptAudio, UnsupportedAudio, unsupported_message
 
@@ -147,7 +148,11 @@ def analyze(
         raise ValueError("points must be >= 1")
     stats = DecodeStats()
     try:
-        with av.open(str(path)) as container:
+        container = inputs.open_input(path)
+    except (av.FFmpegError, UnsupportedAudio) as exc:
+        raise CorruptAudio(f"The audio could not be decoded ({exc}).") from exc
+    try:
+        with container:
             meter, decoded = _measure(container, points, expected_duration, stats, on_progress)
     except av.FFmpegError as exc:
         raise CorruptAudio(f"The audio could not be decoded ({exc}).") from exc

@@ -9,6 +9,8 @@ import av
 from av.audio.stream import AudioStream
 from av.container import InputContainer
 
+from plyr.audio import inputs
+
 TOLERATED_ERRORS = 10  # undecodable packets skipped before a file counts as corrupt
 
 
@@ -29,9 +31,12 @@ def decoded_frames(
     """Non-empty decoded frames of `stream`; undecodable packets are counted and skipped.
 
     A demuxer error (e.g. a file cut mid-packet) ends the stream and counts as one error.
+    Raises TookTooLong past the deadline (`inputs.DEADLINE_S`).
     """
+    until = inputs.deadline()
     try:
         for packet in container.demux(stream):
+            inputs.check(until)
             stats.packets += 1
             try:
                 frames = packet.decode()

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from PIL import Image, ImageOps, JpegImagePlugin, UnidentifiedImageError
 
 ACCEPTED_IMAGE_FORMATS: tuple[str, ...] = ("jpg", "png", "webp", "gif")
-MAX_IMAGE_PIXELS = 50_000_000  # decompression-bomb limit
+# Decoding is in the web process (covers are checked in the upload request): 25 MP (a
+# 5000x5000 cover, ~75 MB of RGB) bounds its memory and CPU; bigger is refused with a 4xx.
+MAX_IMAGE_PIXELS = 25_000_000
 THUMBNAIL_SIZE = (96, 96)
 
 _PIL_FORMATS = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "GIF": "gif"}

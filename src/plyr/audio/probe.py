@@ -9,6 +9,7 @@ import av
 from av.audio.stream import AudioStream
 from av.container import InputContainer
 
+from plyr.audio import inputs
 from plyr.audio.formats import AudioError, CorruptAudio, UnsupportedAudio, unsupported_message
 from plyr.audio.sniff import sniff_format
 from plyr.audio.tags import extract_cover, read_tags
@@ -37,7 +38,7 @@ def probe(path: Path) -> AudioInfo:
     """
     fmt = sniff_format(path)
     try:
-        with av.open(str(path), metadata_errors="replace") as container:
+        with inputs.open_input(path, metadata_errors="replace") as container:
             info = _inspect(container, fmt)
             metadata = dict(container.metadata)
             metadata.update({k: v for k, v in info.tags.items() if k not in metadata})

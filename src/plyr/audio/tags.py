@@ -13,6 +13,9 @@ import mutagen
 from mutagen.flac import Picture
 from mutagen.id3 import ID3
 
+from plyr.audio import inputs
+from plyr.audio.formats import AudioError
+
 MAX_TAGS = 64
 MAX_TAG_LENGTH = 1000
 _FRONT_COVER = 3
@@ -141,7 +144,7 @@ def _decode_block_picture(encoded: str) -> Picture | None:
 
 def _pyav_cover(path: Path) -> bytes | None:
     try:
-        with av.open(str(path)) as container:
+        with inputs.open_input(path) as container:
             for attachment in container.streams.attachments:
                 if str(attachment.mimetype or "").startswith("image/") and attachment.data:
                     return bytes(attachment.data)
@@ -150,6 +153,6 @@ def _pyav_cover(path: Path) -> bytes | None:
                     for packet in container.demux(stream):
                         if packet.size:
                             return bytes(packet)
-    except av.FFmpegError:  # cover art is best-effort
+    except (av.FFmpegError, AudioError):  # cover art is best-effort
         return None
     return None

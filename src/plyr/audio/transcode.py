@@ -25,6 +25,7 @@ from typing import IO
 
 import av
 
+from plyr.audio import inputs
 from plyr.audio.decoding import DecodeStats, Progress, decoded_frames
 from plyr.audio.formats import AudioError, CorruptAudio
 
@@ -93,9 +94,9 @@ def _parse_bitrate(bitrate: str) -> int:
 
 def _source_duration(src: Path) -> float | None:
     try:
-        with av.open(str(src)) as container:
+        with inputs.open_input(src) as container:
             return container.duration / av.time_base if container.duration else None
-    except av.FFmpegError:
+    except (av.FFmpegError, AudioError):
         return None
 
 
@@ -108,7 +109,7 @@ def _transcode_cli(
     progress = Progress(on_progress, _source_duration(src) if on_progress else None)
     cmd = [
         ffmpeg, "-nostdin", "-hide_banner", "-nostats", "-loglevel", "error", "-y",
-        "-i", f"file:{src}", "-map", "0:a:0", "-c:a", "libmp3lame", "-b:a", f"{kbps}k",
+        *inputs.cli_input_args(src), "-map", "0:a:0", "-c:a", "libmp3lame", "-b:a", f"{kbps}k",
         "-progress", "pipe:1", "-f", "mp3", f"file:{tmp}",
     ]  # fmt: skip
     tail: deque[str] = deque(maxlen=_STDERR_LINES)
@@ -124,16 +125,27 @@ def _transcode_cli(
     assert proc.stdout is not None and proc.stderr is not None
     drain = threading.Thread(target=_drain, args=(proc.stderr, tail), daemon=True)
     drain.start()
+    timed_out = threading.Event()
+
+    def kill() -> None:
+        timed_out.set()
+        proc.kill()
+
+    timer = threading.Timer(inputs.DEADLINE_S, kill)  # the wall-clock limit
+    timer.start()
     try:
         _read_progress(proc.stdout, progress)
         returncode = proc.wait()
     finally:
+        timer.cancel()
         if proc.poll() is None:
             proc.kill()
             proc.wait()
         drain.join(timeout=5)
         proc.stdout.close()
         proc.stderr.close()
+    if timed_out.is_set():
+        raise inputs.TookTooLong()
     if returncode < 0:
         raise AudioError(f"ffmpeg was killed by signal {-returncode} while converting to MP3.")
     if returncode != 0:
@@ -191,7 +203,7 @@ def _die_with_parent(parent_pid: int) -> None:
 def _transcode_pyav(src: Path, tmp: Path, kbps: int, on_progress: ProgressCallback | None) -> None:
     stats = DecodeStats()
     try:
-        with av.open(str(src)) as inp, av.open(str(tmp), "w", format="mp3") as out:
+        with inputs.open_input(src) as inp, av.open(str(tmp), "w", format="mp3") as out:
             if not inp.streams.audio:
                 raise CorruptAudio("The file contains no audio.")
             istream = inp.streams.audio[0]

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import secrets
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -49,7 +50,8 @@ class Settings(BaseSettings):
     s3_secret_access_key: str | None = Field(None, alias="S3_SECRET_ACCESS_KEY")
     s3_region: str = Field("us-east-1", alias="S3_REGION")
     public_media_base_url: str | None = Field(None, alias="PUBLIC_MEDIA_BASE_URL")
-    presigned_url_seconds: int = Field(600, alias="PLYR_PRESIGNED_URL_SECONDS")
+    # S3 allows up to 7 days
+    presigned_url_seconds: int = Field(600, ge=1, le=604_800, alias="PLYR_PRESIGNED_URL_SECONDS")
     # Where browsers report Content-Security-Policy violations (the `report-uri` directive)
     csp_report_uri: str | None = Field(None, alias="PLYR_CSP_REPORT_URI")
 
@@ -78,6 +80,18 @@ class Settings(BaseSettings):
 
         parse_rate_limits(v)  # a typo fails at start, not on the first request
         return v
+
+    @model_validator(mode="after")
+    def _s3_has_a_private_bucket(self) -> Settings:
+        """Without it, private audio would sit in the public (CDN) bucket: refuse to start."""
+        if self.storage_backend == "s3" and not self.s3_private_bucket:
+            raise ValueError(
+                "S3_PRIVATE_BUCKET is required with STORAGE_BACKEND=s3: private and "
+                "supporter-only audio and exports live there (a bucket that is not public)"
+            )
+        if self.storage_backend == "s3" and self.s3_private_bucket == self.s3_bucket:
+            raise ValueError("S3_PRIVATE_BUCKET must be another bucket than S3_BUCKET")
+        return self
 
     @property
     def resolved_database_url(self) -> str:
@@ -141,9 +155,24 @@ class Settings(BaseSettings):
         path = self.data_dir / "secret_key"
         if not path.exists():
             self.data_dir.mkdir(parents=True, exist_ok=True)
-            path.write_text(secrets.token_urlsafe(48))
-            path.chmod(0o600)
+            _create_once(path, secrets.token_urlsafe(48))
         return path.read_text().strip()
+
+
+def _create_once(path: Path, text: str) -> None:
+    """Write `text` to `path` unless another process got there first: a private temp file
+    (0600 from the start) is linked into place, so readers never see a partial key and the
+    loser of a race keeps the winner's."""
+    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(text)
+    try:
+        os.link(tmp, path)
+    except FileExistsError:
+        pass
+    finally:
+        tmp.unlink()
 
 
 @lru_cache

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -57,7 +58,17 @@ class Runtime:
     # track, so they are reused for a few seconds rather than recounted per request; this
     # process's own catalog changes clear them (`catalog_changed`), others' show within the TTL
     aggregates: LocalCache[Any] = field(default_factory=lambda: LocalCache(ttl_s=15.0))
+    # told the file ids of audio deleted or hidden here (the fast path closes its open files)
+    audio_listeners: list[Callable[[frozenset[str]], None]] = field(default_factory=list)
     _worker_task: asyncio.Task[None] | None = field(default=None, repr=False)
+
+    def audio_changed(self, *file_ids: str | None) -> None:
+        """Audio was deleted or its visibility changed here: this process stops serving it
+        from its caches at once (others within `public_audio`'s TTL)."""
+        ids = frozenset(f for f in file_ids if f)
+        self.public_audio.forget(*ids)
+        for listener in self.audio_listeners:
+            listener(ids)
 
     def catalog_changed(self) -> None:
         """A track was published, edited or deleted here: recount the aggregates."""

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
-from fastapi.responses import StreamingResponse
+from fastapi import APIRouter, Response
+from fastapi.responses import RedirectResponse, StreamingResponse
 from pydantic import BaseModel
 
 from plyr.auth.dependencies import CurrentUser
@@ -31,14 +31,21 @@ async def start_export(user: CurrentUser, db: DbSession, runtime: RuntimeDep) ->
 @router.get(
     "/{job_id}/download",
     response_class=StreamingResponse,
-    responses={200: {"content": {"application/zip": {}}}, 409: {"description": "not ready"}},
+    responses={
+        200: {"content": {"application/zip": {}}},
+        307: {"description": "S3: a presigned URL of the private bucket"},
+        409: {"description": "not ready"},
+    },
 )
 async def download_export(
     job_id: str, user: CurrentUser, db: DbSession, runtime: RuntimeDep
-) -> StreamingResponse:
+) -> Response:
     """Download a finished export (its owner only)."""
     _, key = await service.download_key(db, job_id, user.did)
     filename = f"plyr-{user.artist.handle}-tracks.zip"
+    presigned = await runtime.storage.presigned_url(key, filename=filename)
+    if presigned:
+        return RedirectResponse(presigned, status_code=307, headers={"Cache-Control": "no-store"})
     headers = {"Content-Disposition": f'attachment; filename="{filename}"'}
     return StreamingResponse(
         runtime.storage.read_chunks(key), media_type="application/zip", headers=headers

@@ -71,7 +71,7 @@ async def build(runtime: Runtime, job_id: str, did: str) -> str:
     try:
         await _write_zip(runtime, reporter, path, mine)
         await reporter.phase_started("store", 95.0, "storing the zip")
-        await runtime.storage.put_file(export_key(job_id), path, "application/zip")
+        await runtime.storage.put_file(export_key(job_id), path, "application/zip", private=True)
     finally:
         await anyio.Path(path).unlink(missing_ok=True)
     return export_key(job_id)

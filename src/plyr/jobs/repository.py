@@ -41,10 +41,13 @@ async def unfinished_of(db: AsyncSession, did: str, job_type: str) -> list[str]:
 
 
 async def stale(db: AsyncSession, before: datetime) -> list[Job]:
-    """Unfinished jobs untouched since `before`; not those whose track is stored and only
-    waits for its record (on a PDS that is down, or on its artist signing in again)."""
+    """Unfinished jobs a worker claimed but has not reported on since `before`. Not queued
+    ones (never claimed), nor those whose track is stored and only waits for its record (on
+    a PDS that is down, or on its artist signing in again)."""
     query = select(Job).where(
-        Job.status.in_(("pending", "processing")), Job.updated_at < before, Job.track_id.is_(None)
+        Job.status.in_(("pending", "processing")),
+        Job.heartbeat_at < before,
+        Job.track_id.is_(None),
     )
     return list((await db.execute(query)).scalars())
 

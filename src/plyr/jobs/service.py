@@ -11,6 +11,7 @@ from typing import Any
 from plyr.core.runtime import Runtime
 from plyr.jobs import repository
 from plyr.jobs.schemas import JobOut
+from plyr.models import utcnow
 
 POLL_SECONDS = 1.0
 
@@ -30,8 +31,9 @@ class JobReporter:
         self.phase = "upload"
 
     async def update(self, **values: Any) -> None:
+        """Only the worker running the job reports on it: each report is a heartbeat."""
         async with self.runtime.sessionmaker() as db:
-            await repository.set_fields(db, self.job_id, **values)
+            await repository.set_fields(db, self.job_id, heartbeat_at=utcnow(), **values)
             await db.commit()
         self._last = time.monotonic()
         with contextlib.suppress(Exception):  # a lost nudge only delays a poll

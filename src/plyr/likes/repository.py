@@ -79,13 +79,17 @@ async def liked_track_ids(db: AsyncSession, did: str) -> list[int]:
     return list((await db.scalars(query)).all())
 
 
-async def likers(db: AsyncSession, track_id: int) -> list[tuple[Like, Artist]]:
-    """Who likes the track, newest like first."""
+async def likers(
+    db: AsyncSession, track_id: int, limit: int, offset: int
+) -> list[tuple[Like, Artist]]:
+    """Who likes the track, newest like first: a page of them."""
     query = (
         select(Like, Artist)
         .join(Artist, Artist.did == Like.did)
         .where(Like.track_id == track_id)
         .order_by(Like.created_at.desc(), Like.id.desc())
+        .limit(limit)
+        .offset(offset)
     )
     return [(like, artist) for like, artist in (await db.execute(query)).all()]
 

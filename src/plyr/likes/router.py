@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, Response
 
 from plyr.atproto import mirror
 from plyr.atproto.writes import ensure_scope
@@ -55,7 +57,20 @@ async def unlike_track(
 
 
 @router.get("/{track_id}/likes")
-async def track_likers(track_id: TrackId, db: DbSession, user: OptionalUser) -> list[LikerOut]:
-    """Who liked a track, newest first."""
+async def track_likers(
+    track_id: TrackId,
+    request: Request,
+    response: Response,
+    db: DbSession,
+    user: OptionalUser,
+    limit: Annotated[int, Query(ge=1, le=100)] = 50,
+    offset: Annotated[int, Query(ge=0, le=1_000_000)] = 0,
+) -> list[LikerOut]:
+    """Who liked a track, newest first, a page at a time (`Link: <…>; rel="next"` when
+    there are more)."""
     await tracks.get_visible(db, track_id, user.did if user else None)
-    return await service.likers(db, track_id)
+    page = await service.likers(db, track_id, limit + 1, offset)
+    if len(page) > limit:
+        following = request.url.include_query_params(limit=limit, offset=offset + limit)
+        response.headers["Link"] = f'<{following}>; rel="next"'
+    return page[:limit]

@@ -54,7 +54,7 @@ async def liked_tracks(db: AsyncSession, runtime: Runtime, did: str) -> list[Tra
     return await tracks.present(db, runtime, visible, did)
 
 
-async def likers(db: AsyncSession, track_id: int) -> list[LikerOut]:
+async def likers(db: AsyncSession, track_id: int, limit: int, offset: int) -> list[LikerOut]:
     return [
         LikerOut(
             did=artist.did,
@@ -63,5 +63,5 @@ async def likers(db: AsyncSession, track_id: int) -> list[LikerOut]:
             avatar_url=artist.avatar_url,
             liked_at=like.created_at,
         )
-        for like, artist in await repository.likers(db, track_id)
+        for like, artist in await repository.likers(db, track_id, limit, offset)
     ]

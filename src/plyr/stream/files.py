@@ -53,6 +53,12 @@ class OpenFiles:
         entry = self._files.pop(key)
         os.close(entry.fd)
 
+    def forget_audio(self, file_ids: frozenset[str]) -> None:
+        """Close the files of this audio now (deleted: its disk space is released; hidden:
+        nothing keeps serving it)."""
+        for key in [k for k in self._files if Path(k).stem in file_ids]:
+            self._close(key)
+
     def close_all(self) -> None:
         for path in list(self._files):
             self._close(path)

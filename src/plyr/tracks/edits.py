@@ -12,7 +12,7 @@ from plyr.core.runtime import Runtime
 from plyr.models import Track
 from plyr.tracks import dependents, repository
 from plyr.tracks.forms import TrackFields
-from plyr.tracks.media import prepare_image, store_image, unreferenced_keys
+from plyr.tracks.media import prepare_image, queue_placement, store_image, unreferenced_keys
 
 EDIT_FIELDS = {
     "title",
@@ -35,7 +35,10 @@ async def apply_edit(
     image_path: Path | None,
     remove_image: bool,
 ) -> list[str]:
-    for name in ("title", "description", "visibility"):
+    if fields.visibility is not None and fields.visibility != track.visibility:
+        track.visibility = fields.visibility
+        await queue_placement(db, runtime, track)
+    for name in ("title", "description"):
         value = getattr(fields, name)
         if value is not None:
             setattr(track, name, value or None if name == "description" else value)

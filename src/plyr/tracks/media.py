@@ -11,10 +11,11 @@ import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.audio import ImageError, ProcessedImage, process_image
+from plyr.core import pending
 from plyr.core.errors import BadRequest, UnsupportedMedia
 from plyr.core.runtime import Runtime
 from plyr.core.storage import StorageError, audio_key, image_key, thumbnail_key
-from plyr.models import PendingWrite
+from plyr.models import PendingWrite, Track
 from plyr.tracks import repository
 
 log = logging.getLogger(__name__)
@@ -58,15 +59,42 @@ def image_keys(image_id: str, ext: str) -> list[str]:
 async def unreferenced_keys(
     db: AsyncSession, audio: list[tuple[str, str]], images: list[tuple[str, str]]
 ) -> list[str]:
-    """Storage keys of these files that no track or album refers to any more."""
-    keys: list[str] = []
-    for file_id, ext in audio:
-        if not await repository.file_in_use(db, file_id):
-            keys.append(audio_key(file_id, ext))
+    """Storage keys of these files that no track or album refers to any more (two queries
+    whatever their number)."""
+    audio_used = await repository.files_in_use(db, [file_id for file_id, _ in audio])
+    images_used = await repository.images_in_use(db, [image_id for image_id, _ in images])
+    keys = [audio_key(file_id, ext) for file_id, ext in audio if file_id not in audio_used]
     for image_id, ext in images:
-        if not await repository.image_in_use(db, image_id):
+        if image_id not in images_used:
             keys.extend(image_keys(image_id, ext))
     return keys
+
+
+PLACE = "storage_place"  # the pending write that moves a track's audio between stores
+
+
+def private_audio(visibility: str) -> bool:
+    """Audio of tracks not everyone with the link may play stays out of the public store."""
+    return visibility not in repository.PLAYABLE_BY_LINK
+
+
+async def queue_placement(db: AsyncSession, runtime: Runtime, track: Track) -> None:
+    """In the caller's transaction: the track's audio must move to the store its visibility
+    asks for. Housekeeping performs it (and retries it), so a crash loses nothing."""
+    if runtime.storage.separates_private:
+        file_ids = [f for f in (track.file_id, track.original_file_id) if f]
+        await pending.add(db, PLACE, track.artist_did, {"file_ids": file_ids})
+
+
+async def place_audio(runtime: Runtime, file_ids: list[str]) -> None:
+    """Move each file where its tracks' visibility says now: public while any track playing
+    it is public or unlisted, private otherwise (deleted files are skipped)."""
+    async with runtime.sessionmaker() as db:
+        linkable = await repository.files_playable_by_link(db, file_ids)
+        files = [await repository.get_audio_file(db, file_id) for file_id in file_ids]
+    for audio in files:
+        if audio is not None and not audio.is_remote:
+            await runtime.storage.place(audio.key, private=audio.file_id not in linkable)
 
 
 async def delete_keys(runtime: Runtime, keys: list[str]) -> None:

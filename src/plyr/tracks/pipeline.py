@@ -29,12 +29,15 @@ from plyr.core.runtime import Runtime
 from plyr.core.storage import audio_key
 from plyr.jobs import repository as jobs
 from plyr.jobs.service import JobReporter
+from plyr.models import utcnow
 from plyr.tracks import publishing, records, repository
 from plyr.tracks.media import (
     StoredImage,
     delete_keys,
     image_id_of,
     image_keys,
+    private_audio,
+    queue_placement,
     store_image,
     unreferenced_keys,
 )
@@ -85,7 +88,7 @@ async def process_upload(
         job = await jobs.get(db, job_id)
         if job is None or job.status in ("completed", "failed"):
             return
-        await jobs.set_fields(db, job_id, attempts=job.attempts + 1)
+        await jobs.set_fields(db, job_id, attempts=job.attempts + 1, heartbeat_at=utcnow())
         await db.commit()
     reporter = JobReporter(runtime, job_id)
     if job.track_id is not None:  # recorded by an attempt that died before finishing
@@ -94,7 +97,7 @@ async def process_upload(
     prepared: Prepared | None = None
     try:
         prepared = await _prepare(runtime, reporter, job.params, job.owner_did, job_id)
-        await _store(runtime, reporter, prepared)
+        await _store(runtime, reporter, prepared, job.params["fields"].get("visibility", "public"))
         track_id = await _record(runtime, reporter, prepared, job.params, job.owner_did, job_id)
     except (UploadFailed, AudioError) as e:
         await _fail(runtime, job_id, str(e), prepared)
@@ -181,7 +184,9 @@ async def _artwork(
     return image.data, image.thumbnail, image.ext
 
 
-async def _store(runtime: Runtime, reporter: JobReporter, prepared: Prepared) -> None:
+async def _store(
+    runtime: Runtime, reporter: JobReporter, prepared: Prepared, visibility: str
+) -> None:
     await reporter.phase_started("store", 80.0, "saving")
     for rendition in {
         prepared.original.file_id: prepared.original,
@@ -189,7 +194,12 @@ async def _store(runtime: Runtime, reporter: JobReporter, prepared: Prepared) ->
     }.values():
         key = audio_key(rendition.file_id, rendition.ext)
         prepared.stored_keys.append(key)
-        await runtime.storage.put_file(key, rendition.path, CONTENT_TYPES[rendition.ext])
+        await runtime.storage.put_file(
+            key,
+            rendition.path,
+            CONTENT_TYPES[rendition.ext],
+            private=private_audio(visibility),
+        )
     if prepared.image is not None:
         data, thumb, ext = prepared.image
         prepared.stored_image = StoredImage(image_id_of(data), ext)
@@ -211,6 +221,8 @@ async def _record(
         async with runtime.writer() as db, db.begin():
             track = await records.create_track(db, prepared, params, owner)
             await jobs.set_fields(db, job_id, track_id=track.id, warnings=prepared.warnings)
+            # the same bytes may be another track's, of another visibility: reconcile
+            await queue_placement(db, runtime, track)
             return track.id
     except IntegrityError as e:
         async with runtime.sessionmaker() as db:

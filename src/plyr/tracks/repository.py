@@ -14,6 +14,8 @@ from sqlalchemy.orm import joinedload, selectinload, undefer
 from plyr.models import Album, Artist, AudioFile, Like, PlayEvent, Playlist, Tag, Track, TrackTag
 
 LISTED = ("public",)
+# anyone with the link may play these: their audio may sit behind the public CDN
+PLAYABLE_BY_LINK = ("public", "unlisted")
 
 
 def _with_relations(query: Select[Track]) -> Select[Track]:
@@ -82,6 +84,15 @@ def _has_any_tag(names: Sequence[str]) -> Exists:
 async def by_artist(db: AsyncSession, artist_did: str) -> list[Track]:
     query = select(Track).where(Track.artist_did == artist_did, Track.status == "published")
     query = query.order_by(Track.created_at.desc(), Track.id.desc())
+    return list((await db.execute(_with_relations(query))).unique().scalars())
+
+
+async def more_by_artist(
+    db: AsyncSession, artist_did: str, *, besides: int, limit: int
+) -> list[Track]:
+    """The artist's newest public tracks other than `besides`: `limit` of them, not all."""
+    query = select(Track).where(Track.artist_did == artist_did, Track.id != besides, *listed())
+    query = query.order_by(Track.created_at.desc(), Track.id.desc()).limit(limit)
     return list((await db.execute(_with_relations(query))).unique().scalars())
 
 
@@ -185,12 +196,33 @@ async def file_in_use(db: AsyncSession, file_id: str) -> bool:
     return (await db.execute(query.limit(1))).first() is not None
 
 
-async def image_in_use(db: AsyncSession, image_id: str) -> bool:
-    for model in (Track, Album, Playlist):
-        found = await db.execute(select(model.id).where(model.image_id == image_id).limit(1))
-        if found.first() is not None:
-            return True
-    return False
+async def files_in_use(db: AsyncSession, file_ids: Sequence[str]) -> set[str]:
+    """Those of `file_ids` a track plays or keeps as its original: one query."""
+    if not file_ids:
+        return set()
+    played = select(Track.file_id).where(Track.file_id.in_(file_ids))
+    kept = select(Track.original_file_id).where(Track.original_file_id.in_(file_ids))
+    return {row for row in (await db.scalars(played.union(kept))).all() if row}
+
+
+async def files_playable_by_link(db: AsyncSession, file_ids: Sequence[str]) -> set[str]:
+    """Those of `file_ids` some public or unlisted track plays (or keeps as its original)."""
+    if not file_ids:
+        return set()
+    linkable = Track.visibility.in_(PLAYABLE_BY_LINK)
+    played = select(Track.file_id).where(Track.file_id.in_(file_ids), linkable)
+    kept = select(Track.original_file_id).where(Track.original_file_id.in_(file_ids), linkable)
+    return {row for row in (await db.scalars(played.union(kept))).all() if row}
+
+
+async def images_in_use(db: AsyncSession, image_ids: Sequence[str]) -> set[str]:
+    """Those of `image_ids` a track, album or playlist shows: one query."""
+    if not image_ids:
+        return set()
+    track, album, playlist = (
+        select(m.image_id).where(m.image_id.in_(image_ids)) for m in (Track, Album, Playlist)
+    )
+    return {row for row in (await db.scalars(track.union(album, playlist))).all() if row}
 
 
 async def count_play(db: AsyncSession, track_id: int, listener: str, ref: str | None) -> int:

@@ -204,7 +204,7 @@ async def edit_track(
     finally:
         await edits.remove_dir(work)
     await db.commit()
-    runtime.public_audio.forget(track.file_id, track.original_file_id or "")
+    runtime.audio_changed(track.file_id, track.original_file_id)
     await delete_keys(runtime, stale_keys)
     await publishing.sync_or_defer(runtime, track_id, user.did)
     await enqueue_settle(runtime)  # the records naming it
@@ -223,7 +223,7 @@ async def delete_track(
     did, rkey = track.artist_did, publishing.own_record_key(track)
     keys = await edits.delete_track(db, track)
     await db.commit()
-    runtime.public_audio.forget(*file_ids)
+    runtime.audio_changed(*file_ids)
     runtime.catalog_changed()
     if rkey is not None:
         await publishing.delete_record(runtime, did, rkey)

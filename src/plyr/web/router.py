@@ -107,13 +107,8 @@ async def track_page(
     track = (await tracks.present(db, runtime, [row], viewer))[0]
     base = runtime.settings.public_url
     page_url = f"{base}/track/{track.id}"
-    more = [
-        t
-        for t in await tracks.present(
-            db, runtime, await tracks_repo.by_artist(db, track.artist_did), viewer
-        )
-        if t.id != track.id and t.visibility == "public"
-    ][:5]
+    others = await tracks_repo.more_by_artist(db, track.artist_did, besides=track.id, limit=5)
+    more = await tracks.present(db, runtime, others, viewer)
     return render(
         request,
         "pages/track.html",

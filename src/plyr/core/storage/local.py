@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import datetime
+from itertools import islice
 from pathlib import Path
 
 import anyio
@@ -14,7 +15,10 @@ from plyr.core.storage.base import StorageError
 
 
 class LocalStorage:
+    """One folder for public and private objects: the app checks who may read each."""
+
     name = "local"
+    separates_private = False
 
     def __init__(self, root: Path, *, public_url: str) -> None:
         self.root = root.resolve()
@@ -26,11 +30,18 @@ class LocalStorage:
             raise StorageError(f"invalid storage key: {key!r}")
         return path
 
-    async def put_file(self, key: str, src: Path, content_type: str) -> None:
+    async def put_file(
+        self, key: str, src: Path, content_type: str, *, private: bool = False
+    ) -> None:
         await anyio.to_thread.run_sync(self._link_into_place, key, src)
 
-    async def put_bytes(self, key: str, data: bytes, content_type: str) -> None:
+    async def put_bytes(
+        self, key: str, data: bytes, content_type: str, *, private: bool = False
+    ) -> None:
         await anyio.to_thread.run_sync(self._write_bytes, key, data)
+
+    async def place(self, key: str, *, private: bool) -> None:
+        return None
 
     async def exists(self, key: str) -> bool:
         return await anyio.to_thread.run_sync(self.local_path(key).is_file)
@@ -45,6 +56,29 @@ class LocalStorage:
         async with await anyio.open_file(self.local_path(key), "rb") as f:
             while chunk := await f.read(chunk_size):
                 yield chunk
+
+    async def iter_keys(
+        self, prefix: str, *, older_than: datetime | None = None, page_size: int = 1000
+    ) -> AsyncIterator[list[str]]:
+        cutoff = older_than.timestamp() if older_than else None
+        files = self._walk(prefix, cutoff)
+        while page := await anyio.to_thread.run_sync(lambda: list(islice(files, page_size))):
+            yield page
+
+    def _walk(self, prefix: str, cutoff: float | None) -> Iterator[str]:
+        """Keys under `prefix` (last written before `cutoff`), read lazily from the disk."""
+        top = self.root / prefix.rpartition("/")[0]
+        for folder, _, names in os.walk(top):
+            for name in names:
+                path = Path(folder) / name
+                key = path.relative_to(self.root).as_posix()
+                if name.startswith(".") or not key.startswith(prefix):
+                    continue
+                try:
+                    if cutoff is None or path.stat().st_mtime < cutoff:
+                        yield key
+                except FileNotFoundError:
+                    continue  # deleted since the folder was read
 
     async def list_keys(self, prefix: str = "", *, older_than: datetime | None = None) -> list[str]:
         cutoff = older_than.timestamp() if older_than else None
@@ -77,6 +111,7 @@ class LocalStorage:
             dst.parent.mkdir(parents=True, exist_ok=True)
             tmp = dst.with_name(f".{dst.name}.{os.getpid()}.part")
             if dst.exists() and os.path.samefile(src, dst):
+                os.utime(dst)
                 return  # stored by an earlier attempt
             tmp.unlink(missing_ok=True)
             try:
@@ -86,6 +121,9 @@ class LocalStorage:
             os.replace(tmp, dst)
             # rename() between two links of one file is a no-op that leaves `tmp`
             tmp.unlink(missing_ok=True)
+            # a link keeps the upload's mtime, which may be hours old after a backlog: the
+            # orphan sweep judges age by mtime, so the object must look new
+            os.utime(dst)
         except OSError as e:
             raise StorageError(f"could not store {key}: {e}") from e
 
