@@ -145,7 +145,7 @@ async def test_the_cursor_stops_before_a_commit_that_cannot_be_kept_and_a_restar
         async def replayed_twice() -> bool:  # three tries a round: stalled, replayed, stalled
             return faults.calls.get("Stuck", 0) >= 6
 
-        await poll(replayed_twice, timeout=30)
+        await poll(replayed_twice)
         assert await titles(api, artist.did) == set()  # nothing after it was indexed
 
     faults.left.clear()

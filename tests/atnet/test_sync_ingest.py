@@ -67,7 +67,7 @@ async def following(pds_app: FastAPI, atproto_net: AtprotoNet) -> AsyncIterator[
     await asyncio.wait_for(follower, 15)
 
 
-async def poll(check: Any, timeout: float = 15) -> Any:
+async def poll(check: Any, timeout: float = 60) -> Any:  # replays from seq 0: slow when loaded
     for _ in range(int(timeout / 0.2)):
         value = await check()
         if value:
