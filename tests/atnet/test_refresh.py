@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from sqlalchemy import select, text, update
 
 from plyr.atproto import sessions
@@ -29,7 +29,6 @@ from plyr.core.net import network_in_writer_allowed
 from plyr.models import Session
 from tests.atnet.conftest import AtprotoNet, create_account, running_on_network, unique_handle
 from tests.atnet.oauth_browser import oauth_sign_in
-from tests.conftest import PUBLIC_URL
 from tests.services import using_postgres
 
 
@@ -39,14 +38,6 @@ async def pds_app(settings: Settings, atproto_net: AtprotoNet) -> AsyncIterator[
     settings.allow_app_passwords = True
     async with running_on_network(settings, atproto_net, with_worker=False) as application:
         yield application
-
-
-@pytest.fixture
-async def api(pds_app: FastAPI) -> AsyncIterator[AsyncClient]:
-    async with AsyncClient(
-        transport=ASGITransport(app=pds_app), base_url=PUBLIC_URL, timeout=60
-    ) as client:
-        yield client
 
 
 def a_like(did: str) -> dict[str, Any]:

@@ -4,23 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import time
-import uuid
-from collections.abc import AsyncIterator
 
-import pytest
-
-from plyr.core.cache import Cache, LocalCache, MemoryCache, RedisCache
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def cache(request: pytest.FixtureRequest) -> AsyncIterator[Cache]:
-    backend: Cache = (
-        MemoryCache()
-        if request.param == "memory"
-        else RedisCache(request.getfixturevalue("redis_url"), prefix=f"t{uuid.uuid4().hex[:8]}:")
-    )
-    yield backend
-    await backend.close()
+from plyr.core.cache import Cache, LocalCache, MemoryCache
 
 
 async def test_add_is_set_if_absent_with_expiry(cache: Cache) -> None:

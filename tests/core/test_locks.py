@@ -4,26 +4,13 @@ works past the expiry, and only the owner releases it; memory and Redis alike.""
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 
 from plyr.atproto.oauth import auth
 from plyr.core import locks
-from plyr.core.cache import Cache, MemoryCache, RedisCache
+from plyr.core.cache import Cache
 from plyr.core.locks import LockBusy, owned_lock
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def cache(request: pytest.FixtureRequest) -> AsyncIterator[Cache]:
-    backend: Cache = (
-        MemoryCache()
-        if request.param == "memory"
-        else RedisCache(request.getfixturevalue("redis_url"), prefix=f"t{uuid.uuid4().hex[:8]}:")
-    )
-    yield backend
-    await backend.close()
 
 
 async def test_a_slow_refresh_keeps_its_lock_past_the_expiry(
