@@ -23,7 +23,8 @@ from plyr.models import Album, Like, Playlist, Track
 from tests.atnet.network import Account, AtprotoNet, create_account, list_records, unique_handle
 from tests.atnet.test_collection_import import playlists_of
 from tests.atnet.test_publishing import sign_in
-from tests.atnet.test_sync_ingest import following, poll, put_track, xrpc
+from tests.atnet.test_sync_ingest import following, put_track, xrpc
+from tests.helpers import poll
 from tests.hostile_pds import SOME_CID, HostilePds, commit_frame
 
 __all__ = ["following"]  # the firehose fixture

@@ -20,6 +20,7 @@ from plyr.atproto.records import tid_for
 from plyr.models import IngestCursor
 from tests.atnet.conftest import Account, AtprotoNet, create_account, unique_handle
 from tests.audio.media import make_audio
+from tests.helpers import poll
 
 
 def xrpc(
@@ -65,15 +66,6 @@ async def following(pds_app: FastAPI, atproto_net: AtprotoNet) -> AsyncIterator[
     yield
     stop.set()
     await asyncio.wait_for(follower, 15)
-
-
-async def poll(check: Any, timeout: float = 15) -> Any:
-    for _ in range(int(timeout / 0.2)):
-        value = await check()
-        if value:
-            return value
-        await asyncio.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 async def test_sign_in_imports_what_the_repo_already_holds(
