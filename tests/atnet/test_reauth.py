@@ -93,11 +93,10 @@ async def wait_for(api: AsyncClient, user: User, job_id: str, text: str) -> dict
     return await poll(saying, timeout=30, what=f"the job to say {text!r}")
 
 
-async def publish_idle(app: FastAPI, track_id: int) -> bool:
-    """No publish of the track is running or scheduled (a retry would be scheduled)."""
+async def nothing_queued(app: FastAPI, *keys: str) -> bool:
+    """No task with one of these keys is running or scheduled (a retry would be scheduled)."""
     snapshot = await app.state.runtime.docket.snapshot()
-    queued = [*snapshot.future, *snapshot.running]
-    return not any(execution.key == f"publish-{track_id}" for execution in queued)
+    return not any(e.key in keys for e in [*snapshot.future, *snapshot.running])
 
 
 async def test_a_publish_the_pds_refuses_waits_for_the_user_to_sign_in_again(
@@ -123,8 +122,9 @@ async def test_a_publish_the_pds_refuses_waits_for_the_user_to_sign_in_again(
         track = await db.get(Track, job["track_id"])
     assert track is not None and track.status == "pending"  # nobody else sees it yet
     assert (await api.get(f"/tracks/{track.id}")).status_code == 404
-    # and nothing retries it in a loop meanwhile: its publish task ends with no retry queued
-    await poll(lambda: publish_idle(pds_app, track.id), what="the publish task to stop")
+    # and nothing retries it in a loop meanwhile: its tasks end with no retry queued
+    tasks = (f"upload-{job_id}", f"publish-{track.id}")
+    await poll(lambda: nothing_queued(pds_app, *tasks), what="its tasks to stop")
     assert (await api.get(f"/jobs/{job_id}", headers=omar.auth)).json()["status"] == "processing"
 
     omar = await sign_in(api, settings, account)
