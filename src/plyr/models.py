@@ -31,7 +31,7 @@ from sqlalchemy.orm import (
     relationship,
 )
 
-from plyr.search.text import normalize
+from plyr.core.text import normalize
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",

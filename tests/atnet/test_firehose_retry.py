@@ -22,7 +22,8 @@ from plyr.core import pending
 from plyr.housekeeping import retry_pending_writes
 from plyr.models import PendingWrite
 from tests.atnet.conftest import AtprotoNet, create_account, unique_handle
-from tests.atnet.test_sync_ingest import poll, put_track
+from tests.atnet.helpers import put_track
+from tests.helpers import poll
 
 FAST = {"retry_delays": (0.05, 0.1), "max_backoff_s": 0.5}
 

@@ -78,14 +78,17 @@ async def test_rotated_tokens_are_stored_while_the_database_is_busy(
     runtime = pds_app.state.runtime
     before = await expire_access_token(pds_app, account.did)
 
+    held = asyncio.Event()
+
     async def hold_the_write_lock(seconds: float) -> None:
         async with runtime.writer() as db:
             await db.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: SQLite's write lock
+            held.set()
             await asyncio.sleep(seconds)
             await db.rollback()
 
     holder = asyncio.create_task(hold_the_write_lock(11))  # past SQLite's 10 s busy timeout
-    await asyncio.sleep(0.2)
+    await held.wait()
     pds = await pds_for(runtime, account.did)
     assert pds is not None
     await pds.create_record("fm.plyr.like", a_like(account.did))  # refreshes, then writes

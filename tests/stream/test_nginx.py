@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,6 +12,7 @@ import httpx
 import pytest
 
 from tests.audio.media import make_audio
+from tests.helpers import finished, poll_sync
 from tests.servers import dev_token, free_port, plyr_env, running_plyr, stop, wait_until_up
 from tests.services import missing
 
@@ -79,11 +79,8 @@ def test_nginx_serves_ranges_of_what_plyr_allows(behind_nginx: tuple[str, str, P
         )
         assert upload.status_code == 202, upload.text
         job_id = upload.json()["upload_id"]
-        for _ in range(300):
-            job = client.get(f"/jobs/{job_id}", headers=auth).json()
-            if job["status"] in ("completed", "failed"):
-                break
-            time.sleep(0.1)
+        job_url = f"/jobs/{job_id}"
+        job = poll_sync(lambda: finished(client.get(job_url, headers=auth).json()), timeout=30)
         assert job["status"] == "completed", job
         file_id = client.get(f"/tracks/{job['track_id']}").json()["file_id"]
 
