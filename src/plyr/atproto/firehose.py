@@ -12,6 +12,7 @@ from atproto import CAR, AsyncFirehoseSubscribeReposClient, models, parse_subscr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.artists import repository as artists
+from plyr.atproto.datamodel import json_form
 from plyr.atproto.identity import IdentityError, validate_did
 from plyr.atproto.indexable import indexable_uri
 from plyr.atproto.indexers import IndexedRecord, by_collection
@@ -149,7 +150,7 @@ class Ingester:
         record = blocks.get(op.cid) if op.cid is not None else None
         if not isinstance(record, dict) or artist is None:
             return
-        indexed = IndexedRecord(uri, str(op.cid), dict(record))
+        indexed = IndexedRecord(uri, str(op.cid), json_form(record))
         await indexer.index(db, self.lexicons, artist, indexed, self.runtime.settings.public_url)
 
     async def _settle(

@@ -53,6 +53,9 @@ async def index_track_record(
     if audio is None:
         return None
     if track is None:
+        if await repository.find_by_upload(db, artist.did, audio.file_id) is not None:
+            log.info("skipping track record %s: another record of the repo names its audio", uri)
+            return None
         track = Track(
             artist_did=artist.did,
             origin="atproto",

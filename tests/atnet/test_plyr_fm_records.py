@@ -1,0 +1,80 @@
+"""Records written the way plyr.fm writes them (with the `atproto` SDK, audio uploaded to
+the PDS as a blob) reach plyr through the firehose and the sign-in sync."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from atproto import AsyncClient as AtprotoClient
+from fastapi import FastAPI
+from httpx import AsyncClient
+
+from plyr.atproto.sync import sync_repo
+from tests.atnet.conftest import Account, AtprotoNet, create_account, unique_handle
+from tests.atnet.test_sync_ingest import following, poll, put_track  # noqa: F401
+from tests.audio.media import make_audio
+
+
+async def sdk_client(net: AtprotoNet, account: Account) -> AtprotoClient:
+    client = AtprotoClient(base_url=net.pds_xrpc)
+    await client.login(account.handle, account.password, fetch_bsky_profile=False)
+    return client
+
+
+async def sdk_track(client: AtprotoClient, did: str, title: str, audio: bytes) -> str:
+    """What plyr.fm does for an upload: the audio as a blob, then the record naming it."""
+    blob = (await client.upload_blob(audio)).blob
+    record = {
+        "$type": "fm.plyr.track",
+        "title": title,
+        "artist": "plyr.fm artist",
+        "fileType": "mp3",
+        "audioBlob": blob.model_dump(by_alias=True, mode="json"),
+        "duration": 2,
+        "createdAt": client.get_current_time_iso(),
+    }
+    created = await client.com.atproto.repo.create_record(
+        {"repo": did, "collection": "fm.plyr.track", "record": record}
+    )
+    return str(created.uri)
+
+
+async def test_a_track_with_its_audio_on_the_pds_comes_through_the_firehose(
+    pds_app: FastAPI,
+    api: AsyncClient,
+    atproto_net: AtprotoNet,
+    following: None,
+    tmp_path: Path,
+) -> None:
+    account = create_account(atproto_net, unique_handle("fmblob"))
+    audio = make_audio(tmp_path / "blob.mp3", "mp3", seconds=2).read_bytes()
+    client = await sdk_client(atproto_net, account)
+    uri = await sdk_track(client, account.did, "Blob on the firehose", audio)
+
+    async def indexed() -> list[dict[str, Any]]:
+        page = (await api.get("/tracks/", params={"artist_did": account.did})).json()
+        tracks: list[dict[str, Any]] = page["tracks"]
+        return tracks
+
+    [track] = await poll(indexed)
+    assert track["title"] == "Blob on the firehose"
+    assert track["atproto_record_uri"] == uri
+    ranged = await api.get(track["audio_url"], headers={"Range": "bytes=0-99"})
+    assert ranged.status_code == 206 and ranged.content == audio[:100]
+
+
+async def test_two_records_naming_the_same_audio_do_not_break_the_sync(
+    pds_app: FastAPI, api: AsyncClient, atproto_net: AtprotoNet
+) -> None:
+    account = create_account(atproto_net, unique_handle("twice"))
+    put_track(atproto_net, account, "First", audioUrl="https://music.example/same.mp3")
+    put_track(atproto_net, account, "Again", audioUrl="https://music.example/same.mp3")
+    put_track(atproto_net, account, "Other", audioUrl="https://music.example/other.mp3")
+
+    counts = await sync_repo(pds_app.state.runtime, account.did)
+
+    assert counts["track"] == 2
+    page = (await api.get("/tracks/", params={"artist_did": account.did})).json()
+    titles = {t["title"] for t in page["tracks"]}
+    assert "Other" in titles and len(titles & {"First", "Again"}) == 1
