@@ -3,6 +3,7 @@ the PDS as a blob) reach plyr through the firehose and the sign-in sync."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -10,9 +11,10 @@ from atproto import AsyncClient as AtprotoClient
 from fastapi import FastAPI
 from httpx import AsyncClient
 
+from plyr.atproto.records import rfc3339, tid_for
 from plyr.atproto.sync import sync_repo
 from tests.atnet.conftest import Account, AtprotoNet, create_account, unique_handle
-from tests.atnet.test_sync_ingest import following, poll, put_track  # noqa: F401
+from tests.atnet.test_sync_ingest import following, poll, put_track, xrpc  # noqa: F401
 from tests.audio.media import make_audio
 
 
@@ -44,7 +46,7 @@ async def test_a_track_with_its_audio_on_the_pds_comes_through_the_firehose(
     pds_app: FastAPI,
     api: AsyncClient,
     atproto_net: AtprotoNet,
-    following: None,
+    following: None,  # noqa: F811
     tmp_path: Path,
 ) -> None:
     account = create_account(atproto_net, unique_handle("fmblob"))
@@ -78,3 +80,66 @@ async def test_two_records_naming_the_same_audio_do_not_break_the_sync(
     page = (await api.get("/tracks/", params={"artist_did": account.did})).json()
     titles = {t["title"] for t in page["tracks"]}
     assert "Other" in titles and len(titles & {"First", "Again"}) == 1
+
+
+def put(net: AtprotoNet, account: Account, collection: str, rkey: str, record: Any) -> Any:
+    body = xrpc(
+        net,
+        account,
+        "com.atproto.repo.putRecord",
+        json={"repo": account.did, "collection": collection, "rkey": rkey, "record": record},
+    )
+    return {"uri": body["uri"], "cid": body["cid"]}
+
+
+async def test_an_album_plyr_fm_reordered_with_its_items_only_is_reordered(
+    pds_app: FastAPI, api: AsyncClient, atproto_net: AtprotoNet
+) -> None:
+    account = create_account(atproto_net, unique_handle("reorder"))
+    refs = [
+        put(
+            atproto_net,
+            account,
+            "fm.plyr.track",
+            tid_for(datetime.now(UTC)),
+            {
+                "$type": "fm.plyr.track",
+                "title": title,
+                "artist": "a",
+                "fileType": "mp3",
+                "album": "Two Sides",
+                "audioUrl": f"https://music.example/{title}.mp3",
+                "createdAt": "2026-01-01T00:00:00Z",
+            },
+        )
+        for title in ("A", "B")
+    ]
+    rkey = tid_for(datetime.now(UTC))
+    album = {"$type": "fm.plyr.list", "createdAt": "2026-01-01T00:00:00Z"}
+    named = {"name": "Two Sides", "listType": "album"}
+    put(
+        atproto_net,
+        account,
+        "fm.plyr.list",
+        rkey,
+        {**album, **named, "items": [{"subject": ref} for ref in refs]},
+    )
+    await sync_repo(pds_app.state.runtime, account.did)
+    put(
+        atproto_net,
+        account,
+        "fm.plyr.list",
+        rkey,
+        {  # plyr.fm's reorder: items only
+            **album,
+            "updatedAt": rfc3339(datetime.now(UTC)),
+            "items": [{"subject": r} for r in refs[::-1]],
+        },
+    )
+
+    counts = await sync_repo(pds_app.state.runtime, account.did)
+
+    assert counts["list"] == 1
+    detail = (await api.get(f"/albums/{account.handle}/two-sides")).json()
+    assert detail["title"] == "Two Sides"
+    assert [t["title"] for t in detail["tracks"]] == ["B", "A"]
