@@ -11,11 +11,16 @@ from atproto import AsyncClient as AtprotoClient
 from fastapi import FastAPI
 from httpx import AsyncClient
 
+from plyr.atproto.lexicon import SELF_LABELS
 from plyr.atproto.records import rfc3339, tid_for
 from plyr.atproto.sync import sync_repo
+from plyr.core.config import Settings
+from plyr.tracks import repository, service
 from tests.atnet.conftest import Account, AtprotoNet, create_account, unique_handle
+from tests.atnet.network import get_record
 from tests.atnet.test_sync_ingest import following, poll, put_track, xrpc  # noqa: F401
-from tests.audio.media import make_audio
+from tests.audio.media import make_audio, make_image
+from tests.upstream import respond, running_upstream
 
 
 async def sdk_client(net: AtprotoNet, account: Account) -> AtprotoClient:
@@ -143,3 +148,119 @@ async def test_an_album_plyr_fm_reordered_with_its_items_only_is_reordered(
     detail = (await api.get(f"/albums/{account.handle}/two-sides")).json()
     assert detail["title"] == "Two Sides"
     assert [t["title"] for t in detail["tracks"]] == ["B", "A"]
+
+
+async def test_gate_labels_artwork_and_comments_are_kept(
+    pds_app: FastAPI, api: AsyncClient, atproto_net: AtprotoNet, settings: Settings
+) -> None:
+    settings.max_image_mb = 1
+    artist = create_account(atproto_net, unique_handle("gated"))
+    listener = create_account(atproto_net, unique_handle("fan"))
+    async with running_upstream() as images:
+        images.routes["/cover.jpg"] = respond(200, make_image("jpeg", (320, 320)))
+        images.routes["/huge.jpg"] = respond(200, b"\xff" * (settings.max_image_bytes + 1))
+        gated = put(
+            atproto_net,
+            artist,
+            "fm.plyr.track",
+            tid_for(datetime.now(UTC)),
+            {
+                "$type": "fm.plyr.track",
+                "title": "For Supporters",
+                "artist": "a",
+                "fileType": "mp3",
+                "audioUrl": "https://plyr.fm.example/audio/gated",
+                "imageUrl": f"{images.url}/cover.jpg",
+                "supportGate": {"type": "any"},
+                "labels": {"$type": SELF_LABELS, "values": [{"val": "sexual"}]},
+                "createdAt": "2026-01-01T00:00:00Z",
+            },
+        )
+        put_track(
+            atproto_net,
+            artist,
+            "Too Big A Cover",
+            audioUrl="https://plyr.fm.example/audio/big",
+            imageUrl=f"{images.url}/huge.jpg",
+        )
+        comment = {
+            "$type": "fm.plyr.comment",
+            "subject": gated,
+            "text": "lovely",
+            "timestampMs": 1500,
+            "createdAt": "2026-01-02T00:00:00Z",
+        }
+        rkey = tid_for(datetime.now(UTC))
+        put(atproto_net, listener, "fm.plyr.comment", rkey, comment)
+
+        runtime = pds_app.state.runtime
+        assert (await sync_repo(runtime, artist.did))["track"] == 2
+        assert (await sync_repo(runtime, listener.did))["comment"] == 1
+
+    tracks = {t["title"]: t for t in (await mine(pds_app, artist))}
+    track = tracks["For Supporters"]
+    assert track["support_gate"] == "any" and track["visibility"] == "supporters"
+    assert track["self_labels"] == ["sexual"]
+    assert track["image_url"] and track["thumbnail_url"]
+    cover = await api.get(track["thumbnail_url"])
+    assert cover.status_code == 200 and cover.headers["content-type"] == "image/webp"
+    assert tracks["Too Big A Cover"]["image_url"] is None  # over the cap: no artwork
+    assert (await api.get(track["audio_url"])).status_code == 404  # for supporters
+    listed = (await api.get("/tracks/", params={"artist_did": artist.did})).json()["tracks"]
+    assert [t["title"] for t in listed] == ["Too Big A Cover"]
+    comments = (await api.get(f"/tracks/{track['id']}/comments")).json()
+    assert [(c["text"], c["timestamp_ms"]) for c in comments] == [("lovely", 1500)]
+
+
+async def test_comments_come_and_go_with_the_firehose(
+    pds_app: FastAPI,
+    api: AsyncClient,
+    atproto_net: AtprotoNet,
+    following: None,  # noqa: F811
+) -> None:
+    artist = create_account(atproto_net, unique_handle("heard"))
+    listener = create_account(atproto_net, unique_handle("talker"))
+    rkey = put_track(atproto_net, artist, "Talked About", audioUrl="https://x.example/t.mp3")
+    subject = get_record(atproto_net, artist.did, "fm.plyr.track", rkey)
+    assert subject is not None
+    [track] = await poll(lambda: mine(pds_app, artist))
+    comment_key = tid_for(datetime.now(UTC))
+    put(
+        atproto_net,
+        listener,
+        "fm.plyr.comment",
+        comment_key,
+        {
+            "$type": "fm.plyr.comment",
+            "subject": {"uri": subject["uri"], "cid": subject["cid"]},
+            "text": "from elsewhere",
+            "timestampMs": 0,
+            "createdAt": "2026-01-02T00:00:00Z",
+        },
+    )
+
+    async def comments() -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = (await api.get(f"/tracks/{track['id']}/comments")).json()
+        return found
+
+    [seen] = await poll(comments)
+    assert seen["text"] == "from elsewhere" and seen["author"]["did"] == listener.did
+    xrpc(
+        atproto_net,
+        listener,
+        "com.atproto.repo.deleteRecord",
+        json={"repo": listener.did, "collection": "fm.plyr.comment", "rkey": comment_key},
+    )
+
+    async def gone() -> bool:
+        return not await comments()
+
+    await poll(gone)
+
+
+async def mine(app: FastAPI, account: Account) -> list[dict[str, Any]]:
+    """Every track of the account as the API shows it, whatever its visibility."""
+    runtime = app.state.runtime
+    async with runtime.sessionmaker() as db:
+        rows = await repository.by_artist(db, account.did)
+        return [service.to_out(runtime, t).model_dump(mode="json") for t in rows]

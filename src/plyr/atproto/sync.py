@@ -31,6 +31,8 @@ async def sync_repo(runtime: Runtime, did: str) -> dict[str, int]:
         ]
         for indexer in INDEXERS
     }
+    for indexer in INDEXERS:
+        fetched[indexer.name] = [await indexer.prepare(runtime, r) for r in fetched[indexer.name]]
     counts = dict.fromkeys(fetched, 0)
     async with runtime.writer() as db:
         artist = await artists.upsert_identity(db, did=did, handle=identity.handle or did)
