@@ -70,6 +70,7 @@ def plyr_written() -> list[dict[str, Any]]:
             features=[{"did": DID, "handle": "bob.test", "displayName": "Bob"}],
             image_url="https://plyr.example/media/images/x.webp",
             description="notes",
+            self_labels=["sexual"],
         ),
         builder.like(subject_uri=REF[0], subject_cid=REF[1], created_at=WHEN),
         builder.comment(
