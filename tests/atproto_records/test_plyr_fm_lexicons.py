@@ -153,6 +153,8 @@ def test_records_plyr_fm_writes_in_practice_pass_plyr() -> None:
 
 def test_plyr_ships_plyr_fm_lexicons_with_the_same_definitions() -> None:
     lexicons = Lexicons()
+    with pytest.raises(LexiconError, match="permission-set, not a record"):
+        lexicons.validate("fm.plyr.authFullApp", {"$type": "fm.plyr.authFullApp"})
     for nsid, theirs in PLYR_FM.items():
         if nsid in PLYR_FM_ONLY:
             continue

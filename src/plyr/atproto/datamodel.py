@@ -26,9 +26,9 @@ def json_form(value: Any) -> Any:
     return value
 
 
-def _link(cid: bytes | CID) -> dict[str, str] | dict[str, Any]:
+def _link(cid: bytes | CID) -> dict[str, str]:
     """A blob's link; bytes that are no CID stay bytes (the validator refuses them)."""
     try:
         return {"$link": str(cid if isinstance(cid, CID) else CID.decode(cid))}
-    except Exception:
+    except Exception:  # libipld's errors have no common base
         return {"$bytes": base64.b64encode(bytes(cid)).decode().rstrip("=")}

@@ -200,7 +200,7 @@ _STRONG_REF = {
     "required": ["uri", "cid"],
     "properties": {
         "uri": {"type": "string", "format": "at-uri"},
-        "cid": {"type": "string", "minLength": 8, "maxLength": 128},
+        "cid": {"type": "string", "format": "cid", "maxLength": 128},
     },
 }
 _SELF_LABELS = {
