@@ -264,3 +264,28 @@ async def mine(app: FastAPI, account: Account) -> list[dict[str, Any]]:
     async with runtime.sessionmaker() as db:
         rows = await repository.by_artist(db, account.did)
         return [service.to_out(runtime, t).model_dump(mode="json") for t in rows]
+
+
+async def test_gate_labels_and_artwork_come_through_the_firehose(
+    pds_app: FastAPI,
+    atproto_net: AtprotoNet,
+    following: None,  # noqa: F811
+) -> None:
+    """The firehose fetches the artwork before its transaction (the tests' strict check
+    fails any request made inside one)."""
+    artist = create_account(atproto_net, unique_handle("streamed"))
+    async with running_upstream() as images:
+        images.routes["/cover.png"] = respond(200, make_image("png", (200, 200)))
+        put_track(
+            atproto_net,
+            artist,
+            "Streamed",
+            audioUrl="https://plyr.fm.example/audio/streamed",
+            imageUrl=f"{images.url}/cover.png",
+            supportGate={"type": "any"},
+            labels={"$type": SELF_LABELS, "values": [{"val": "porn"}]},
+        )
+        [track] = await poll(lambda: mine(pds_app, artist))
+        assert len(images.requests) == 1
+    assert track["support_gate"] == "any" and track["self_labels"] == ["porn"]
+    assert track["image_url"] is not None
