@@ -188,3 +188,16 @@ def test_string_formats_are_the_sdks(field: str, value: str) -> None:
         like["subject"] = {"uri": value, "cid": REF[1]}
     with pytest.raises(LexiconError, match="not a valid"):
         Lexicons().validate("fm.plyr.like", like)
+
+
+def test_a_blob_link_must_be_a_cid() -> None:
+    record = {
+        "$type": "fm.plyr.track",
+        "title": "t",
+        "artist": "a",
+        "fileType": "mp3",
+        "createdAt": "2026-01-01T00:00:00Z",
+        "audioBlob": {**BLOB, "ref": {"$link": "not a cid!"}},
+    }
+    with pytest.raises(LexiconError, match=r"audioBlob\.ref: not a valid cid"):
+        Lexicons().validate("fm.plyr.track", record)

@@ -191,8 +191,9 @@ class _Validator:
             raise LexiconError(f"{path}: mimeType {mime!r} is not one of {accept}")
         if not isinstance(size, int) or size < 0 or size > schema.get("maxSize", size):
             raise LexiconError(f"{path}: blob is too large")
-        if not isinstance(value.get("ref"), dict) or "$link" not in value["ref"]:
+        if not isinstance(value.get("ref"), dict) or not isinstance(value["ref"].get("$link"), str):
             raise LexiconError(f"{path}: blob ref must be {{'$link': cid}}")
+        _check_format("cid", value["ref"]["$link"], f"{path}.ref")
 
 
 _STRONG_REF = {

@@ -74,6 +74,18 @@ async def index_track_record(
             created_at=parse_datetime(record["createdAt"]),
         )
         db.add(track)
+    _describe(track, record, audio, artwork)
+    track.atproto_record_uri, track.atproto_record_cid = uri, cid
+    if record.get("album"):
+        track.album_id = (await albums.get_or_create(db, artist.did, record["album"])).id
+    await db.flush()
+    return track
+
+
+def _describe(
+    track: Track, record: dict[str, Any], audio: AudioFile, artwork: StoredImage | None
+) -> None:
+    """Set the track's fields from its (valid) record."""
     track.title = record["title"]
     track.description = record.get("description")
     track.file_id, track.file_type = audio.file_id, audio.ext
@@ -82,7 +94,6 @@ async def index_track_record(
         {"did": f["did"], "handle": f.get("handle"), "display_name": f.get("displayName")}
         for f in record.get("features", [])
     ]
-    track.atproto_record_uri, track.atproto_record_cid = uri, cid
     track.self_labels = self_labels(record) or None
     track.support_gate = (record.get("supportGate") or {}).get("type")
     # a gated track's audio is for supporters: plyr plays it to its artist only
@@ -91,10 +102,6 @@ async def index_track_record(
         track.image_id = track.image_type = None
     elif artwork is not None:
         track.image_id, track.image_type = artwork.image_id, artwork.ext
-    if record.get("album"):
-        track.album_id = (await albums.get_or_create(db, artist.did, record["album"])).id
-    await db.flush()
-    return track
 
 
 def self_labels(record: dict[str, Any]) -> list[str]:
