@@ -187,3 +187,6 @@ async def test_plyr_fm_upload_fields_are_accepted(
         client, alice, path, title="x", self_labels=[f"l{i}" for i in range(11)]
     )
     assert too_many.status_code == 422 and "self-labels" in too_many.text
+    other = make_audio(tmp_path / "other.mp3", "mp3", seconds=1.5)
+    listed = await upload_track(client, alice, other, title="Listed", self_labels="porn, nudity")
+    assert listed["self_labels"] == ["porn", "nudity"]  # comma-separated works too

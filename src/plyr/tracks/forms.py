@@ -39,7 +39,15 @@ class TrackFields(BaseModel):
     def _strip(cls, v: Any) -> Any:
         return v.strip() if isinstance(v, str) else v
 
-    @field_validator("tags", "features", "self_labels", mode="before")
+    @field_validator("self_labels", mode="before")
+    @classmethod
+    def _label_list(cls, v: Any) -> Any:
+        """A JSON list, or (as a form may send it) comma-separated values."""
+        if isinstance(v, str) and not v.lstrip().startswith("["):
+            return [x for x in v.split(",") if x.strip()]
+        return cls._json_list(v)
+
+    @field_validator("tags", "features", mode="before")
     @classmethod
     def _json_list(cls, v: Any) -> Any:
         if not isinstance(v, str):
