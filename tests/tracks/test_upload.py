@@ -190,3 +190,7 @@ async def test_plyr_fm_upload_fields_are_accepted(
     other = make_audio(tmp_path / "other.mp3", "mp3", seconds=1.5)
     listed = await upload_track(client, alice, other, title="Listed", self_labels="porn, nudity")
     assert listed["self_labels"] == ["porn", "nudity"]  # comma-separated works too
+    edited = await client.patch(
+        f"/tracks/{listed['id']}", data={"self_labels": "[]"}, headers=alice.auth
+    )
+    assert edited.status_code == 200 and edited.json()["self_labels"] == []
