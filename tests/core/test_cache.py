@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 
-from plyr.core.cache import Cache, LocalCache, MemoryCache
+from plyr.core.cache import Cache, LocalCache, MemoryCache, RedisCache
 from tests.helpers import poll
 
 

@@ -104,11 +104,11 @@ async function runSearch(query) {
   if (seq !== searchSeq) return; // a newer query is on its way
   const path = encodeURIComponent;
   const describe = {
-    tracks: (r) => ({ label: `${r.title} — ${r.artist_display_name || r.artist_handle}`, url: `/track/${r.id}` }),
-    artists: (r) => ({ label: `${r.display_name || r.handle} · @${r.handle}`, url: `/u/${path(r.handle)}` }),
-    albums: (r) => ({ label: `${r.title} — album by @${r.artist_handle}`, url: `/u/${path(r.artist_handle)}/album/${path(r.slug)}` }),
-    tags: (r) => ({ label: `#${r.name} · ${r.track_count}`, url: `/tag/${path(r.name)}` }),
-    playlists: (r) => ({ label: `${r.name} — playlist by @${r.owner_handle}`, url: `/playlist/${r.id}` }),
+    track: (r) => ({ label: `${r.title} — ${r.artist_display_name || r.artist_handle}`, url: `/track/${r.id}` }),
+    artist: (r) => ({ label: `${r.display_name || r.handle} · @${r.handle}`, url: `/u/${path(r.handle)}` }),
+    album: (r) => ({ label: `${r.title} — album by @${r.artist_handle}`, url: `/u/${path(r.artist_handle)}/album/${path(r.slug)}` }),
+    tag: (r) => ({ label: `#${r.name} · ${r.track_count}`, url: `/tag/${path(r.name)}` }),
+    playlist: (r) => ({ label: `${r.name} — playlist by @${r.owner_handle}`, url: `/playlist/${r.id}` }),
   };
   const items = results.filter((r) => describe[r.type]).map((r) => describe[r.type](r));
   if (!items.length) {
