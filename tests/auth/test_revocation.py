@@ -98,9 +98,11 @@ async def others_write_while_revoking(
     """Seconds bob's playlist create takes while `slow` waits on the trickling server, beyond
     what the same write takes once `slow` is done (a loaded machine is slow for both)."""
     await asyncio.wait_for(trickling.connected.wait(), 10)
-    during = await timed_write(client, bob)
+    # the best of three on each side: one write on a loaded machine can stall by itself
+    during = min([await timed_write(client, bob) for _ in range(3)])
+    assert not slow.done()  # still revoking: the trickling server takes 10 s
     await slow
-    return during - await timed_write(client, bob)
+    return during - min([await timed_write(client, bob) for _ in range(3)])
 
 
 async def timed_write(client: AsyncClient, bob: User) -> float:
