@@ -9,13 +9,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.core.db import create_engine
 from plyr.core.migrate import upgrade
-from plyr.models import Artist, AudioFile, Playlist, Track, utcnow
+from plyr.models import Playlist, Track, utcnow
 from tests.services import postgres_database, using_postgres
 
 VICTIM, ATTACKER = "did:plc:victimvictimvictimvictim", "did:plc:attackerattackerattacke"
@@ -33,34 +32,49 @@ def fresh_url(tmp_path: Path) -> Iterator[str]:
 
 
 async def _seed(url: str) -> None:
+    """Rows as revision 0006 stored them (plain SQL: today's models have later columns)."""
     engine = create_engine(url)
+    now = utcnow()
     async with engine.begin() as conn:
-        db = AsyncSession(bind=conn)
-        db.add_all([Artist(did=VICTIM, handle="v.test"), Artist(did=ATTACKER, handle="a.test")])
-        db.add(AudioFile(file_id="f" * 16, ext="mp3", content_type="audio/mpeg", size=1))
-        await db.flush()
-
-        def track(did: str, title: str, uri: str) -> Track:
-            return Track(
-                artist_did=did,
-                title=title,
-                upload_file_id=title,
-                file_id="f" * 16,
-                file_type="mp3",
-                atproto_record_uri=uri,
-                atproto_record_cid="bafy",
+        for did, handle in ((VICTIM, "v.test"), (ATTACKER, "a.test")):
+            await conn.execute(
+                text(
+                    "INSERT INTO artists (did, handle, preferences, created_at, updated_at)"
+                    " VALUES (:did, :handle, '{}', :now, :now)"
+                ),
+                {"did": did, "handle": handle, "now": now},
             )
-
-        db.add(track(VICTIM, "original", TRACK))
-        await db.flush()
-        db.add_all([track(VICTIM, "duplicate", TRACK), track(ATTACKER, "claimed", TRACK)])
-        db.add_all(
-            [
-                Playlist(owner_did=ATTACKER, name="claimed", atproto_record_uri=LIST),
-                Playlist(owner_did=VICTIM, name="own", atproto_record_uri=LIST),
-            ]
+        await conn.execute(
+            text(
+                "INSERT INTO audio_files (file_id, ext, content_type, size, created_at)"
+                " VALUES (:f, 'mp3', 'audio/mpeg', 1, :now)"
+            ),
+            {"f": "f" * 16, "now": now},
         )
-        await db.flush()
+        for did, title in ((VICTIM, "original"), (VICTIM, "duplicate"), (ATTACKER, "claimed")):
+            await conn.execute(
+                text(
+                    "INSERT INTO tracks (artist_did, title, search_text, upload_file_id, file_id,"
+                    " file_type, visibility, status, origin, audio_on_pds, features,"
+                    " play_count, like_count, comment_count, atproto_record_uri,"
+                    " atproto_record_cid, created_at, updated_at)"
+                    " VALUES (:did, :title, :search, :upload, :f, 'mp3', 'public', 'published',"
+                    " 'upload', false, '[]', 0, 0, 0, :uri, 'bafy', :now, :now)"
+                ),
+                {"did": did, "title": title, "search": title, "upload": title}
+                | {"f": "f" * 16, "uri": TRACK, "now": now},
+            )
+        for did, name in ((ATTACKER, "claimed"), (VICTIM, "own")):
+            await conn.execute(
+                Playlist.__table__.insert().values(
+                    owner_did=did,
+                    name=name,
+                    is_private=False,
+                    atproto_record_uri=LIST,
+                    created_at=now,
+                    updated_at=now,
+                )
+            )
     await engine.dispose()
 
 

@@ -43,7 +43,7 @@ async def test_streams_end_after_their_lifetime_and_are_capped_per_account(
 ) -> None:
     streams = app.state.runtime.limiter.event_streams
     assert streams.lifetime_s == 30 * 60 and streams.limit == 5
-    streams.lifetime_s = 1.5  # the job below never finishes: only the lifetime ends a stream
+    streams.lifetime_s = 5.0  # the job below never finishes: only the lifetime ends a stream
     job_id = await pending_job(app, alice)
     async with asyncio.timeout(20):
         watching = [
