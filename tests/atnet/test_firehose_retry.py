@@ -18,8 +18,7 @@ from sqlalchemy import select
 from plyr.atproto import firehose
 from plyr.atproto.indexers import IndexedRecord, Indexer, by_collection
 from plyr.atproto.lexicon import Lexicons
-from plyr.core import pending
-from plyr.housekeeping import retry_pending_writes
+from plyr.core import outbox
 from plyr.models import PendingWrite
 from tests.atnet.conftest import AtprotoNet, create_account, unique_handle
 from tests.atnet.test_sync_ingest import poll, put_track
@@ -110,11 +109,11 @@ async def test_a_commit_that_keeps_failing_is_kept_and_retried_later(
     async with runtime.sessionmaker() as db:
         kept = (await db.scalars(select(PendingWrite))).all()
     assert [(w.kind, w.did, w.payload) for w in kept] == [
-        (firehose.KEPT_COMMIT, artist.did, {"paths": [f"fm.plyr.track/{rkey}"]})
+        (outbox.Kind.FIREHOSE_COMMIT, artist.did, {"paths": [f"fm.plyr.track/{rkey}"]})
     ]
 
     faults.left.clear()  # whatever failed is over: housekeeping's next sweep indexes it
-    assert await retry_pending_writes(runtime, due_now=True) == 0
+    assert await outbox.drain(runtime, due_now=True) == 0
     assert await titles(api, artist.did) == {"Stubborn", "After"}
 
 
@@ -125,11 +124,11 @@ async def test_the_cursor_stops_before_a_commit_that_cannot_be_kept_and_a_restar
     faults: Faults,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    async def no_keeping(*args: Any, **kwargs: Any) -> bool:
+    async def no_keeping(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("injected: the database is gone")
 
     faults.left["Stuck"] = -1
-    monkeypatch.setattr(pending, "add", no_keeping)
+    monkeypatch.setattr(outbox, "add", no_keeping)
     artist = create_account(atproto_net, unique_handle("sam"))
     async with following(pds_app, atproto_net):
         put_track(atproto_net, artist, "Stuck", audioUrl="https://music.example/k.mp3")

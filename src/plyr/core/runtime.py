@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Any
@@ -20,6 +20,7 @@ from plyr.core.cache import Cache, LocalCache, create_cache
 from plyr.core.config import Settings
 from plyr.core.db import create_engine, create_sessionmaker
 from plyr.core.net import GuardedClient, Policy
+from plyr.core.outbox import Handler
 from plyr.core.ratelimit import RateLimiter
 from plyr.core.secrets import SecretBox
 from plyr.core.storage import Storage, create_storage
@@ -60,6 +61,8 @@ class Runtime:
     aggregates: LocalCache[Any] = field(default_factory=lambda: LocalCache(ttl_s=15.0))
     # told the file ids of audio deleted or hidden here (the fast path closes its open files)
     audio_listeners: list[Callable[[frozenset[str]], None]] = field(default_factory=list)
+    # what performs each kind of outbox entry (`plyr.core.outbox`, `plyr.effects`)
+    effects: Mapping[str, Handler] = field(default_factory=dict)
     _worker_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def audio_changed(self, *file_ids: str | None) -> None:
@@ -81,6 +84,7 @@ class Runtime:
         engine = create_engine(settings.resolved_database_url)
         docket = Docket(name=settings.queue_name, url=settings.docket_url)
         await docket.__aenter__()
+        from plyr.effects import HANDLERS
         from plyr.tasks import register_tasks
 
         register_tasks(docket)
@@ -102,6 +106,7 @@ class Runtime:
             ),
             secrets=SecretBox(settings.resolved_secret_key()),
             limiter=RateLimiter(settings.rate_limits, settings.redis_url),
+            effects=HANDLERS,
         )
         _current = runtime
         if settings.in_process_worker if with_worker is None else with_worker:

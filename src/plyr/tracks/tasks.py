@@ -7,9 +7,9 @@ from datetime import timedelta
 
 from docket import ExponentialRetry, Retry
 
-from plyr import housekeeping
 from plyr.artists import repository as artists
 from plyr.atproto import sync as repo_sync
+from plyr.core import outbox
 from plyr.core.runtime import Runtime, current_runtime
 from plyr.jobs import repository as jobs
 from plyr.jobs.service import JobReporter
@@ -50,7 +50,6 @@ async def publish_track(track_id: int, retry: ExponentialRetry = PUBLISH_RETRY) 
         if warnings:
             await reporter.add_warnings(warnings)
         await reporter.update()
-    await enqueue_settle(runtime)  # an album holding it may name it now
 
 
 async def resume_pds_writes(did: str) -> None:
@@ -62,7 +61,7 @@ async def resume_pds_writes(did: str) -> None:
         await db.commit()
     for track_id in await publishing.pending_track_ids(runtime, did):
         await enqueue_publish(runtime, track_id)
-    await housekeeping.retry_pending_writes(runtime, did=did, due_now=True)
+    await outbox.drain(runtime, did=did, due_now=True)
 
 
 async def enqueue_resume(runtime: Runtime, did: str) -> None:
@@ -84,13 +83,3 @@ async def enqueue_upload(runtime: Runtime, job_id: str) -> None:
 
 async def enqueue_publish(runtime: Runtime, track_id: int) -> None:
     await runtime.docket.add(publish_track, key=f"publish-{track_id}")(track_id)
-
-
-async def settle_pending_writes() -> None:
-    """Perform the pending writes that are due now: the records a change left to rewrite
-    (`tracks.dependents`), without waiting for the next sweep."""
-    await housekeeping.retry_pending_writes(current_runtime())
-
-
-async def enqueue_settle(runtime: Runtime) -> None:
-    await runtime.docket.add(settle_pending_writes, key=f"settle-{uuid.uuid4().hex[:12]}")()

@@ -1,0 +1,205 @@
+"""The outbox: every effect outside the database, recorded with the change that causes it.
+
+A change that must also write or delete a record on a PDS, delete or move stored files, or
+tell this process's caches adds an entry (`add`) in its own transaction, so a crash cannot
+separate the two. Right after that transaction commits, the unit of work performs the
+entries it wrote (`commit`, and the request boundary in `plyr.core.deps`), with no
+transaction open; what fails is retried with exponential backoff by the sweep of any
+process (`drain`) until it is done. An entry is claimed with a lease first, so two
+processes never perform one at once; a process that dies mid-entry leaves it to be
+claimed again when the lease ends. Handlers are idempotent: each may run more than once.
+
+Kinds are `Kind`; their handlers are one table (`plyr.effects.HANDLERS`) handed to the
+runtime at start. An entry of a kind with no handler raises and stays to be retried: it is
+never taken as done."""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import delete, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from plyr.models import PendingWrite, utcnow
+
+if TYPE_CHECKING:
+    from plyr.core.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+MAX_BACKOFF_S = 3600
+KEEP_DONE = timedelta(days=1)
+LEASE = timedelta(minutes=10)  # longer than any one entry takes (a 100 MB blob upload)
+WRITTEN = "plyr_outbox"  # session.info key: the entries this unit of work added
+# test-only: "after_commit:<kind>" kills the process before it performs such an entry
+CRASH_ENV = "PLYR_TEST_CRASH_AT"
+
+
+class Kind(StrEnum):
+    """What an entry does; the value is stored, so a rename needs a data migration."""
+
+    STORAGE_DELETE = "storage_delete"  # {keys}
+    STORAGE_PLACE = "storage_place"  # {file_ids}: move audio to the store its visibility asks
+    AUDIO_CHANGED = "audio_changed"  # {file_ids}: this process stops serving them from caches
+    CATALOG_CHANGED = "catalog_changed"  # {}: recount this process's aggregates
+    PROFILE_SYNC = "profile_sync"  # {did}
+    TRACK_SYNC = "track_sync"  # {track_id}
+    TRACK_DELETE = "track_delete"  # {did, rkey}
+    LIKE_SYNC = "like_sync"  # {like_id}
+    LIKE_DELETE = "like_delete"  # {did, rkey}
+    LIKED_LIST_SYNC = "liked_list_sync"  # {did}
+    COMMENT_SYNC = "comment_sync"  # {comment_id}
+    COMMENT_DELETE = "comment_delete"  # {did, rkey}
+    LIST_SYNC = "list_sync"  # {list: "playlist" | "album", id}
+    LIST_DELETE = "list_record_delete"  # {did, rkey}
+    FIREHOSE_COMMIT = "firehose_commit"  # {paths}: a commit of `did`'s repo to index again
+    SESSIONS_REVOKE = "sessions_revoke"  # {sealed}: PDS credentials of deleted sessions
+
+
+Handler = Callable[["Runtime", PendingWrite], Awaitable[None]]
+
+
+class UnknownKind(LookupError):
+    """An entry whose kind has no handler (a typo, or a kind retired without a migration)."""
+
+
+def handler_for(handlers: Mapping[str, Handler], kind: str) -> Handler:
+    handler = handlers.get(kind)
+    if handler is None:
+        raise UnknownKind(f"no handler for outbox entries of kind {kind!r}")
+    return handler
+
+
+async def add(
+    db: AsyncSession, kind: Kind, payload: dict[str, Any] | None = None, *, did: str | None = None
+) -> None:
+    """Record an effect in `db`'s transaction; performed once the transaction commits. The
+    same effect already waiting (and not being performed now) is not recorded twice."""
+    payload = payload or {}
+    written: list[PendingWrite] = db.info.setdefault(WRITTEN, [])
+    if any(e.kind == kind and e.did == did and e.payload == payload for e in written):
+        return
+    waiting = await db.scalars(
+        select(PendingWrite).where(
+            PendingWrite.kind == kind,
+            PendingWrite.did.is_(None) if did is None else PendingWrite.did == did,
+            PendingWrite.done.is_(False),
+            _unclaimed(),
+        )
+    )
+    entry = next((e for e in waiting if e.payload == payload), None)
+    if entry is None:
+        entry = PendingWrite(kind=str(kind), did=did, payload=payload)
+        db.add(entry)
+    written.append(entry)
+
+
+def _unclaimed() -> Any:
+    return or_(PendingWrite.claimed_until.is_(None), PendingWrite.claimed_until < utcnow())
+
+
+def take_written(db: AsyncSession) -> list[int]:
+    """The ids of the entries `db` added (its transaction committed), forgotten by `db`."""
+    entries: list[PendingWrite] = db.info.pop(WRITTEN, [])
+    return list(dict.fromkeys(entry.id for entry in entries if entry.id is not None))
+
+
+async def commit(runtime: Runtime, db: AsyncSession) -> None:
+    """Commit `db`'s unit of work, then perform the effects it recorded."""
+    await db.commit()
+    await perform(runtime, take_written(db))
+
+
+async def perform(runtime: Runtime, ids: list[int]) -> int:
+    """Perform these entries now, in order (those another process holds are left to it);
+    returns how many failed (they back off and are retried)."""
+    failed = 0
+    for entry_id in ids:
+        entry = await _claim(runtime, entry_id)
+        if entry is not None:
+            failed += not await _perform_one(runtime, entry)
+    return failed
+
+
+async def drain(runtime: Runtime, *, did: str | None = None, due_now: bool = False) -> int:
+    """Perform the entries that are due (or all of `did`'s with `due_now`): the sweep every
+    process runs. Returns how many failed again."""
+    async with runtime.sessionmaker() as db:
+        ids = await _due_ids(db, did=did, due_now=due_now)
+    return await perform(runtime, ids)
+
+
+async def prune(runtime: Runtime, older_than: timedelta = KEEP_DONE) -> None:
+    """Forget entries done a while ago (kept a day, to tell what happened)."""
+    async with runtime.writer() as db:
+        await db.execute(
+            delete(PendingWrite).where(
+                PendingWrite.done.is_(True), PendingWrite.created_at < utcnow() - older_than
+            )
+        )
+        await db.commit()
+
+
+async def _due_ids(db: AsyncSession, *, did: str | None, due_now: bool) -> list[int]:
+    query = select(PendingWrite.id).where(PendingWrite.done.is_(False), _unclaimed())
+    if did is not None:
+        query = query.where(PendingWrite.did == did)
+    if not due_now:
+        query = query.where(PendingWrite.next_attempt_at <= utcnow())
+    return list((await db.scalars(query.order_by(PendingWrite.id))).all())
+
+
+async def _claim(runtime: Runtime, entry_id: int) -> PendingWrite | None:
+    """Take the entry for `LEASE`, unless it is done or another process holds it."""
+    async with runtime.writer() as db:
+        claimed = await db.execute(
+            update(PendingWrite)
+            .where(PendingWrite.id == entry_id, PendingWrite.done.is_(False), _unclaimed())
+            .values(claimed_until=utcnow() + LEASE)
+        )
+        entry = await db.get(PendingWrite, entry_id) if getattr(claimed, "rowcount", 0) else None
+        await db.commit()
+    return entry
+
+
+async def _perform_one(runtime: Runtime, entry: PendingWrite) -> bool:
+    _crash_if_asked(entry.kind)
+    try:
+        await handler_for(runtime.effects, entry.kind)(runtime, entry)
+        error = None
+    except Exception as e:  # any failure: retried later, never taken as done
+        log.warning("outbox entry %s (%s) failed: %s", entry.id, entry.kind, e, exc_info=True)
+        error = (str(e) or type(e).__name__)[:2000]
+    async with runtime.writer() as db:
+        await _record_attempt(db, entry, error)
+        await db.commit()
+    return error is None
+
+
+async def _record_attempt(db: AsyncSession, entry: PendingWrite, error: str | None) -> None:
+    """Done, or failed again: back off exponentially (30 s doubling, up to an hour)."""
+    values: dict[str, object] = {"claimed_until": None}
+    if error is None:
+        values["done"] = True
+    else:
+        attempts = entry.attempts + 1
+        backoff = min(MAX_BACKOFF_S, 30 * 2**attempts)
+        values.update(
+            attempts=attempts,
+            last_error=error,
+            next_attempt_at=utcnow() + timedelta(seconds=backoff),
+        )
+    await db.execute(update(PendingWrite).where(PendingWrite.id == entry.id).values(**values))
+
+
+def _crash_if_asked(kind: str) -> None:
+    """Test-only (tests/test_outbox_crash.py): die as if killed between a commit and its
+    effect."""
+    if os.environ.get(CRASH_ENV) == f"after_commit:{kind}":
+        os.kill(os.getpid(), signal.SIGKILL)
