@@ -23,9 +23,9 @@ from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from plyr.core.outbox import repository
 from plyr.models import PendingWrite, utcnow
 
 if TYPE_CHECKING:
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MAX_BACKOFF_S = 3600
 KEEP_DONE = timedelta(days=1)
 LEASE = timedelta(minutes=10)  # longer than any one entry takes (a 100 MB blob upload)
 WRITTEN = "plyr_outbox"  # session.info key: the entries this unit of work added
@@ -85,23 +84,11 @@ async def add(
     written: list[PendingWrite] = db.info.setdefault(WRITTEN, [])
     if any(e.kind == kind and e.did == did and e.payload == payload for e in written):
         return
-    waiting = await db.scalars(
-        select(PendingWrite).where(
-            PendingWrite.kind == kind,
-            PendingWrite.did.is_(None) if did is None else PendingWrite.did == did,
-            PendingWrite.done.is_(False),
-            _unclaimed(),
-        )
-    )
-    entry = next((e for e in waiting if e.payload == payload), None)
+    entry = await repository.reuse_waiting(db, kind, did, payload)
     if entry is None:
         entry = PendingWrite(kind=str(kind), did=did, payload=payload)
         db.add(entry)
     written.append(entry)
-
-
-def _unclaimed() -> Any:
-    return or_(PendingWrite.claimed_until.is_(None), PendingWrite.claimed_until < utcnow())
 
 
 def take_written(db: AsyncSession) -> list[int]:
@@ -121,7 +108,9 @@ async def perform(runtime: Runtime, ids: list[int]) -> int:
     returns how many failed (they back off and are retried)."""
     failed = 0
     for entry_id in ids:
-        entry = await _claim(runtime, entry_id)
+        async with runtime.writer() as db:
+            entry = await repository.claim(db, entry_id, utcnow() + LEASE)
+            await db.commit()
         if entry is not None:
             failed += not await _perform_one(runtime, entry)
     return failed
@@ -131,41 +120,15 @@ async def drain(runtime: Runtime, *, did: str | None = None, due_now: bool = Fal
     """Perform the entries that are due (or all of `did`'s with `due_now`): the sweep every
     process runs. Returns how many failed again."""
     async with runtime.sessionmaker() as db:
-        ids = await _due_ids(db, did=did, due_now=due_now)
+        ids = await repository.due_ids(db, did=did, due_now=due_now)
     return await perform(runtime, ids)
 
 
 async def prune(runtime: Runtime, older_than: timedelta = KEEP_DONE) -> None:
     """Forget entries done a while ago (kept a day, to tell what happened)."""
     async with runtime.writer() as db:
-        await db.execute(
-            delete(PendingWrite).where(
-                PendingWrite.done.is_(True), PendingWrite.created_at < utcnow() - older_than
-            )
-        )
+        await repository.delete_done(db, utcnow() - older_than)
         await db.commit()
-
-
-async def _due_ids(db: AsyncSession, *, did: str | None, due_now: bool) -> list[int]:
-    query = select(PendingWrite.id).where(PendingWrite.done.is_(False), _unclaimed())
-    if did is not None:
-        query = query.where(PendingWrite.did == did)
-    if not due_now:
-        query = query.where(PendingWrite.next_attempt_at <= utcnow())
-    return list((await db.scalars(query.order_by(PendingWrite.id))).all())
-
-
-async def _claim(runtime: Runtime, entry_id: int) -> PendingWrite | None:
-    """Take the entry for `LEASE`, unless it is done or another process holds it."""
-    async with runtime.writer() as db:
-        claimed = await db.execute(
-            update(PendingWrite)
-            .where(PendingWrite.id == entry_id, PendingWrite.done.is_(False), _unclaimed())
-            .values(claimed_until=utcnow() + LEASE)
-        )
-        entry = await db.get(PendingWrite, entry_id) if getattr(claimed, "rowcount", 0) else None
-        await db.commit()
-    return entry
 
 
 async def _perform_one(runtime: Runtime, entry: PendingWrite) -> bool:
@@ -177,25 +140,9 @@ async def _perform_one(runtime: Runtime, entry: PendingWrite) -> bool:
         log.warning("outbox entry %s (%s) failed: %s", entry.id, entry.kind, e, exc_info=True)
         error = (str(e) or type(e).__name__)[:2000]
     async with runtime.writer() as db:
-        await _record_attempt(db, entry, error)
+        await repository.record_attempt(db, entry, error)
         await db.commit()
     return error is None
-
-
-async def _record_attempt(db: AsyncSession, entry: PendingWrite, error: str | None) -> None:
-    """Done, or failed again: back off exponentially (30 s doubling, up to an hour)."""
-    values: dict[str, object] = {"claimed_until": None}
-    if error is None:
-        values["done"] = True
-    else:
-        attempts = entry.attempts + 1
-        backoff = min(MAX_BACKOFF_S, 30 * 2**attempts)
-        values.update(
-            attempts=attempts,
-            last_error=error,
-            next_attempt_at=utcnow() + timedelta(seconds=backoff),
-        )
-    await db.execute(update(PendingWrite).where(PendingWrite.id == entry.id).values(**values))
 
 
 def _crash_if_asked(kind: str) -> None:
