@@ -15,10 +15,12 @@ never taken as done."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import os
 import signal
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -34,7 +36,9 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 KEEP_DONE = timedelta(days=1)
-LEASE = timedelta(minutes=10)  # longer than any one entry takes (a 100 MB blob upload)
+# how long a claim holds without news: the performer renews it while it works (a 100 MB
+# blob upload takes minutes), so an entry whose process died is free again within a minute
+LEASE = timedelta(seconds=60)
 WRITTEN = "plyr_outbox"  # session.info key: the entries this unit of work added
 # test-only: "after_commit:<kind>" kills the process before it performs such an entry
 CRASH_ENV = "PLYR_TEST_CRASH_AT"
@@ -110,6 +114,7 @@ async def perform(runtime: Runtime, ids: list[int]) -> int:
     for entry_id in ids:
         async with runtime.writer() as db:
             entry = await repository.claim(db, entry_id, utcnow() + LEASE)
+            _crash_if_asked(entry)
             await db.commit()
         if entry is not None:
             failed += not await _perform_one(runtime, entry)
@@ -132,9 +137,10 @@ async def prune(runtime: Runtime, older_than: timedelta = KEEP_DONE) -> None:
 
 
 async def _perform_one(runtime: Runtime, entry: PendingWrite) -> bool:
-    _crash_if_asked(entry.kind)
     try:
-        await handler_for(runtime.effects, entry.kind)(runtime, entry)
+        handler = handler_for(runtime.effects, entry.kind)
+        async with _renewing(runtime, entry.id):
+            await handler(runtime, entry)
         error = None
     except Exception as e:  # any failure: retried later, never taken as done
         log.warning("outbox entry %s (%s) failed: %s", entry.id, entry.kind, e, exc_info=True)
@@ -145,8 +151,28 @@ async def _perform_one(runtime: Runtime, entry: PendingWrite) -> bool:
     return error is None
 
 
-def _crash_if_asked(kind: str) -> None:
-    """Test-only (tests/test_outbox_crash.py): die as if killed between a commit and its
-    effect."""
-    if os.environ.get(CRASH_ENV) == f"after_commit:{kind}":
+@contextlib.asynccontextmanager
+async def _renewing(runtime: Runtime, entry_id: int) -> AsyncIterator[None]:
+    """Keep the claim on the entry while its handler runs."""
+
+    async def renew() -> None:
+        while True:
+            await asyncio.sleep(LEASE.total_seconds() / 3)
+            async with runtime.writer() as db:
+                await repository.renew(db, entry_id, utcnow() + LEASE)
+                await db.commit()
+
+    renewer = asyncio.create_task(renew())
+    try:
+        yield
+    finally:
+        renewer.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await renewer
+
+
+def _crash_if_asked(entry: PendingWrite | None) -> None:
+    """Test-only (tests/test_outbox_crash.py): die as if killed between a change's commit
+    and its effect."""
+    if entry is not None and os.environ.get(CRASH_ENV) == f"after_commit:{entry.kind}":
         os.kill(os.getpid(), signal.SIGKILL)

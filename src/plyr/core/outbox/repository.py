@@ -60,6 +60,14 @@ async def claim(db: AsyncSession, entry_id: int, until: datetime) -> PendingWrit
     return await db.get(PendingWrite, entry_id) if getattr(claimed, "rowcount", 0) else None
 
 
+async def renew(db: AsyncSession, entry_id: int, until: datetime) -> None:
+    await db.execute(
+        update(PendingWrite)
+        .where(PendingWrite.id == entry_id, PendingWrite.done.is_(False))
+        .values(claimed_until=until)
+    )
+
+
 async def record_attempt(db: AsyncSession, entry: PendingWrite, error: str | None) -> None:
     """Done, or failed again: released, backing off exponentially (30 s doubling, up to an
     hour)."""
