@@ -78,6 +78,11 @@ async def _sessions_revoke(runtime: Runtime, entry: PendingWrite) -> None:
     await revoke_all(runtime, entry.payload.get("sealed", []))  # best effort, within a deadline
 
 
+async def _task(runtime: Runtime, entry: PendingWrite) -> None:
+    payload = entry.payload
+    await runtime.docket.add(payload["task"], key=payload["key"])(*payload.get("args", []))
+
+
 async def _firehose_commit(runtime: Runtime, entry: PendingWrite) -> None:
     await firehose.retry_kept_commit(runtime, entry.did or "", entry.payload.get("paths", []))
 
@@ -115,5 +120,6 @@ HANDLERS: Mapping[str, Handler] = {
         Kind.LIST_DELETE: _delete_of("list"),
         Kind.FIREHOSE_COMMIT: _firehose_commit,
         Kind.SESSIONS_REVOKE: _sessions_revoke,
+        Kind.TASK: _task,
     }.items()
 }

@@ -123,10 +123,11 @@ async def test_a_delete_is_performed_before_its_answer_and_recorded_once(
     app: FastAPI, client: AsyncClient, alice: User, settings: Settings, tmp_path: Path
 ) -> None:
     track = await upload_track(client, alice, make_audio(tmp_path / "s.mp3", "mp3"), title="t")
+    before = {e.id for e in await entries(app)}
     response = await client.delete(f"/tracks/{track['id']}", headers=alice.auth)
     assert response.status_code == 204
     assert media_files(settings) == []
-    done = {(e.kind, e.done) for e in await entries(app) if e.kind != Kind.STORAGE_PLACE}
+    done = {(e.kind, e.done) for e in await entries(app) if e.id not in before}
     assert done == {
         (Kind.TRACK_DELETE, True),  # no PDS here: nothing to remove, done
         (Kind.AUDIO_CHANGED, True),
@@ -143,3 +144,31 @@ async def test_the_same_effect_waiting_is_not_recorded_twice(quiet: FastAPI) -> 
             await outbox.add(db, Kind.PROFILE_SYNC, {"did": "did:plc:x"}, did="did:plc:x")
             await db.commit()  # not performed: it waits
     assert len(await entries(quiet)) == 1
+
+
+async def test_a_performer_keeps_its_claim_while_it_works(
+    quiet: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An effect that outlasts the lease (a large blob upload) is not taken over."""
+    runtime = quiet.state.runtime
+    monkeypatch.setattr(outbox, "LEASE", timedelta(seconds=0.6))
+    key = "audio/00000000000000f1.mp3"
+    await runtime.storage.put_bytes(key, b"x", "audio/mpeg")
+    entry_id = await add_entry(
+        quiet, PendingWrite(kind=Kind.STORAGE_DELETE, payload={"keys": [key]})
+    )
+    runs: list[str] = []
+    real_delete = runtime.storage.delete
+
+    async def slow_delete(key: str) -> None:
+        runs.append(key)
+        await asyncio.sleep(1.5)  # twice the lease
+        await real_delete(key)
+
+    async def late_sweep() -> int:
+        await asyncio.sleep(1.0)  # after the first lease would have ended
+        return await outbox.drain(runtime, due_now=True)
+
+    monkeypatch.setattr(runtime.storage, "delete", slow_delete)
+    failed = await asyncio.gather(outbox.perform(runtime, [entry_id]), late_sweep())
+    assert failed == [0, 0] and runs == [key]

@@ -31,7 +31,7 @@ from plyr.tracks.schemas import (
     UploadAccepted,
     Waveform,
 )
-from plyr.tracks.tasks import enqueue_upload
+from plyr.tracks.tasks import queue_upload
 
 router = APIRouter(prefix="/tracks", tags=["tracks"])
 
@@ -70,8 +70,7 @@ async def upload_track(
     """Upload a track; processing continues in the background (watch the job)."""
     await ensure_scope(runtime, user.did, "track", "create")
     job = await uploads.accept(request, user, db, runtime)
-    await db.commit()  # the worker must see the job before it runs
-    await enqueue_upload(runtime, job.id)
+    await queue_upload(db, job.id)
     return UploadAccepted(upload_id=job.id)
 
 

@@ -6,6 +6,7 @@ import uuid
 from datetime import timedelta
 
 from docket import ExponentialRetry, Retry
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.artists import repository as artists
 from plyr.atproto import sync as repo_sync
@@ -64,8 +65,12 @@ async def resume_pds_writes(did: str) -> None:
     await outbox.drain(runtime, did=did, due_now=True)
 
 
-async def enqueue_resume(runtime: Runtime, did: str) -> None:
-    await runtime.docket.add(resume_pds_writes, key=f"resume-{did}-{uuid.uuid4().hex[:8]}")(did)
+async def queue_after_sign_in(db: AsyncSession, did: str) -> None:
+    """Once the session is committed: bring in what their repo already holds
+    (`sync_repo`), and publish what waited for them (`resume_pds_writes`)."""
+    await outbox.enqueue(db, sync_repo.__name__, did, key=f"sync-{did}")
+    resume = f"resume-{did}-{uuid.uuid4().hex[:8]}"
+    await outbox.enqueue(db, resume_pds_writes.__name__, did, key=resume)
 
 
 async def sync_repo(did: str, retry: Retry = Retry(attempts=3, delay=timedelta(seconds=5))) -> None:
@@ -73,12 +78,13 @@ async def sync_repo(did: str, retry: Retry = Retry(attempts=3, delay=timedelta(s
     await repo_sync.sync_repo(current_runtime(), did)
 
 
-async def enqueue_sync(runtime: Runtime, did: str) -> None:
-    await runtime.docket.add(sync_repo, key=f"sync-{did}")(did)
-
-
 async def enqueue_upload(runtime: Runtime, job_id: str) -> None:
     await runtime.docket.add(process_upload, key=f"upload-{job_id}")(job_id)
+
+
+async def queue_upload(db: AsyncSession, job_id: str) -> None:
+    """Once the job is committed (the worker must see it), process the upload."""
+    await outbox.enqueue(db, process_upload.__name__, job_id, key=f"upload-{job_id}")
 
 
 async def enqueue_publish(runtime: Runtime, track_id: int) -> None:

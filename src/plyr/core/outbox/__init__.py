@@ -63,6 +63,7 @@ class Kind(StrEnum):
     LIST_DELETE = "list_record_delete"  # {did, rkey}
     FIREHOSE_COMMIT = "firehose_commit"  # {paths}: a commit of `did`'s repo to index again
     SESSIONS_REVOKE = "sessions_revoke"  # {sealed}: PDS credentials of deleted sessions
+    TASK = "task"  # {task, key, args}: a background task to enqueue (`enqueue`)
 
 
 Handler = Callable[["Runtime", PendingWrite], Awaitable[None]]
@@ -93,6 +94,12 @@ async def add(
         entry = PendingWrite(kind=str(kind), did=did, payload=payload)
         db.add(entry)
     written.append(entry)
+
+
+async def enqueue(db: AsyncSession, task: str, *args: Any, key: str) -> None:
+    """Enqueue the background task named `task` once `db`'s transaction commits (so its
+    worker sees what the transaction wrote); `key` makes a retry enqueue it once."""
+    await add(db, Kind.TASK, {"task": task, "key": key, "args": list(args)})
 
 
 def take_written(db: AsyncSession) -> list[int]:
