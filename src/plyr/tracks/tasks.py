@@ -54,8 +54,8 @@ async def publish_track(track_id: int, retry: ExponentialRetry = PUBLISH_RETRY) 
 
 
 async def resume_pds_writes(did: str) -> None:
-    """After the user signs in again: what waited on them (pending tracks, deferred record
-    writes) goes through now."""
+    """After the user signs in again: what waited on them (pending tracks, their outbox
+    entries) goes through now."""
     runtime = current_runtime()
     async with runtime.sessionmaker() as db:
         await artists.set_pds_problem(db, did, None)
