@@ -35,4 +35,4 @@ async def export_tracks(
 
 async def queue_export(db: AsyncSession, job_id: str, did: str) -> None:
     """Once the job is committed (the worker must see it), build the export."""
-    await outbox.enqueue(db, export_tracks.__name__, job_id, did, key=f"export-{job_id}")
+    await outbox.enqueue(db, export_tracks.__name__, job_id, did, key=f"export-{job_id}", did=did)

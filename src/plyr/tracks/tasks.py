@@ -68,9 +68,9 @@ async def resume_pds_writes(did: str) -> None:
 async def queue_after_sign_in(db: AsyncSession, did: str) -> None:
     """Once the session is committed: bring in what their repo already holds
     (`sync_repo`), and publish what waited for them (`resume_pds_writes`)."""
-    await outbox.enqueue(db, sync_repo.__name__, did, key=f"sync-{did}")
+    await outbox.enqueue(db, sync_repo.__name__, did, key=f"sync-{did}", did=did)
     resume = f"resume-{did}-{uuid.uuid4().hex[:8]}"
-    await outbox.enqueue(db, resume_pds_writes.__name__, did, key=resume)
+    await outbox.enqueue(db, resume_pds_writes.__name__, did, key=resume, did=did)
 
 
 async def sync_repo(did: str, retry: Retry = Retry(attempts=3, delay=timedelta(seconds=5))) -> None:

@@ -96,10 +96,13 @@ async def add(
     written.append(entry)
 
 
-async def enqueue(db: AsyncSession, task: str, *args: Any, key: str) -> None:
+async def enqueue(
+    db: AsyncSession, task: str, *args: Any, key: str, did: str | None = None
+) -> None:
     """Enqueue the background task named `task` once `db`'s transaction commits (so its
-    worker sees what the transaction wrote); `key` makes a retry enqueue it once."""
-    await add(db, Kind.TASK, {"task": task, "key": key, "args": list(args)})
+    worker sees what the transaction wrote); `key` makes a retry enqueue it once. `did`:
+    the user it works for (their entries go with their account)."""
+    await add(db, Kind.TASK, {"task": task, "key": key, "args": list(args)}, did=did)
 
 
 def take_written(db: AsyncSession) -> list[int]:
@@ -165,9 +168,12 @@ async def _renewing(runtime: Runtime, entry_id: int) -> AsyncIterator[None]:
     async def renew() -> None:
         while True:
             await asyncio.sleep(LEASE.total_seconds() / 3)
-            async with runtime.writer() as db:
-                await repository.renew(db, entry_id, utcnow() + LEASE)
-                await db.commit()
+            try:
+                async with runtime.writer() as db:
+                    await repository.renew(db, entry_id, utcnow() + LEASE)
+                    await db.commit()
+            except Exception:  # the database is busy: try again, the lease has time left
+                log.warning("could not renew the claim on outbox entry %s", entry_id)
 
     renewer = asyncio.create_task(renew())
     try:
