@@ -386,7 +386,8 @@ class PendingWrite(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     done: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    # a process performing the entry holds it until then (None: nobody does)
+    # a process performing the entry (its claim's token) holds it until then
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
     claimed_until: Mapped[datetime | None] = mapped_column()
 
 

@@ -20,6 +20,7 @@ import contextlib
 import logging
 import os
 import signal
+import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
 from datetime import timedelta
 from enum import StrEnum
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+DRAIN_BATCH = 50
 KEEP_DONE = timedelta(days=1)
 # how long a claim holds without news: the performer renews it while it works (a 100 MB
 # blob upload takes minutes), so an entry whose process died is free again within a minute
@@ -119,16 +121,24 @@ async def commit(runtime: Runtime, db: AsyncSession) -> None:
 
 async def perform(runtime: Runtime, ids: list[int]) -> int:
     """Perform these entries now, in order (those another process holds are left to it);
-    returns how many failed (they back off and are retried)."""
-    failed = 0
-    for entry_id in ids:
-        async with runtime.writer() as db:
-            entry = await repository.claim(db, entry_id, utcnow() + LEASE)
-            _crash_if_asked(entry)
-            await db.commit()
-        if entry is not None:
-            failed += not await _perform_one(runtime, entry)
-    return failed
+    returns how many failed (they back off and are retried). One transaction claims them
+    and one records how each went, whatever their number."""
+    if not ids:
+        return 0
+    token = uuid.uuid4().hex
+    async with runtime.writer() as db:
+        entries = await repository.claim(db, ids, token, utcnow() + LEASE)
+        _crash_if_asked(entries)
+        await db.commit()
+    if not entries:
+        return 0
+    async with _renewing(runtime, token):
+        errors = [await _attempt(runtime, entry) for entry in entries]
+    async with runtime.writer() as db:
+        for entry, error in zip(entries, errors, strict=True):
+            await repository.record_attempt(db, entry, error)
+        await db.commit()
+    return sum(error is not None for error in errors)
 
 
 async def drain(runtime: Runtime, *, did: str | None = None, due_now: bool = False) -> int:
@@ -136,7 +146,10 @@ async def drain(runtime: Runtime, *, did: str | None = None, due_now: bool = Fal
     process runs. Returns how many failed again."""
     async with runtime.sessionmaker() as db:
         ids = await repository.due_ids(db, did=did, due_now=due_now)
-    return await perform(runtime, ids)
+    failed = 0
+    for start in range(0, len(ids), DRAIN_BATCH):  # other processes take their share
+        failed += await perform(runtime, ids[start : start + DRAIN_BATCH])
+    return failed
 
 
 async def prune(runtime: Runtime, older_than: timedelta = KEEP_DONE) -> None:
@@ -146,34 +159,29 @@ async def prune(runtime: Runtime, older_than: timedelta = KEEP_DONE) -> None:
         await db.commit()
 
 
-async def _perform_one(runtime: Runtime, entry: PendingWrite) -> bool:
+async def _attempt(runtime: Runtime, entry: PendingWrite) -> str | None:
+    """Perform the entry; None when it is done, else why it failed."""
     try:
-        handler = handler_for(runtime.effects, entry.kind)
-        async with _renewing(runtime, entry.id):
-            await handler(runtime, entry)
-        error = None
+        await handler_for(runtime.effects, entry.kind)(runtime, entry)
     except Exception as e:  # any failure: retried later, never taken as done
         log.warning("outbox entry %s (%s) failed: %s", entry.id, entry.kind, e, exc_info=True)
-        error = (str(e) or type(e).__name__)[:2000]
-    async with runtime.writer() as db:
-        await repository.record_attempt(db, entry, error)
-        await db.commit()
-    return error is None
+        return (str(e) or type(e).__name__)[:2000]
+    return None
 
 
 @contextlib.asynccontextmanager
-async def _renewing(runtime: Runtime, entry_id: int) -> AsyncIterator[None]:
-    """Keep the claim on the entry while its handler runs."""
+async def _renewing(runtime: Runtime, token: str) -> AsyncIterator[None]:
+    """Keep the claim on the entries while their handlers run."""
 
     async def renew() -> None:
         while True:
             await asyncio.sleep(LEASE.total_seconds() / 3)
             try:
                 async with runtime.writer() as db:
-                    await repository.renew(db, entry_id, utcnow() + LEASE)
+                    await repository.renew(db, token, utcnow() + LEASE)
                     await db.commit()
             except Exception:  # the database is busy: try again, the lease has time left
-                log.warning("could not renew the claim on outbox entry %s", entry_id)
+                log.warning("could not renew the claim %s on outbox entries", token)
 
     renewer = asyncio.create_task(renew())
     try:
@@ -184,8 +192,8 @@ async def _renewing(runtime: Runtime, entry_id: int) -> AsyncIterator[None]:
             await renewer
 
 
-def _crash_if_asked(entry: PendingWrite | None) -> None:
+def _crash_if_asked(entries: list[PendingWrite]) -> None:
     """Test-only (tests/test_outbox_crash.py): die as if killed between a change's commit
-    and its effect."""
-    if entry is not None and os.environ.get(CRASH_ENV) == f"after_commit:{entry.kind}":
+    and its effects."""
+    if any(os.environ.get(CRASH_ENV) == f"after_commit:{e.kind}" for e in entries):
         os.kill(os.getpid(), signal.SIGKILL)

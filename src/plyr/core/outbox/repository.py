@@ -50,28 +50,30 @@ async def due_ids(db: AsyncSession, *, did: str | None, due_now: bool) -> list[i
     return list((await db.scalars(query.order_by(PendingWrite.id))).all())
 
 
-async def claim(db: AsyncSession, entry_id: int, until: datetime) -> PendingWrite | None:
-    """Hold the entry until `until`, unless it is done or another process holds it."""
-    claimed = await db.execute(
-        update(PendingWrite)
-        .where(PendingWrite.id == entry_id, PendingWrite.done.is_(False), _unclaimed())
-        .values(claimed_until=until)
-    )
-    return await db.get(PendingWrite, entry_id) if getattr(claimed, "rowcount", 0) else None
-
-
-async def renew(db: AsyncSession, entry_id: int, until: datetime) -> None:
+async def claim(
+    db: AsyncSession, ids: list[int], token: str, until: datetime
+) -> list[PendingWrite]:
+    """Hold those of the entries that are neither done nor held by another process, as
+    `token`, until `until`; returns them in id order."""
     await db.execute(
         update(PendingWrite)
-        .where(PendingWrite.id == entry_id, PendingWrite.done.is_(False))
-        .values(claimed_until=until)
+        .where(PendingWrite.id.in_(ids), PendingWrite.done.is_(False), _unclaimed())
+        .values(claimed_by=token, claimed_until=until)
+    )
+    held = select(PendingWrite).where(PendingWrite.claimed_by == token)
+    return list((await db.scalars(held.order_by(PendingWrite.id))).all())
+
+
+async def renew(db: AsyncSession, token: str, until: datetime) -> None:
+    await db.execute(
+        update(PendingWrite).where(PendingWrite.claimed_by == token).values(claimed_until=until)
     )
 
 
 async def record_attempt(db: AsyncSession, entry: PendingWrite, error: str | None) -> None:
     """Done, or failed again: released, backing off exponentially (30 s doubling, up to an
     hour)."""
-    values: dict[str, object] = {"claimed_until": None}
+    values: dict[str, object] = {"claimed_by": None, "claimed_until": None}
     if error is None:
         values["done"] = True
     else:

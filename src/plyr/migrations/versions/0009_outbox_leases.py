@@ -1,8 +1,9 @@
 """outbox: entries are claimed with a lease; track kinds name their subject
 
-An outbox entry (`pending_writes`) is claimed by the process performing it until
-`claimed_until`, so two processes never perform one at once. The track kinds are renamed
-as every other kind (`record_sync` -> `track_sync`, `record_delete` -> `track_delete`).
+An outbox entry (`pending_writes`) is claimed by the process performing it (`claimed_by`, a
+token) until `claimed_until`, so two processes never perform one at once. The track kinds
+are renamed as every other kind (`record_sync` -> `track_sync`, `record_delete` ->
+`track_delete`).
 
 Revision ID: 0009
 Revises: 0008
@@ -24,6 +25,7 @@ RENAMED = {"record_sync": "track_sync", "record_delete": "track_delete"}
 
 def upgrade() -> None:
     with op.batch_alter_table("pending_writes", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("claimed_by", sa.String(length=32), nullable=True))
         batch_op.add_column(sa.Column("claimed_until", sa.DateTime(timezone=True), nullable=True))
     _rename(RENAMED)
 
@@ -32,6 +34,7 @@ def downgrade() -> None:
     _rename({new: old for old, new in RENAMED.items()})
     with op.batch_alter_table("pending_writes", schema=None) as batch_op:
         batch_op.drop_column("claimed_until")
+        batch_op.drop_column("claimed_by")
 
 
 def _rename(names: dict[str, str]) -> None:
