@@ -13,9 +13,10 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import event, select, update
 
+from plyr.core import outbox
 from plyr.core.config import Settings
 from plyr.core.storage import StorageError
-from plyr.housekeeping import remove_orphan_media, retry_pending_writes, sweep, sweep_storage
+from plyr.housekeeping import remove_orphan_media, sweep, sweep_storage
 from plyr.models import Job, PendingWrite, utcnow
 from plyr.tasks import TASKS, storage_housekeeping
 from tests.audio.media import make_audio
@@ -114,15 +115,15 @@ async def test_deferred_deletes_are_retried(app: FastAPI, monkeypatch: pytest.Mo
 
     with monkeypatch.context() as patch:
         patch.setattr(runtime.storage, "delete", unavailable)
-        assert await retry_pending_writes(runtime) == 1
+        assert await outbox.drain(runtime) == 1
     assert await runtime.storage.exists(key)
-    assert await retry_pending_writes(runtime) == 0  # backing off: not due yet
+    assert await outbox.drain(runtime) == 0  # backing off: not due yet
     assert await runtime.storage.exists(key)
 
     async with runtime.writer() as db:
         await db.execute(update(PendingWrite).values(next_attempt_at=utcnow()))
         await db.commit()
-    assert await retry_pending_writes(runtime) == 0
+    assert await outbox.drain(runtime) == 0
     assert not await runtime.storage.exists(key)
     async with runtime.writer() as db:
         write = (await db.execute(select(PendingWrite))).scalars().one()

@@ -95,3 +95,44 @@ async def _pending_writes(url: str) -> list[tuple[str, list[str], bool]]:
 
 def _json(value: str | dict[str, Any]) -> dict[str, Any]:
     return value if isinstance(value, dict) else json.loads(value)  # SQLite: text
+
+
+def test_waiting_track_writes_keep_their_handlers(tmp_path: Path) -> None:
+    """Upgrading a deployment: track writes still waiting under their old kind names are
+    renamed to the outbox's kinds (an unknown kind would never be performed)."""
+    if using_postgres():
+        with postgres_database("plyr_upgrade_kinds") as url:
+            kinds = _upgrade_with_waiting_writes(url)
+    else:
+        kinds = _upgrade_with_waiting_writes(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    assert kinds == [("track_delete", None), ("track_sync", None)]
+
+
+def _upgrade_with_waiting_writes(url: str) -> list[tuple[str, object]]:
+    upgrade(url, "0008")
+    asyncio.run(_add_waiting_writes(url, ("record_sync", "record_delete")))
+    upgrade(url, "head")
+    return asyncio.run(_kinds_and_leases(url))
+
+
+async def _add_waiting_writes(url: str, kinds: tuple[str, ...]) -> None:
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        for kind in kinds:
+            await conn.execute(
+                text(
+                    "INSERT INTO pending_writes (kind, did, payload, attempts, created_at,"
+                    " next_attempt_at, done) VALUES (:k, 'did:plc:a', '{}', 0, :now, :now, false)"
+                ),
+                {"k": kind, "now": utcnow()},
+            )
+    await engine.dispose()
+
+
+async def _kinds_and_leases(url: str) -> list[tuple[str, object]]:
+    engine = create_engine(url)
+    async with engine.connect() as conn:
+        query = text("SELECT kind, claimed_until FROM pending_writes")
+        rows = (await conn.execute(query)).all()
+    await engine.dispose()
+    return sorted((kind, claimed) for kind, claimed in rows)

@@ -9,78 +9,17 @@ from datetime import timedelta
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plyr.artists import profile
-from plyr.atproto import firehose, mirror
-from plyr.atproto.writes import NeedsSignIn, PdsUnavailable
-from plyr.comments import records as comment_records
-from plyr.core import pending
+from plyr.core import outbox
 from plyr.core.multipart import remove_tree
 from plyr.core.runtime import Runtime
-from plyr.core.storage import StorageError
 from plyr.jobs import repository as jobs
-from plyr.likes import records as like_records
-from plyr.lists import records as list_records
-from plyr.models import Artist, PendingWrite, utcnow
-from plyr.tracks import media, publishing
+from plyr.models import utcnow
 from plyr.tracks import repository as tracks
 
 log = logging.getLogger(__name__)
 
 ORPHAN_TMP_AFTER_S = 3600
 ORPHAN_MEDIA_GRACE = timedelta(hours=1)
-
-
-async def retry_pending_writes(
-    runtime: Runtime, *, did: str | None = None, due_now: bool = False
-) -> int:
-    """Retry deferred writes (storage deletes, PDS record changes) that are due, or all of
-    `did`'s with `due_now`; returns how many failed again (they back off exponentially, up
-    to an hour). Each write is read, performed and marked in transactions of its own, none
-    held open across the network."""
-    async with runtime.sessionmaker() as db:
-        writes = await pending.due(db, did=did, due_now=due_now)
-    remaining = 0
-    for write in writes:
-        try:
-            await _perform(runtime, write)
-            error = None
-        except (StorageError, PdsUnavailable, NeedsSignIn) as e:
-            error = str(e)
-            remaining += 1
-        async with runtime.sessionmaker() as db:
-            await pending.record_attempt(db, write, error)
-            await db.commit()
-    return remaining
-
-
-async def _perform(runtime: Runtime, write: PendingWrite) -> None:
-    payload = write.payload
-    if write.kind == "storage_delete":
-        for key in payload.get("keys", []):
-            await runtime.storage.delete(key)
-    elif write.kind == media.PLACE:
-        await media.place_audio(runtime, list(payload.get("file_ids", [])))
-    elif write.kind == "profile_sync":
-        await _sync_profile(runtime, payload["did"])
-    elif write.kind == "record_sync":
-        await publishing.sync_record(runtime, int(payload["track_id"]))
-    elif write.kind == "record_delete" and not await publishing.delete_record_now(
-        runtime, payload["did"], payload["rkey"]
-    ):
-        raise PdsUnavailable("the PDS did not answer")
-    elif write.kind == "like_sync":
-        await like_records.sync_like(runtime, int(payload["like_id"]))
-    elif write.kind == "liked_list_sync":
-        await like_records.sync_liked_list(runtime, payload["did"])
-    elif write.kind in ("like_delete", "comment_delete"):
-        name = write.kind.removesuffix("_delete")
-        await mirror.delete_now(runtime, payload["did"], name, payload["rkey"])
-    elif write.kind == "comment_sync":
-        await comment_records.sync_comment(runtime, int(payload["comment_id"]))
-    elif write.kind in (list_records.SYNC, list_records.DELETE):
-        await list_records.perform(runtime, write)
-    elif write.kind == firehose.KEPT_COMMIT:
-        await firehose.retry_kept_commit(runtime, write.did or "", payload.get("paths", []))
 
 
 async def fail_stale_jobs(runtime: Runtime) -> None:
@@ -136,13 +75,6 @@ async def _unreferenced(db: AsyncSession, keys: list[str]) -> list[str]:
     return [key for key in keys if ids[key] not in used]
 
 
-async def _sync_profile(runtime: Runtime, did: str) -> None:
-    async with runtime.sessionmaker() as db:
-        artist = await db.get(Artist, did)
-    if artist is not None:
-        await profile.sync_profile(runtime, artist)
-
-
 def _id_and_ext(key: str) -> tuple[str, str]:
     stem, _, ext = key.rsplit("/", 1)[-1].partition(".")
     return stem, ext
@@ -161,8 +93,9 @@ async def remove_old_exports(runtime: Runtime) -> int:
 
 
 async def sweep(runtime: Runtime) -> None:
-    """Every minute: what must not wait (deferred writes, dead jobs, temp files)."""
-    await retry_pending_writes(runtime)
+    """Every minute: what must not wait (outbox entries due, dead jobs, temp files)."""
+    await outbox.drain(runtime)
+    await outbox.prune(runtime)
     await fail_stale_jobs(runtime)
     await remove_orphan_upload_dirs(runtime)
 

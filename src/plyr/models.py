@@ -377,7 +377,7 @@ class IngestCursor(Base):
 
 
 class PendingWrite(Base):
-    """A write to another system (storage delete, PDS record) that must be retried until done."""
+    """An outbox entry (`plyr.core.outbox`): an effect outside the database, retried until done."""
 
     __tablename__ = "pending_writes"
 
@@ -390,6 +390,9 @@ class PendingWrite(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     done: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # a process performing the entry (its claim's token) holds it until then
+    claimed_by: Mapped[str | None] = mapped_column(String(32))
+    claimed_until: Mapped[datetime | None] = mapped_column()
 
 
 def _keep_search_text(attribute: InstrumentedAttribute[Any]) -> None:

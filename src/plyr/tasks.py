@@ -18,7 +18,6 @@ from plyr.tracks.tasks import (
     process_upload,
     publish_track,
     resume_pds_writes,
-    settle_pending_writes,
     sync_repo,
 )
 from plyr.tracks.uploads import upload_dir
@@ -29,7 +28,7 @@ log = logging.getLogger(__name__)
 async def housekeeping(
     perpetual: Perpetual = Perpetual(every=timedelta(minutes=1), automatic=True),
 ) -> None:
-    """Retry deferred deletes, fail abandoned jobs, remove orphaned temp files."""
+    """Retry outbox entries, fail abandoned jobs, remove orphaned temp files."""
     await sweep(current_runtime())
 
 
@@ -44,7 +43,6 @@ TASKS: list[Callable[..., Awaitable[None]]] = [
     process_upload,
     publish_track,
     resume_pds_writes,
-    settle_pending_writes,
     sync_repo,
     export_tracks,
     housekeeping,

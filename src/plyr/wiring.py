@@ -9,6 +9,7 @@ import httpx
 from plyr.atproto.identity import IdentityResolver
 from plyr.core.config import Settings
 from plyr.core.runtime import Runtime, Wiring
+from plyr.effects import HANDLERS
 from plyr.tasks import on_worker_start, register_tasks
 
 
@@ -18,7 +19,12 @@ def _identity(settings: Settings, http: httpx.AsyncClient) -> IdentityResolver:
     )
 
 
-WIRING = Wiring(identity=_identity, register_tasks=register_tasks, on_worker_start=on_worker_start)
+WIRING = Wiring(
+    identity=_identity,
+    register_tasks=register_tasks,
+    on_worker_start=on_worker_start,
+    effects=HANDLERS,
+)
 
 
 async def start_runtime(settings: Settings, *, with_worker: bool | None = None) -> Runtime:

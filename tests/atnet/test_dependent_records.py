@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
-from plyr import housekeeping
+from plyr.core import outbox
 from plyr.models import PendingWrite
 from tests.atnet.network import AtprotoNet, create_account, list_records, record_at, unique_handle
 from tests.atnet.test_collection_import import OtherClient, tracks_of
@@ -181,6 +181,6 @@ async def test_a_track_deleted_by_another_client_takes_the_likes_naming_it(
         return (await api.get(f"/tracks/{track_id}")).status_code == 404
 
     await poll(forgotten, timeout=30)
-    await housekeeping.retry_pending_writes(pds_app.state.runtime)  # its next sweep
+    await outbox.drain(pds_app.state.runtime)  # its next sweep
     assert list_records(atproto_net, fan.did, "fm.plyr.like") == []
     assert liked_uris(atproto_net, fan.did) == []

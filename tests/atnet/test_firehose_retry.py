@@ -18,8 +18,7 @@ from sqlalchemy import select
 from plyr.atproto import firehose
 from plyr.atproto.indexers import IndexedRecord, Indexer, by_collection
 from plyr.atproto.lexicon import Lexicons
-from plyr.core import pending
-from plyr.housekeeping import retry_pending_writes
+from plyr.core import outbox
 from plyr.models import PendingWrite
 from tests.atnet.conftest import AtprotoNet, create_account, unique_handle
 from tests.atnet.helpers import put_track
@@ -109,14 +108,15 @@ async def test_a_commit_that_keeps_failing_is_kept_and_retried_later(
         await poll(after_indexed)
     assert await titles(api, artist.did) == {"After"}
     async with runtime.sessionmaker() as db:
-        kept = (await db.scalars(select(PendingWrite))).all()
-    # other tests' accounts share the devnet (and their rows this database): only this one's
-    assert [(w.kind, w.payload) for w in kept if w.did == artist.did] == [
-        (firehose.KEPT_COMMIT, {"paths": [f"fm.plyr.track/{rkey}"]})
+        # the replay from cursor 0 also brings other tests' records: this artist's only
+        waiting = PendingWrite.done.is_(False), PendingWrite.did == artist.did
+        kept = (await db.scalars(select(PendingWrite).where(*waiting))).all()
+    assert [(w.kind, w.did, w.payload) for w in kept] == [
+        (outbox.Kind.FIREHOSE_COMMIT, artist.did, {"paths": [f"fm.plyr.track/{rkey}"]})
     ]
 
     faults.left.clear()  # whatever failed is over: housekeeping's next sweep indexes it
-    assert await retry_pending_writes(runtime, did=artist.did, due_now=True) == 0
+    assert await outbox.drain(runtime, did=artist.did, due_now=True) == 0
     assert await titles(api, artist.did) == {"Stubborn", "After"}
 
 
@@ -127,17 +127,17 @@ async def test_the_cursor_stops_before_a_commit_that_cannot_be_kept_and_a_restar
     faults: Faults,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    add = pending.add
+    add = outbox.add
 
     async def no_keeping(db: Any, kind: str, *args: Any, **kwargs: Any) -> Any:
-        # only keeping fails: replayed commits of other tests may add pending writes of
-        # their own (a deleted track's likes), and those must still go through
-        if kind == firehose.KEPT_COMMIT:
+        # only keeping fails: replayed commits of other tests may add entries of their own
+        # (a deleted track's likes), and those must still go through
+        if kind == outbox.Kind.FIREHOSE_COMMIT:
             raise RuntimeError("injected: the database is gone")
         return await add(db, kind, *args, **kwargs)
 
     faults.left["Stuck"] = -1
-    monkeypatch.setattr(pending, "add", no_keeping)
+    monkeypatch.setattr(outbox, "add", no_keeping)
     artist = create_account(atproto_net, unique_handle("sam"))
     async with following(pds_app, atproto_net):
         put_track(atproto_net, artist, "Stuck", audioUrl="https://music.example/k.mp3")

@@ -16,7 +16,7 @@ from httpx import AsyncClient
 from sqlalchemy import func, select
 
 from plyr.atproto.firehose import ingest
-from plyr.housekeeping import retry_pending_writes
+from plyr.core import outbox
 from plyr.models import PendingWrite, Playlist
 from tests.atnet.network import AtprotoNet, create_account, list_records, record_at, unique_handle
 from tests.atnet.test_collection_import import OtherClient, playlists_of
@@ -156,7 +156,7 @@ async def test_a_pds_that_is_down_gets_the_record_later(
             )
         assert waiting == 1
         await outage.restore()
-        assert await retry_pending_writes(runtime, did=gil.did, due_now=True) == 0
+        assert await outbox.drain(runtime, did=gil.did, due_now=True) == 0
         record = record_at(atproto_net, mix["atproto_record_uri"])
         assert record is not None and item_uris(record) == [song["atproto_record_uri"]]
     finally:

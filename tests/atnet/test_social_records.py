@@ -12,7 +12,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import select
 
-from plyr import housekeeping
+from plyr.core import outbox
 from plyr.likes.records import LIKED_LIST_RKEY
 from plyr.models import Artist, PendingWrite
 from tests.atnet.network import AtprotoNet, create_account, get_record, list_records, unique_handle
@@ -151,11 +151,11 @@ async def test_pds_down_leaves_pending_writes_that_complete_when_it_is_back(
         assert old["value"]["subject"] == strong_ref(drop)
         assert list_records(atproto_net, fan.did, "fm.plyr.comment") == []
         # a retry while it is still down fails again and stays pending
-        assert await housekeeping.retry_pending_writes(runtime, due_now=True) >= 4
+        assert await outbox.drain(runtime, due_now=True) >= 4
         assert len(await pending(pds_app, fan.did)) == 4
 
         await outage.restore()
-        assert await housekeeping.retry_pending_writes(runtime, due_now=True) == 0
+        assert await outbox.drain(runtime, due_now=True) == 0
         assert await pending(pds_app, fan.did) == []
         likes = list_records(atproto_net, fan.did, "fm.plyr.like")
         assert [r["value"]["subject"] for r in likes] == [strong_ref(keep)]

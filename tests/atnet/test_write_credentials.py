@@ -28,7 +28,7 @@ async def test_another_users_action_rewrites_no_record(
         await db.execute(update(Track).where(Track.id == track["id"]).values(title="Changed"))
         await db.commit()
 
-    await publishing.sync_or_defer(runtime, track["id"], other.did)
+    await publishing.sync_record(runtime, track["id"], acting_for=other.did)
     assert track_record(atproto_net, wren.did, rkey_of(track))["title"] == "Wren's"  # type: ignore[index]
-    await publishing.sync_or_defer(runtime, track["id"], wren.did)
+    await publishing.sync_record(runtime, track["id"], acting_for=wren.did)
     assert track_record(atproto_net, wren.did, rkey_of(track))["title"] == "Changed"  # type: ignore[index]

@@ -14,10 +14,9 @@ from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from pydantic import ValidationError
 
+from plyr.core import outbox
 from plyr.core.config import Settings
 from plyr.core.storage import StorageError
-from plyr.housekeeping import retry_pending_writes
-from plyr.tracks import router as tracks_router
 from tests.audio.media import make_audio
 from tests.conftest import PUBLIC_URL, make_user, running_app
 from tests.helpers import temp_files, upload_track, wait_job
@@ -153,7 +152,7 @@ async def test_private_audio_is_kept_out_of_the_public_bucket(
                 f"/tracks/{track['id']}", data={"visibility": visibility}, headers=alice.auth
             )
             assert edited.status_code == 200, edited.text
-            assert await retry_pending_writes(runtime, due_now=True) == 0
+            assert await outbox.drain(runtime, due_now=True) == 0
 
         await set_visibility("public")
         assert await cdn_status(cdn_url) == 200
@@ -189,21 +188,17 @@ async def test_an_interrupted_move_is_finished_by_the_retry(
         async def crash_before_delete(bucket: str, key: str) -> None:
             raise StorageError("the process died here")
 
-        async def settle_later(runtime: object) -> None:
-            return None
-
         with monkeypatch.context() as patch:
             patch.setattr(storage, "_delete", crash_before_delete)
-            patch.setattr(tracks_router, "enqueue_settle", settle_later)  # the test retries
             edited = await client.patch(
                 f"/tracks/{track['id']}", data={"visibility": "private"}, headers=alice.auth
             )
             assert edited.status_code == 200
-            assert await retry_pending_writes(runtime, due_now=True) == 1
+            assert await outbox.drain(runtime, due_now=True) == 1
         assert key in bucket_keys(moto_endpoint, private_bucket)
         assert key in bucket_keys(moto_endpoint, s3_bucket)  # half done
         assert storage._delete == real_delete
-        assert await retry_pending_writes(runtime, due_now=True) == 0
+        assert await outbox.drain(runtime, due_now=True) == 0
         assert key not in bucket_keys(moto_endpoint, s3_bucket)
         assert await cdn_status(f"{settings.public_media_base_url}/{key}") == 404
 

@@ -23,12 +23,6 @@ async def uploads(db: AsyncSession, did: str) -> list[Track]:
     return list((await db.scalars(select(Track).where(Track.artist_did == did))).all())
 
 
-async def audio_file_ids(db: AsyncSession, did: str) -> list[str]:
-    """Every audio file the account's tracks play or keep as originals."""
-    query = select(Track.file_id, Track.original_file_id).where(Track.artist_did == did)
-    return [f for row in (await db.execute(query)).all() for f in row if f]
-
-
 async def cover_images(db: AsyncSession, did: str) -> list[tuple[str, str]]:
     """(image id, ext) of the covers of the account's albums and playlists."""
     found: list[tuple[str, str]] = []

@@ -6,11 +6,8 @@ from fastapi import APIRouter, Response
 from pydantic import BaseModel, Field
 
 from plyr.accounts import service
-from plyr.atproto.sessions import revoke_all
 from plyr.auth.dependencies import SESSION_COOKIE, BrowserUser
 from plyr.core.deps import DbSession, RuntimeDep
-from plyr.tracks.media import delete_keys
-from plyr.tracks.tasks import enqueue_settle
 
 router = APIRouter(tags=["account"])
 
@@ -28,14 +25,7 @@ async def delete_account(
     service.check_confirmation(user, body.confirmation)
     if body.delete_atproto_records:
         await service.delete_records(runtime, user.did)
-    file_ids = await service.audio_file_ids(db, user.did)
-    keys, credentials = await service.delete_account(db, user.did)
-    await db.commit()  # before any network: the write lock is not held across it
-    runtime.audio_changed(*file_ids)  # not served from this process's caches a moment longer
-    await revoke_all(runtime, credentials)
-    runtime.catalog_changed()
-    await delete_keys(runtime, keys)
-    await enqueue_settle(runtime)  # others' records that named its tracks
+    await service.delete_account(db, user.did)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE)
     return response

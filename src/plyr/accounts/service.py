@@ -14,11 +14,13 @@ from plyr.atproto.pds import XrpcError
 from plyr.atproto.sessions import pds_for
 from plyr.auth import repository as sessions
 from plyr.auth.service import AuthContext
+from plyr.core import outbox
 from plyr.core.errors import AppError, BadRequest
+from plyr.core.outbox import Kind
 from plyr.core.runtime import Runtime
 from plyr.exports.service import export_key
 from plyr.tracks.edits import delete_track
-from plyr.tracks.media import unreferenced_keys
+from plyr.tracks.media import queue_delete, unreferenced_keys
 
 log = logging.getLogger(__name__)
 RECORD_NAMES = ("track", "like", "comment", "list", "actor.profile")
@@ -56,21 +58,19 @@ async def delete_records(runtime: Runtime, did: str) -> int:
     return deleted
 
 
-async def delete_account(db: AsyncSession, did: str) -> tuple[list[str], list[str | None]]:
-    """Delete the account's rows (in `db`, not committed). Returns the storage keys of its
-    files, to delete once the rows are gone, and its sessions' sealed PDS credentials, to
-    revoke once committed (never inside the transaction: see `revoke_all`)."""
+async def delete_account(db: AsyncSession, did: str) -> None:
+    """Delete the account's rows (in `db`, not committed). Once committed, its files go and
+    its sessions' PDS credentials are revoked (never inside the transaction: see
+    `revoke_all`)."""
     credentials = await sessions.delete_sessions_of(db, did)  # the latest tokens, as they go
     keys = [export_key(job_id) for job_id in await repository.export_job_ids(db, did)]
     covers = await repository.cover_images(db, did)
     for track in await repository.uploads(db, did):
-        keys += await delete_track(db, track, leaving=did)
+        await delete_track(db, track, leaving=did)
     await repository.uncount_likes_and_comments(db, did)
     await repository.delete_rows(db, did)
     await db.flush()
-    keys += await unreferenced_keys(db, [], covers)
-    return keys, credentials
-
-
-async def audio_file_ids(db: AsyncSession, did: str) -> list[str]:
-    return await repository.audio_file_ids(db, did)
+    await queue_delete(db, keys + await unreferenced_keys(db, [], covers))
+    sealed = [c for c in credentials if c]
+    if sealed:
+        await outbox.add(db, Kind.SESSIONS_REVOKE, {"sealed": sealed})

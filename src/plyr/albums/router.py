@@ -16,11 +16,8 @@ from plyr.albums.schemas import AlbumDetail, AlbumId, AlbumIn, AlbumOut, AlbumPa
 from plyr.artists import service as artists
 from plyr.atproto.writes import ensure_scope
 from plyr.auth.dependencies import CurrentUser, OptionalUser
+from plyr.core import outbox
 from plyr.core.deps import DbSession, RuntimeDep
-from plyr.lists import records as list_records
-from plyr.tracks import publishing
-from plyr.tracks.media import delete_keys
-from plyr.tracks.tasks import enqueue_settle
 
 router = APIRouter(prefix="/albums", tags=["albums"])
 
@@ -97,15 +94,8 @@ async def edit_album(
     """Change an album's title or description (its artist only); a new title moves its URL."""
     album = await service.get_owned(db, album_id, user.did)
     await ensure_scope(runtime, user.did, "list", "create", "update")
-    renamed = await service.update(db, album, body)
-    published = await service.published_track_ids(db, album) if renamed else []
-    has_record = album.atproto_record_uri is not None
-    await db.commit()
-    for track_id in published:  # their records name the album
-        await publishing.sync_or_defer(runtime, track_id, user.did)
-    if renamed and has_record:
-        await list_records.sync_or_defer(runtime, "album", album_id, user.did)
-    await enqueue_settle(runtime)  # playlists and liked lists naming its tracks
+    await service.update(db, album, body, user.did)
+    await outbox.commit(runtime, db)  # the answer shows the records as they are now
     album = await service.get(db, album_id)
     return (await service.present(db, runtime, [album], user.did))[0]
 
@@ -118,9 +108,7 @@ async def set_album_cover(
     owned = partial(service.get_owned, album_id=album_id, did=user.did)
     async with received_image(request, runtime, allowed=owned) as path:
         album = await service.get_owned(db, album_id, user.did)
-        stale = await service.set_cover(db, runtime, album, path)
-    await db.commit()
-    await delete_keys(runtime, stale)
+        await service.set_cover(db, runtime, album, path)
     return (await service.present(db, runtime, [album], user.did))[0]
 
 
@@ -131,12 +119,8 @@ async def set_album_tracks(
     """Set which of your tracks the album holds, in order; writes the album's record."""
     album = await service.get_owned(db, album_id, user.did)
     await ensure_scope(runtime, user.did, "list", "create", "update")
-    changed = await service.set_tracks(db, album, body.track_ids, user.did)
-    await db.commit()
-    for track_id in changed:  # first: their new records are what the album refers to
-        await publishing.sync_or_defer(runtime, track_id, user.did)
-    await list_records.sync_or_defer(runtime, "album", album_id, user.did)
-    await enqueue_settle(runtime)  # playlists and liked lists naming its tracks
+    await service.set_tracks(db, album, body.track_ids, user.did)
+    await outbox.commit(runtime, db)  # the answer shows the records as they are now
     album = await service.get(db, album_id)
     return await service.detail(db, runtime, album, user.did)
 
@@ -155,22 +139,5 @@ async def delete_album(
     await ensure_scope(runtime, user.did, "list", "delete")
     if cascade:
         await ensure_scope(runtime, user.did, "track", "delete")
-    rkey = list_records.key_in(album.atproto_record_uri)
-    released: list[int] = []
-    if cascade:
-        deleted, keys = await service.delete_with_tracks(db, album)
-    else:
-        deleted, (released, keys) = [], await service.release(db, album)
-    await db.commit()
-    runtime.catalog_changed()
-    for track in deleted:
-        runtime.audio_changed(*track.file_ids)
-        if track.rkey is not None:
-            await publishing.delete_record(runtime, track.did, track.rkey)
-    for track_id in released:  # their records named the album
-        await publishing.sync_or_defer(runtime, track_id, user.did)
-    if rkey:
-        await list_records.delete_or_defer(runtime, user.did, rkey)
-    await delete_keys(runtime, keys)
-    await enqueue_settle(runtime)  # records that named its tracks
+    await service.delete(db, album, with_tracks=cascade)
     return Response(status_code=204)

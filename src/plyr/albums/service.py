@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -15,12 +14,12 @@ from plyr.artists import service as artists
 from plyr.artists.schemas import ArtistOut
 from plyr.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from plyr.core.runtime import Runtime
+from plyr.lists import records as list_records
 from plyr.models import Album, Artist, Track, utcnow
-from plyr.tracks import edits
+from plyr.tracks import edits, media, publishing
 from plyr.tracks import repository as tracks_repo
 from plyr.tracks import service as tracks
 from plyr.tracks.media import prepare_image, store_image, unreferenced_keys
-from plyr.tracks.publishing import own_record_key
 from plyr.tracks.urls import image_urls
 
 
@@ -116,8 +115,9 @@ async def create(db: AsyncSession, did: str, body: AlbumIn) -> tuple[Album, bool
     return await get(db, album.id), created
 
 
-async def update(db: AsyncSession, album: Album, patch: AlbumPatch) -> bool:
-    """Apply the changes; True when the title changed (the tracks' records name it)."""
+async def update(db: AsyncSession, album: Album, patch: AlbumPatch, did: str) -> None:
+    """Apply the changes; a new title is rewritten, once committed, into the records of
+    its published tracks (they name it) and then its own."""
     renamed = patch.title is not None and patch.title != album.title
     if patch.title is not None and renamed:
         slug = repository.album_slug(patch.title)
@@ -127,31 +127,39 @@ async def update(db: AsyncSession, album: Album, patch: AlbumPatch) -> bool:
     if patch.description is not None:
         album.description = patch.description or None
     await db.flush()
-    return renamed
+    if renamed:
+        await _queue_records(db, album, await _published(db, album), did)
 
 
-async def published_track_ids(db: AsyncSession, album: Album) -> list[int]:
+async def _published(db: AsyncSession, album: Album) -> list[int]:
     ids = await repository.track_ids(db, album.id)
     return [t.id for t in await tracks_repo.by_ids(db, ids) if t.status == "published"]
 
 
-async def set_cover(db: AsyncSession, runtime: Runtime, album: Album, path: Path) -> list[str]:
-    """Store new artwork; returns the storage keys of the old one, when nothing else uses it."""
+async def _queue_records(db: AsyncSession, album: Album, track_ids: list[int], did: str) -> None:
+    """Once committed: these tracks' records (first: the album's refers to them), then the
+    album's own record, when it has one."""
+    for track_id in track_ids:
+        await publishing.queue_sync(db, track_id, did)
+    if album.atproto_record_uri is not None:
+        await list_records.queue_sync(db, "album", album.id, did)
+
+
+async def set_cover(db: AsyncSession, runtime: Runtime, album: Album, path: Path) -> None:
+    """Store new artwork; the old one goes once committed, when nothing else uses it."""
     image = await prepare_image(path)
     stored = await store_image(runtime, image.data, image.thumbnail, image.ext)
     old = (album.image_id, album.image_type)
     album.image_id, album.image_type = stored.image_id, stored.ext
     await db.flush()
     if old[0] and old[1] and old[0] != stored.image_id:
-        return await unreferenced_keys(db, [], [(old[0], old[1])])
-    return []
+        await media.queue_delete(db, await unreferenced_keys(db, [], [(old[0], old[1])]))
 
 
-async def set_tracks(
-    db: AsyncSession, album: Album, track_ids: Sequence[int], did: str
-) -> list[int]:
-    """The album holds exactly these tracks of the artist's, in this order; returns the
-    published tracks that joined or left it (their records name the album)."""
+async def set_tracks(db: AsyncSession, album: Album, track_ids: Sequence[int], did: str) -> None:
+    """The album holds exactly these tracks of the artist's, in this order; once committed,
+    the records of the published tracks that joined or left it (they name the album) and
+    the album's are rewritten."""
     if len(set(track_ids)) != len(track_ids):
         raise BadRequest("track_ids: each track may appear once")
     owners = await repository.owned_track_artists(db, track_ids)
@@ -165,7 +173,11 @@ async def set_tracks(
     touch(album)
     await db.flush()
     changed = before.symmetric_difference(track_ids)
-    return [t.id for t in await tracks_repo.by_ids(db, sorted(changed)) if t.status == "published"]
+    published = await tracks_repo.by_ids(db, sorted(changed))
+    ids = [t.id for t in published if t.status == "published"]
+    for track_id in ids:
+        await publishing.queue_sync(db, track_id, did)
+    await list_records.queue_sync(db, "album", album.id, did)
 
 
 def touch(album: Album) -> None:
@@ -173,42 +185,26 @@ def touch(album: Album) -> None:
     album.updated_at = utcnow()
 
 
-async def release(db: AsyncSession, album: Album) -> tuple[list[int], list[str]]:
-    """Delete the album and keep its tracks, album-less; returns the published ones (to
-    update their records) and the artwork's storage keys when nothing else uses them."""
+async def delete(db: AsyncSession, album: Album, *, with_tracks: bool) -> None:
+    """Delete the album, and its tracks (as deleting each does) or else keep them,
+    album-less. Once committed, its record goes, and its released tracks' records, which
+    named it, are rewritten."""
+    rkey = list_records.key_in(album.atproto_record_uri)
+    if with_tracks:
+        for track_id in await repository.track_ids(db, album.id):
+            track = await tracks_repo.get(db, track_id)
+            if track is not None:
+                await edits.delete_track(db, track)
     released = await repository.release_tracks(db, album.id)
     image_id, image_type = album.image_id, album.image_type
     await repository.delete(db, album)
-    keys = []
+    for track in await tracks_repo.by_ids(db, released):
+        if track.status == "published":
+            await publishing.queue_sync(db, track.id, album.artist_did)
+    if rkey:
+        await list_records.queue_delete(db, album.artist_did, rkey)
     if image_id and image_type:
-        keys = await unreferenced_keys(db, [], [(image_id, image_type)])
-    published = [t.id for t in await tracks_repo.by_ids(db, released) if t.status == "published"]
-    return published, keys
-
-
-@dataclass(frozen=True)
-class DeletedTrack:
-    file_ids: tuple[str, str]
-    did: str
-    rkey: str | None  # None: another client's record, not plyr's to delete
-
-
-async def delete_with_tracks(
-    db: AsyncSession, album: Album
-) -> tuple[list[DeletedTrack], list[str]]:
-    """Delete the album and its tracks, as deleting each track does; returns what to clean
-    up once committed: each track's record and files, and every storage key to delete."""
-    deleted: list[DeletedTrack] = []
-    keys: list[str] = []
-    for track_id in await repository.track_ids(db, album.id):
-        track = await tracks_repo.get(db, track_id)
-        if track is None:
-            continue
-        files = (track.file_id, track.original_file_id or "")
-        deleted.append(DeletedTrack(files, track.artist_did, own_record_key(track)))
-        keys += await edits.delete_track(db, track)
-    _, image_keys = await release(db, album)
-    return deleted, keys + image_keys
+        await media.queue_delete(db, await unreferenced_keys(db, [], [(image_id, image_type)]))
 
 
 def downloads_allowed(album: Album, viewer_did: str | None) -> bool:

@@ -11,15 +11,9 @@ from plyr.atproto.lexicon import Lexicons
 from plyr.atproto.pds import XrpcError
 from plyr.atproto.records import RecordBuilder
 from plyr.atproto.sessions import pds_for
-from plyr.atproto.writes import (
-    SESSION_ENDED,
-    NeedsSignIn,
-    PdsUnavailable,
-    failure,
-    flag_problem,
-)
+from plyr.atproto.writes import SESSION_ENDED, NeedsSignIn, failure
 from plyr.core.runtime import Runtime
-from plyr.models import Artist, PendingWrite, utcnow
+from plyr.models import Artist, utcnow
 
 PROFILE_KEY = "self"
 
@@ -53,16 +47,12 @@ async def sync_profile(runtime: Runtime, artist: Artist) -> bool:
     return True
 
 
-async def sync_or_defer(runtime: Runtime, artist: Artist) -> None:
-    try:
+async def sync_profile_of(runtime: Runtime, did: str) -> None:
+    """The outbox's `profile_sync`: the artist's profile record as their row says now."""
+    async with runtime.sessionmaker() as db:
+        artist = await db.get(Artist, did)
+    if artist is not None:
         await sync_profile(runtime, artist)
-    except (PdsUnavailable, NeedsSignIn) as e:
-        if isinstance(e, NeedsSignIn):
-            await flag_problem(runtime, artist.did, e)
-        async with runtime.sessionmaker() as db:
-            payload = {"did": artist.did}
-            db.add(PendingWrite(kind="profile_sync", did=artist.did, payload=payload))
-            await db.commit()
 
 
 def _parse(value: str) -> datetime:

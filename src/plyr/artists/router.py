@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from plyr.artists import analytics, following, profile, repository, service
+from plyr.artists import analytics, following, repository, service
 from plyr.artists.schemas import ArtistOut, ProfileIn
 from plyr.atproto.writes import ensure_scope
 from plyr.auth.dependencies import CurrentUser
+from plyr.core import outbox
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.core.errors import NotFound
+from plyr.core.outbox import Kind
 from plyr.models import Artist
 
 router = APIRouter(prefix="/artists", tags=["artists"])
@@ -52,8 +54,7 @@ async def update_my_profile(
         artist.display_name = body.display_name
     if body.bio is not None:
         artist.bio = body.bio or None
-    await db.commit()
-    await profile.sync_or_defer(runtime, artist)
+    await outbox.add(db, Kind.PROFILE_SYNC, {"did": user.did}, did=user.did)
     return await _out(db, artist)
 
 

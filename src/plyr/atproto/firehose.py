@@ -20,7 +20,8 @@ from plyr.atproto.lexicon import Lexicons
 from plyr.atproto.pds import PdsClient, PublicAuth
 from plyr.atproto.uris import owned_uri
 from plyr.atproto.writes import PdsUnavailable
-from plyr.core import pending
+from plyr.core import outbox
+from plyr.core.outbox import Kind
 from plyr.core.runtime import Runtime
 from plyr.models import Artist, IngestCursor
 
@@ -29,9 +30,8 @@ log = logging.getLogger(__name__)
 Commit = models.ComAtprotoSyncSubscribeRepos.Commit
 IdentityEvent = models.ComAtprotoSyncSubscribeRepos.Identity
 SAVE_CURSOR_EVERY = 50
-RETRY_DELAYS_S = (1.0, 4.0, 16.0)  # then the commit is kept as a pending write
+RETRY_DELAYS_S = (1.0, 4.0, 16.0)  # then the commit is kept as an outbox entry
 DID_MAX = 255  # the artists.did column
-KEPT_COMMIT = "firehose_commit"  # a pending write: {"paths": [...]} of its DID's repo
 
 
 class Ingester:
@@ -54,7 +54,7 @@ class Ingester:
 
     async def handle(self, message: Any) -> None:
         """Index one event. A commit that fails is retried, then kept for housekeeping to
-        retry (a pending write); only then does the cursor pass it. When even keeping it
+        retry (an outbox entry); only then does the cursor pass it. When even keeping it
         fails, the ingester stalls: `ingest` reconnects from the last commit done."""
         if self.stalled.is_set():
             return  # the events after a commit that is neither indexed nor kept
@@ -104,10 +104,9 @@ class Ingester:
             )
         try:
             async with self.runtime.writer() as db:
-                await pending.add(
-                    db, KEPT_COMMIT, commit.repo, {"paths": sorted({op.path for op in ops})}
-                )
-                await db.commit()
+                paths = sorted({op.path for op in ops})
+                await outbox.add(db, Kind.FIREHOSE_COMMIT, {"paths": paths}, did=commit.repo)
+                await db.commit()  # not performed now: the sweep retries it, after a while
             return True
         except Exception:
             log.error(
@@ -265,7 +264,7 @@ async def retry_kept_commit(runtime: Runtime, did: str, paths: list[str]) -> Non
             for path, found in now.items():
                 await ingester._settle(db, artist, did, path, found)
             await db.commit()
-    except Exception as e:  # retried later, like any pending write
+    except Exception as e:  # retried later, like any outbox entry
         raise PdsUnavailable(f"the kept commit of {did} failed again: {type(e).__name__}") from e
 
 

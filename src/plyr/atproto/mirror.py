@@ -1,11 +1,11 @@
 """Rows mirrored as records in their owner's repo (likes, comments, lists): the shared rules.
 
-A record is written after its row committed, with no transaction open. When the PDS cannot
-take it now, the write is recorded as a `PendingWrite` (one per kind and payload) that
-`plyr.housekeeping` retries; when it waits on its owner signing in again, they are told
-(`/auth/me`). A user without PDS credentials here (a local developer session) gets no
-records at all. A record written for a row that disappeared meanwhile is deleted again, so
-there is never a record without its row."""
+A record is written after its row committed, with no transaction open: the change records
+the write as an outbox entry in its own transaction (`plyr.core.outbox`), performed right
+after the commit and retried until the PDS takes it; when it waits on its owner signing in
+again, they are told (`/auth/me`). A user without PDS credentials here (a local developer
+session) gets no records at all. A record written for a row that disappeared meanwhile is
+deleted again, so there is never a record without its row."""
 
 from __future__ import annotations
 
@@ -22,20 +22,14 @@ from sqlalchemy import select
 from plyr.atproto.lexicon import Lexicons
 from plyr.atproto.pds import PdsClient, RecordRef, XrpcError
 from plyr.atproto.sessions import pds_for
-from plyr.atproto.writes import (
-    SESSION_ENDED,
-    NeedsSignIn,
-    PdsUnavailable,
-    failure,
-    flag_problem,
-)
-from plyr.core import pending
+from plyr.atproto.writes import SESSION_ENDED, NeedsSignIn, failure
+from plyr.core import outbox
+from plyr.core.outbox import Kind
 from plyr.core.runtime import Runtime
 from plyr.models import Artist
 
 log = logging.getLogger(__name__)
 
-Write = Callable[[], Awaitable[object]]
 Keep = Callable[[RecordRef], Awaitable[bool]]
 
 
@@ -89,13 +83,15 @@ async def put_for_row(
     record: dict[str, Any],
     *,
     keep: Keep,
-    delete_kind: str,
+    delete_kind: Kind,
 ) -> None:
     """Write the record, then `keep` its ref on the row; if the row is gone by then, delete
-    the record again (or leave that as a pending `delete_kind`)."""
+    the record again (an outbox entry of `delete_kind`)."""
     ref = await put(runtime, pds, name, rkey, record)
     if not await keep(ref):
-        await delete_or_defer(runtime, delete_kind, did, name, rkey)
+        async with runtime.writer() as db:
+            await outbox.add(db, delete_kind, {"did": did, "rkey": rkey}, did=did)
+            await outbox.commit(runtime, db)
 
 
 async def delete_now(runtime: Runtime, did: str, name: str, rkey: str) -> None:
@@ -108,31 +104,3 @@ async def delete_now(runtime: Runtime, did: str, name: str, rkey: str) -> None:
         await pds.delete_record(lexicons(runtime).nsid(name), rkey)
     except (httpx.TransportError, XrpcError) as e:
         raise failure(e) from e
-
-
-async def delete_or_defer(runtime: Runtime, kind: str, did: str, name: str, rkey: str) -> None:
-    await run_or_defer(
-        runtime, did, kind, {"did": did, "rkey": rkey}, lambda: delete_now(runtime, did, name, rkey)
-    )
-
-
-async def run_or_defer(
-    runtime: Runtime, did: str, kind: str, payload: dict[str, Any], write: Write
-) -> None:
-    """Do the PDS write now; when it must wait, record it as a pending write and, if it
-    waits on its owner signing in again, tell them."""
-    try:
-        await write()
-    except NeedsSignIn as e:
-        await flag_problem(runtime, did, e)
-        await defer(runtime, kind, did, payload)
-    except PdsUnavailable as e:
-        log.info("deferring %s for %s: %s", kind, did, e)
-        await defer(runtime, kind, did, payload)
-
-
-async def defer(runtime: Runtime, kind: str, did: str, payload: dict[str, Any]) -> None:
-    """Record a pending write, unless the same one already waits."""
-    async with runtime.writer() as db:
-        if await pending.add(db, kind, did, payload):
-            await db.commit()

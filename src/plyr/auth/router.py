@@ -20,7 +20,7 @@ from plyr.auth.schemas import (
 )
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.core.errors import BadRequest, NotFound, Unauthorized
-from plyr.tracks.tasks import enqueue_resume, enqueue_sync
+from plyr.tracks.tasks import queue_after_sign_in
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -65,9 +65,7 @@ async def app_password_sign_in(
         pds_url=identity.pds_url,
         sealed_credentials=seal_password_session(runtime, identity.pds_url, auth.tokens),
     )
-    await db.commit()
-    await enqueue_sync(runtime, identity.did)  # bring in what their repo already holds
-    await enqueue_resume(runtime, identity.did)  # and publish what waited for them
+    await queue_after_sign_in(db, identity.did)
     set_session_cookie(response, token, runtime.settings.cookie_secure)
     return SessionOut(token=token, did=identity.did, handle=handle)
 

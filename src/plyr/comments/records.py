@@ -1,23 +1,19 @@
 """Mirroring comments to their author's repo as `fm.plyr.comment` records: key = the TID of
 the comment's `created_at` (`putRecord`: a retry or an edit rewrites the same record),
-`subject` = the track's record. Written after the row commits; a PDS that cannot take it
-now leaves a `PendingWrite` ("comment_sync" {comment_id}, "comment_delete" {did, rkey})
-that housekeeping retries (the shared rules: `plyr.atproto.mirror`). A comment on a
-track without a record has no record."""
+`subject` = the track's record. Written after the row commits, as an outbox entry of its
+transaction (`queue_*`, `plyr.core.outbox`) retried until the PDS takes it (the shared
+rules: `plyr.atproto.mirror`). A comment on a track without a record has no record."""
 
 from __future__ import annotations
 
-from plyr.atproto.mirror import (
-    delete_or_defer,
-    lexicons,
-    pds_of,
-    put_for_row,
-    run_or_defer,
-    serialized,
-)
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from plyr.atproto.mirror import lexicons, pds_of, put_for_row, serialized
 from plyr.atproto.pds import RecordRef
 from plyr.atproto.records import RecordBuilder, tid_for
 from plyr.comments import repository
+from plyr.core import outbox
+from plyr.core.outbox import Kind
 from plyr.core.runtime import Runtime
 
 
@@ -61,19 +57,14 @@ async def sync_comment(runtime: Runtime, comment_id: int) -> None:
             rkey,
             record,
             keep=keep,
-            delete_kind="comment_delete",
+            delete_kind=Kind.COMMENT_DELETE,
         )
 
 
-async def sync_comment_or_defer(runtime: Runtime, comment_id: int, did: str) -> None:
-    await run_or_defer(
-        runtime,
-        did,
-        "comment_sync",
-        {"comment_id": comment_id},
-        lambda: sync_comment(runtime, comment_id),
-    )
+async def queue_sync(db: AsyncSession, comment_id: int, did: str) -> None:
+    """In the comment's transaction: its record is written once it commits."""
+    await outbox.add(db, Kind.COMMENT_SYNC, {"comment_id": comment_id}, did=did)
 
 
-async def delete_comment_or_defer(runtime: Runtime, did: str, rkey: str) -> None:
-    await delete_or_defer(runtime, "comment_delete", did, "comment", rkey)
+async def queue_delete(db: AsyncSession, did: str, rkey: str) -> None:
+    await outbox.add(db, Kind.COMMENT_DELETE, {"did": did, "rkey": rkey}, did=did)

@@ -35,8 +35,8 @@ async def post_comment(
     track = await tracks.get_visible(db, track_id, user.did)
     await ensure_scope(runtime, user.did, "comment", "create")
     comment = await service.add(db, track, user.artist, body.text, body.timestamp_ms)
-    await db.commit()  # the row first: the record follows it
-    await records.sync_comment_or_defer(runtime, comment.id, user.did)
+    await db.flush()  # the comment's id, for its record
+    await records.queue_sync(db, comment.id, user.did)
     return comment
 
 
@@ -51,8 +51,7 @@ async def edit_comment(
     """Edit my comment's text."""
     comment = await service.edit(db, comment_id, user.artist, body.text)
     await ensure_scope(runtime, user.did, "comment", "create", "update")
-    await db.commit()
-    await records.sync_comment_or_defer(runtime, comment.id, user.did)
+    await records.queue_sync(db, comment.id, user.did)
     return comment
 
 
@@ -64,7 +63,5 @@ async def delete_comment(
     deleted = await service.delete(db, comment_id, user.did)
     if deleted.rkey is not None:  # a record to delete: the grant must allow it
         await ensure_scope(runtime, user.did, "comment", "delete")
-    await db.commit()
-    if deleted.rkey is not None:
-        await records.delete_comment_or_defer(runtime, deleted.did, deleted.rkey)
+        await records.queue_delete(db, deleted.did, deleted.rkey)
     return Response(status_code=204)

@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from plyr.core import outbox
 from plyr.core.cache import Cache
 from plyr.core.config import Settings
 from plyr.core.runtime import Runtime
@@ -35,7 +36,11 @@ async def get_cache(runtime: RuntimeDep) -> Cache:
     return runtime.cache
 
 
-async def _unit_of_work(maker: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:
+async def _unit_of_work(
+    runtime: Runtime, maker: async_sessionmaker[AsyncSession]
+) -> AsyncIterator[AsyncSession]:
+    """Commit when the handler returns, then perform the outbox entries it wrote
+    (`plyr.core.outbox`), with the session's transaction closed."""
     async with maker() as session:
         try:
             yield session
@@ -43,19 +48,21 @@ async def _unit_of_work(maker: async_sessionmaker[AsyncSession]) -> AsyncIterato
         except BaseException:
             await session.rollback()
             raise
+    await outbox.perform(runtime, outbox.take_written(session))
 
 
 async def get_db(request: Request, runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
     """The request's unit of work: committed when the handler returns, before the response.
     A request that may change something (not GET/HEAD) gets a writer (`plyr.core.db`)."""
     reads_only = request.method in ("GET", "HEAD")
-    async for session in _unit_of_work(runtime.sessionmaker if reads_only else runtime.writer):
+    maker = runtime.sessionmaker if reads_only else runtime.writer
+    async for session in _unit_of_work(runtime, maker):
         yield session
 
 
 async def get_writer_db(runtime: RuntimeDep) -> AsyncIterator[AsyncSession]:
     """For a GET that writes (the OAuth callback)."""
-    async for session in _unit_of_work(runtime.writer):
+    async for session in _unit_of_work(runtime, runtime.writer):
         yield session
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
@@ -19,6 +19,7 @@ from plyr.core.cache import Cache, LocalCache, create_cache
 from plyr.core.config import Settings
 from plyr.core.db import create_engine, create_sessionmaker
 from plyr.core.net import GuardedClient, Policy
+from plyr.core.outbox import Handler
 from plyr.core.ratelimit import RateLimiter
 from plyr.core.secrets import SecretBox
 from plyr.core.storage import Storage, create_storage
@@ -46,6 +47,7 @@ class Wiring:
     identity: Callable[[Settings, httpx.AsyncClient], IdentityResolver]
     register_tasks: Callable[[Docket], None]
     on_worker_start: Callable[[Runtime], Awaitable[None]]
+    effects: Mapping[str, Handler]  # what performs each kind of outbox entry
 
 
 @dataclass
@@ -73,6 +75,8 @@ class Runtime:
     aggregates: LocalCache[Any] = field(default_factory=lambda: LocalCache(ttl_s=15.0))
     # told the file ids of audio deleted or hidden here (the fast path closes its open files)
     audio_listeners: list[Callable[[frozenset[str]], None]] = field(default_factory=list)
+    # what performs each kind of outbox entry (`plyr.core.outbox`, `plyr.effects`)
+    effects: Mapping[str, Handler] = field(default_factory=dict)
     _worker_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def audio_changed(self, *file_ids: str | None) -> None:
@@ -112,6 +116,7 @@ class Runtime:
             secrets=SecretBox(settings.resolved_secret_key()),
             limiter=RateLimiter(settings.rate_limits, settings.redis_url),
             wiring=wiring,
+            effects=wiring.effects,
         )
         _current = runtime
         if settings.in_process_worker if with_worker is None else with_worker:

@@ -9,7 +9,7 @@ from pydantic import BaseModel
 from plyr.auth.dependencies import CurrentUser
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.exports import service
-from plyr.exports.tasks import enqueue_export
+from plyr.exports.tasks import queue_export
 
 router = APIRouter(prefix="/exports", tags=["exports"])
 
@@ -20,11 +20,10 @@ class ExportAccepted(BaseModel):
 
 
 @router.post("/", status_code=202)
-async def start_export(user: CurrentUser, db: DbSession, runtime: RuntimeDep) -> ExportAccepted:
+async def start_export(user: CurrentUser, db: DbSession) -> ExportAccepted:
     """Export all my tracks (originals preferred) as a zip; progress at /jobs/{job_id}."""
     job = await service.start(db, user.did)
-    await db.commit()  # the worker must see the job
-    await enqueue_export(runtime, job.id, user.did)
+    await queue_export(db, job.id, user.did)
     return ExportAccepted(job_id=job.id)
 
 

@@ -6,8 +6,10 @@ import logging
 from datetime import timedelta
 
 from docket import Retry
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from plyr.core.runtime import Runtime, current_runtime
+from plyr.core import outbox
+from plyr.core.runtime import current_runtime
 from plyr.exports import service
 from plyr.jobs.service import JobReporter
 
@@ -31,5 +33,6 @@ async def export_tracks(
     await reporter.update(status="completed", phase="done", progress_pct=100.0, message="ready")
 
 
-async def enqueue_export(runtime: Runtime, job_id: str, did: str) -> None:
-    await runtime.docket.add(export_tracks, key=f"export-{job_id}")(job_id, did)
+async def queue_export(db: AsyncSession, job_id: str, did: str) -> None:
+    """Once the job is committed (the worker must see it), build the export."""
+    await outbox.enqueue(db, export_tracks.__name__, job_id, did, key=f"export-{job_id}", did=did)

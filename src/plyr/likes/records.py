@@ -7,9 +7,9 @@ list has ONE fixed key for every user, `LIKED_LIST_RKEY` (the TID of 2024-01-01T
 derived, not stored, so it survives restarts, re-imports and a re-created account, and any
 plyr instance rewrites the same record. Its `createdAt` is kept from the record on the PDS.
 
-Every write happens after the row committed, with no transaction open. A PDS that cannot
-take it now leaves a `PendingWrite` ("like_sync" {like_id}, "like_delete" {did, rkey},
-"liked_list_sync" {did}) that `plyr.housekeeping` retries; a session that needs signing in
+Every write happens after the row committed, with no transaction open: the change records
+it as an outbox entry (`queue_*`, `plyr.core.outbox`) retried until the PDS takes it; a
+session that needs signing in
 again is flagged to its owner and resumed when they do. A user without PDS credentials here
 (a local developer session) gets no records at all; neither does a like of a track that has
 no record (nothing to refer to).
@@ -23,18 +23,20 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.atproto.mirror import (
     lexicons,
     pds_of,
     put,
     put_for_row,
-    run_or_defer,
     serialized,
 )
 from plyr.atproto.pds import RecordRef, XrpcError
 from plyr.atproto.records import RecordBuilder, parse_datetime, tid_for
 from plyr.atproto.writes import failure
+from plyr.core import outbox
+from plyr.core.outbox import Kind
 from plyr.core.runtime import Runtime
 from plyr.likes import repository
 from plyr.models import utcnow
@@ -80,13 +82,7 @@ async def sync_like(runtime: Runtime, like_id: int) -> None:
 
     rkey = tid_for(like.created_at)
     await put_for_row(
-        runtime, pds, like.did, "like", rkey, record, keep=keep, delete_kind="like_delete"
-    )
-
-
-async def sync_like_or_defer(runtime: Runtime, like_id: int, did: str) -> None:
-    await run_or_defer(
-        runtime, did, "like_sync", {"like_id": like_id}, lambda: sync_like(runtime, like_id)
+        runtime, pds, like.did, "like", rkey, record, keep=keep, delete_kind=Kind.LIKE_DELETE
     )
 
 
@@ -134,11 +130,14 @@ def _holds(value: dict[str, Any], items: list[tuple[str, str]]) -> bool:
     return current == items
 
 
-async def sync_liked_list_or_defer(runtime: Runtime, did: str) -> None:
-    await run_or_defer(
-        runtime,
-        did,
-        "liked_list_sync",
-        {"did": did},
-        lambda: sync_liked_list(runtime, did),
-    )
+async def queue_sync(db: AsyncSession, like_id: int, did: str) -> None:
+    """In the like's transaction: its record is written once it commits."""
+    await outbox.add(db, Kind.LIKE_SYNC, {"like_id": like_id}, did=did)
+
+
+async def queue_delete(db: AsyncSession, did: str, rkey: str) -> None:
+    await outbox.add(db, Kind.LIKE_DELETE, {"did": did, "rkey": rkey}, did=did)
+
+
+async def queue_liked_list(db: AsyncSession, did: str) -> None:
+    await outbox.add(db, Kind.LIKED_LIST_SYNC, {"did": did}, did=did)

@@ -9,6 +9,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from plyr.core.outbox import Kind
 from plyr.models import Artist, Like, PendingWrite, Track
 
 
@@ -131,7 +132,7 @@ async def set_record(db: AsyncSession, like_id: int, uri: str, cid: str) -> bool
 async def delete_waiting(db: AsyncSession, did: str, rkey: str) -> bool:
     """The like record `rkey` of `did` was unliked here and its deletion waits on the PDS."""
     query = select(PendingWrite.payload).where(
-        PendingWrite.kind == "like_delete", PendingWrite.did == did, PendingWrite.done.is_(False)
+        PendingWrite.kind == Kind.LIKE_DELETE, PendingWrite.did == did, PendingWrite.done.is_(False)
     )
     return any(payload.get("rkey") == rkey for payload in (await db.scalars(query)).all())
 

@@ -6,7 +6,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, Request, Response
 
-from plyr.atproto import mirror
 from plyr.atproto.writes import ensure_scope
 from plyr.auth.dependencies import CurrentUser, OptionalUser
 from plyr.core.deps import DbSession, RuntimeDep
@@ -32,11 +31,11 @@ async def like_track(
     track = await tracks.get_visible(db, track_id, user.did)
     await ensure_scope(runtime, user.did, "like", "create")
     like, created = await service.like(db, track, user.did)
-    await db.commit()  # the row first: the record follows it
+    await db.flush()  # the like's id, for its record
     if created or (like.atproto_record_uri is None and track.atproto_record_uri):
-        await records.sync_like_or_defer(runtime, like.id, user.did)
+        await records.queue_sync(db, like.id, user.did)
     if created:
-        await records.sync_liked_list_or_defer(runtime, user.did)
+        await records.queue_liked_list(db, user.did)
     return LikeOut(liked=True)
 
 
@@ -48,11 +47,10 @@ async def unlike_track(
     track = await tracks.get_visible(db, track_id, user.did)
     await ensure_scope(runtime, user.did, "like", "delete")
     gone = await service.unlike(db, track, user.did)
-    await db.commit()
     if gone is not None:
         if gone.rkey is not None:
-            await mirror.delete_or_defer(runtime, "like_delete", gone.did, "like", gone.rkey)
-        await records.sync_liked_list_or_defer(runtime, user.did)
+            await records.queue_delete(db, gone.did, gone.rkey)
+        await records.queue_liked_list(db, user.did)
     return LikeOut(liked=False)
 
 

@@ -3,8 +3,8 @@
 One record per playlist or album, its key kept on the row (`atproto_record_uri`), rewritten
 with `putRecord` after every change, so a retry never duplicates. Private playlists are
 never on the PDS: making one private deletes its record. Writes happen after the rows are
-committed, never inside a transaction; a PDS that cannot take one leaves a pending write
-(`list_sync`, `list_record_delete`) that housekeeping retries. The shared rules:
+committed, never inside a transaction: the change records them as outbox entries
+(`queue_*`, `plyr.core.outbox`), retried until the PDS takes them. The shared rules:
 `plyr.atproto.mirror`."""
 
 from __future__ import annotations
@@ -15,21 +15,22 @@ from datetime import datetime
 from typing import Literal
 
 import regex
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.atproto import mirror
 from plyr.atproto.lexicon import Lexicons
-from plyr.atproto.mirror import pds_of, put_for_row, run_or_defer, serialized
+from plyr.atproto.mirror import pds_of, put_for_row, serialized
 from plyr.atproto.pds import RecordRef
 from plyr.atproto.records import RecordBuilder, tid_for
+from plyr.core import outbox
+from plyr.core.outbox import Kind
 from plyr.core.runtime import Runtime
 from plyr.lists import repository
-from plyr.models import PendingWrite, Playlist
+from plyr.models import Playlist
 
 log = logging.getLogger(__name__)
 
 ListKind = Literal["playlist", "album"]
-SYNC = "list_sync"
-DELETE = "list_record_delete"
 NAME_GRAPHEMES = 64  # the lexicon's limit on `name`
 NAME_BYTES = 256
 
@@ -131,7 +132,7 @@ async def _sync(runtime: Runtime, kind: ListKind, row_id: int) -> None:
         return kept  # False: deleted or made private meanwhile, and the record goes again
 
     await put_for_row(
-        runtime, pds, snapshot.did, "list", rkey, record, keep=keep, delete_kind=DELETE
+        runtime, pds, snapshot.did, "list", rkey, record, keep=keep, delete_kind=Kind.LIST_DELETE
     )
 
 
@@ -140,25 +141,11 @@ async def delete_now(runtime: Runtime, did: str, rkey: str) -> None:
     await mirror.delete_now(runtime, did, "list", rkey)
 
 
-async def sync_or_defer(runtime: Runtime, kind: ListKind, row_id: int, did: str) -> None:
-    """After a change: write the record now, or leave a pending write to retry."""
-    payload = {"list": kind, "id": row_id}
-    await run_or_defer(runtime, did, SYNC, payload, lambda: sync(runtime, kind, row_id))
+async def queue_sync(db: AsyncSession, kind: ListKind, row_id: int, did: str) -> None:
+    """In the change's transaction: the list's record follows once it commits (none for a
+    private playlist)."""
+    await outbox.add(db, Kind.LIST_SYNC, {"list": kind, "id": row_id}, did=did)
 
 
-async def delete_or_defer(runtime: Runtime, did: str, rkey: str) -> None:
-    """Remove a list's record now, or leave a pending write to retry."""
-    await mirror.delete_or_defer(runtime, DELETE, did, "list", rkey)
-
-
-async def perform(runtime: Runtime, write: PendingWrite) -> bool:
-    """Retry a pending write of this module (housekeeping); False when it is not one."""
-    payload = write.payload
-    if write.kind == SYNC:
-        kind: ListKind = "album" if payload["list"] == "album" else "playlist"
-        await sync(runtime, kind, int(payload["id"]))
-    elif write.kind == DELETE:
-        await delete_now(runtime, payload["did"], payload["rkey"])
-    else:
-        return False
-    return True
+async def queue_delete(db: AsyncSession, did: str, rkey: str) -> None:
+    await outbox.add(db, Kind.LIST_DELETE, {"did": did, "rkey": rkey}, did=did)

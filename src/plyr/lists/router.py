@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from plyr.albums.covers import COVER_FORM, received_image
 from plyr.atproto.writes import ensure_scope
 from plyr.auth.dependencies import CurrentUser, OptionalUser
+from plyr.core import outbox
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.core.runtime import Runtime
 from plyr.lists import records, service
@@ -24,7 +25,7 @@ from plyr.lists.schemas import (
     PlaylistTrackIn,
 )
 from plyr.models import Playlist
-from plyr.tracks.media import delete_keys
+from plyr.tracks import media
 from plyr.tracks.schemas import TrackId
 
 router = APIRouter(prefix="/lists", tags=["playlists"])
@@ -55,8 +56,9 @@ async def create_playlist(
     if not body.is_private:
         await _scope(runtime, user.did)
     playlist = await service.create(db, user.did, body)
-    await db.commit()
-    await records.sync_or_defer(runtime, "playlist", playlist.id, user.did)
+    await db.flush()  # the playlist's id, for its record
+    await records.queue_sync(db, "playlist", playlist.id, user.did)
+    await outbox.commit(runtime, db)  # the answer shows the record
     playlist = await service.get_owned(db, playlist.id, user.did)
     return (await service.present(db, runtime, [playlist], user.did))[0]
 
@@ -80,11 +82,11 @@ async def get_playlist(
 async def _detail(
     db: DbSession, runtime: Runtime, playlist_id: int, did: str, *, mirror: bool = True
 ) -> PlaylistDetail:
-    """Commit the change, then let the record follow (none for a private playlist), then
+    """Commit the change and let the record follow (none for a private playlist), then
     answer the playlist as it is now."""
-    await db.commit()
     if mirror:
-        await records.sync_or_defer(runtime, "playlist", playlist_id, did)
+        await records.queue_sync(db, "playlist", playlist_id, did)
+    await outbox.commit(runtime, db)
     playlist = await service.get_owned(db, playlist_id, did)
     return await service.detail(db, runtime, playlist, did)
 
@@ -100,9 +102,8 @@ async def edit_playlist(
 ) -> PlaylistDetail:
     """Rename a playlist, or make it private (its record is deleted) or public (written)."""
     stale_key = await service.update(db, playlist, body)
-    await db.commit()
     if stale_key:
-        await records.delete_or_defer(runtime, user.did, stale_key)
+        await records.queue_delete(db, user.did, stale_key)
     return await _detail(db, runtime, playlist_id, user.did)
 
 
@@ -161,9 +162,8 @@ async def set_playlist_cover(
     async with received_image(request, runtime, allowed=owned) as path:
         playlist = await service.get_owned(db, playlist_id, user.did)
         stale = await service.set_cover(db, runtime, playlist, path)
-    detail = await _detail(db, runtime, playlist_id, user.did, mirror=False)
-    await delete_keys(runtime, stale)
-    return detail
+    await media.queue_delete(db, stale)
+    return await _detail(db, runtime, playlist_id, user.did, mirror=False)
 
 
 @router.delete("/playlists/{playlist_id}/cover")
@@ -173,9 +173,8 @@ async def remove_playlist_cover(
     """Remove a playlist's artwork."""
     playlist = await service.get_owned(db, playlist_id, user.did)
     stale = await service.set_cover(db, runtime, playlist, None)
-    detail = await _detail(db, runtime, playlist_id, user.did, mirror=False)
-    await delete_keys(runtime, stale)
-    return detail
+    await media.queue_delete(db, stale)
+    return await _detail(db, runtime, playlist_id, user.did, mirror=False)
 
 
 @router.delete("/playlists/{playlist_id}", status_code=204)
@@ -184,8 +183,7 @@ async def delete_playlist(
 ) -> Response:
     """Delete a playlist and its record on your PDS."""
     key, stale = await service.delete(db, playlist)
-    await db.commit()
     if key:
-        await records.delete_or_defer(runtime, user.did, key)
-    await delete_keys(runtime, stale)
+        await records.queue_delete(db, user.did, key)
+    await media.queue_delete(db, stale)
     return Response(status_code=204)

@@ -4,10 +4,9 @@ Other rows are mirrored as records that name a track's record: the playlists and
 holding it (`fm.plyr.list`), its likers' liked lists, and — for a deleted track — each like
 and comment of it (`fm.plyr.like`, `fm.plyr.comment`), whose rows go with the track. Those
 records may live in many repos, so they are not rewritten in the request: each is recorded
-as a pending write in the same transaction as the change (so it cannot be lost), and
-`plyr.housekeeping` performs them — at once when the caller kicks it (`tracks.tasks.
-enqueue_settle`), else on its next sweep. Owners who must sign in again first get theirs
-when they do."""
+as an outbox entry in the same transaction as the change (so it cannot be lost), performed
+once it commits and retried until done (`plyr.core.outbox`). Owners who must sign in again
+first get theirs when they do."""
 
 from __future__ import annotations
 
@@ -17,9 +16,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.comments import repository as comments
-from plyr.core import pending
+from plyr.core import outbox
+from plyr.core.outbox import Kind
 from plyr.likes import repository as likes
-from plyr.lists import records as list_records
 from plyr.lists import repository as lists
 
 
@@ -29,11 +28,11 @@ async def after_change(
     """The tracks' records changed (rewritten, made private or public again): rewrite the
     lists that name them. Returns how many writes were recorded."""
     writes = [
-        (list_records.SYNC, did, {"list": kind, "id": list_id})
+        (Kind.LIST_SYNC, did, {"list": kind, "id": list_id})
         for kind, list_id, did in await lists.lists_holding(db, track_ids)
     ]
     likers = sorted({did for did, _ in await likes.of_tracks(db, track_ids)})
-    writes += [("liked_list_sync", did, {"did": did}) for did in likers]
+    writes += [(Kind.LIKED_LIST_SYNC, did, {"did": did}) for did in likers]
     return await _record(db, writes, leaving)
 
 
@@ -45,11 +44,14 @@ async def before_delete(
     `leaving`, an account being deleted (its records are gone already, or it chose to keep
     them)."""
     added = await after_change(db, track_ids, leaving=leaving)
-    records = [("like", did, uri) for did, uri in await likes.of_tracks(db, track_ids) if uri]
-    records += [("comment", d, uri) for d, uri in await comments.records_of_tracks(db, track_ids)]
-    writes = [
-        (f"{name}_delete", did, {"did": did, "rkey": rkey_of(uri)}) for name, did, uri in records
+    records = [
+        (Kind.LIKE_DELETE, did, uri) for did, uri in await likes.of_tracks(db, track_ids) if uri
     ]
+    records += [
+        (Kind.COMMENT_DELETE, did, uri)
+        for did, uri in await comments.records_of_tracks(db, track_ids)
+    ]
+    writes = [(kind, did, {"did": did, "rkey": rkey_of(uri)}) for kind, did, uri in records]
     return added + await _record(db, writes, leaving)
 
 
@@ -58,10 +60,9 @@ def rkey_of(uri: str) -> str:
 
 
 async def _record(
-    db: AsyncSession, writes: list[tuple[str, str, dict[str, Any]]], leaving: str | None
+    db: AsyncSession, writes: list[tuple[Kind, str, dict[str, Any]]], leaving: str | None
 ) -> int:
-    added = 0
-    for kind, did, payload in writes:
-        if did != leaving:
-            added += await pending.add(db, kind, did, payload)
-    return added
+    kept = [(kind, did, payload) for kind, did, payload in writes if did != leaving]
+    for kind, did, payload in kept:
+        await outbox.add(db, kind, payload, did=did)
+    return len(kept)

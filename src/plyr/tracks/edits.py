@@ -1,4 +1,5 @@
-"""Editing and deleting tracks. Both return the storage keys to delete once committed."""
+"""Editing and deleting tracks. Each records, in the caller's transaction, what must follow
+once it commits (`plyr.core.outbox`): the track's record, its stale files, the caches."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.albums import repository as albums
+from plyr.core import outbox
+from plyr.core.outbox import Kind
 from plyr.core.runtime import Runtime
 from plyr.models import Track
-from plyr.tracks import dependents, repository
+from plyr.tracks import dependents, media, publishing, repository
 from plyr.tracks.forms import TrackFields
 from plyr.tracks.media import prepare_image, queue_placement, store_image, unreferenced_keys
 
@@ -35,7 +38,7 @@ async def apply_edit(
     *,
     image_path: Path | None,
     remove_image: bool,
-) -> list[str]:
+) -> None:
     if fields.visibility is not None and fields.visibility != track.visibility:
         track.visibility = fields.visibility
         await queue_placement(db, runtime, track)
@@ -58,8 +61,15 @@ async def apply_edit(
         track.image_id, track.image_type = None, None
     await db.flush()
     if old_image[0] and old_image[0] != track.image_id:
-        return await unreferenced_keys(db, [], [old_image])  # type: ignore[list-item]
-    return []
+        await media.queue_delete(db, await unreferenced_keys(db, [], [old_image]))  # type: ignore[list-item]
+    await audio_changed(db, track)
+    await publishing.queue_sync(db, track.id, track.artist_did)
+
+
+async def audio_changed(db: AsyncSession, track: Track) -> None:
+    """Once committed, this process stops serving the track's audio from its caches."""
+    file_ids = [f for f in (track.file_id, track.original_file_id) if f]
+    await outbox.add(db, Kind.AUDIO_CHANGED, {"file_ids": file_ids})
 
 
 async def _set_album(db: AsyncSession, track: Track, title: str) -> None:
@@ -72,11 +82,15 @@ async def _set_album(db: AsyncSession, track: Track, title: str) -> None:
         track.album_position = await albums.next_position(db, album.id)
 
 
-async def delete_track(db: AsyncSession, track: Track, *, leaving: str | None = None) -> list[str]:
-    """Delete the row and the audio-file rows nothing else uses, and record the rewrites of
-    the records that name it (`tracks.dependents`; none for `leaving`, an account being
-    deleted); return the storage keys of its files."""
+async def delete_track(db: AsyncSession, track: Track, *, leaving: str | None = None) -> None:
+    """Delete the row and the audio-file rows nothing else uses. Once committed, its record
+    goes, then its files, and the records that name it are rewritten (`tracks.dependents`);
+    nothing of `leaving`'s, an account being deleted (it chose what becomes of its records)."""
     await dependents.before_delete(db, [track.id], leaving=leaving)
+    rkey = publishing.own_record_key(track)
+    if rkey is not None and track.artist_did != leaving:
+        await publishing.queue_delete(db, track.artist_did, rkey)
+    await audio_changed(db, track)
     audio = [(track.file_id, track.file_type)]
     if track.original_file_id and track.original_file_type:
         audio.append((track.original_file_id, track.original_file_type))
@@ -87,7 +101,8 @@ async def delete_track(db: AsyncSession, track: Track, *, leaving: str | None = 
     for file_id, _ in audio:
         if not await repository.file_in_use(db, file_id):
             await repository.delete_audio_file(db, file_id)
-    return keys
+    await media.queue_delete(db, keys)
+    await outbox.add(db, Kind.CATALOG_CHANGED)
 
 
 async def remove_dir(path: Path) -> None:

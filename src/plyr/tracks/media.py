@@ -11,11 +11,12 @@ import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.audio import ImageError, ProcessedImage, process_image
-from plyr.core import pending
+from plyr.core import outbox
 from plyr.core.errors import BadRequest, UnsupportedMedia
+from plyr.core.outbox import Kind
 from plyr.core.runtime import Runtime
-from plyr.core.storage import StorageError, audio_key, image_key, thumbnail_key
-from plyr.models import PendingWrite, Track
+from plyr.core.storage import audio_key, image_key, thumbnail_key
+from plyr.models import Track
 from plyr.tracks import repository
 
 log = logging.getLogger(__name__)
@@ -70,9 +71,6 @@ async def unreferenced_keys(
     return keys
 
 
-PLACE = "storage_place"  # the pending write that moves a track's audio between stores
-
-
 def private_audio(visibility: str) -> bool:
     """Audio of tracks not everyone with the link may play stays out of the public store."""
     return visibility not in repository.PLAYABLE_BY_LINK
@@ -80,10 +78,11 @@ def private_audio(visibility: str) -> bool:
 
 async def queue_placement(db: AsyncSession, runtime: Runtime, track: Track) -> None:
     """In the caller's transaction: the track's audio must move to the store its visibility
-    asks for. Housekeeping performs it (and retries it), so a crash loses nothing."""
+    asks for: an outbox entry, performed after the commit and retried, so a crash loses
+    nothing."""
     if runtime.storage.separates_private:
         file_ids = [f for f in (track.file_id, track.original_file_id) if f]
-        await pending.add(db, PLACE, track.artist_did, {"file_ids": file_ids})
+        await outbox.add(db, Kind.STORAGE_PLACE, {"file_ids": file_ids}, did=track.artist_did)
 
 
 async def place_audio(runtime: Runtime, file_ids: list[str]) -> None:
@@ -97,16 +96,8 @@ async def place_audio(runtime: Runtime, file_ids: list[str]) -> None:
             await runtime.storage.place(audio.key, private=audio.file_id not in linkable)
 
 
-async def delete_keys(runtime: Runtime, keys: list[str]) -> None:
-    """Delete now; what fails is recorded as a pending write and retried by housekeeping."""
-    failed: list[str] = []
-    for key in keys:
-        try:
-            await runtime.storage.delete(key)
-        except StorageError:
-            log.warning("deferring delete of %s", key, exc_info=True)
-            failed.append(key)
-    if failed:
-        async with runtime.sessionmaker() as db:
-            db.add(PendingWrite(kind="storage_delete", payload={"keys": failed}))
-            await db.commit()
+async def queue_delete(db: AsyncSession, keys: list[str]) -> None:
+    """In the caller's transaction: these stored files go once it commits (retried until
+    they are gone)."""
+    if keys:
+        await outbox.add(db, Kind.STORAGE_DELETE, {"keys": keys})

@@ -24,16 +24,16 @@ from plyr.audio import (
     process_image,
     transcode_to_mp3,
 )
+from plyr.core import outbox
 from plyr.core.multipart import remove_tree
 from plyr.core.runtime import Runtime
 from plyr.core.storage import audio_key
 from plyr.jobs import repository as jobs
 from plyr.jobs.service import JobReporter
 from plyr.models import utcnow
-from plyr.tracks import publishing, records, repository
+from plyr.tracks import media, publishing, records, repository
 from plyr.tracks.media import (
     StoredImage,
-    delete_keys,
     image_id_of,
     image_keys,
     private_audio,
@@ -218,11 +218,12 @@ async def _record(
     """One transaction: the audio rows, the (pending) track and its tags, and the job's link
     to it. Returns the track's id."""
     try:
-        async with runtime.writer() as db, db.begin():
+        async with runtime.writer() as db:
             track = await records.create_track(db, prepared, params, owner)
             await jobs.set_fields(db, job_id, track_id=track.id, warnings=prepared.warnings)
             # the same bytes may be another track's, of another visibility: reconcile
             await queue_placement(db, runtime, track)
+            await outbox.commit(runtime, db)
             return track.id
     except IntegrityError as e:
         async with runtime.sessionmaker() as db:
@@ -259,9 +260,9 @@ async def _fail(runtime: Runtime, job_id: str, error: str, prepared: Prepared | 
     """Remove everything the job left (temp files, unreferenced media), then mark it failed,
     so that a watcher who sees `failed` also sees a clean slate."""
     if prepared is not None and prepared.stored_keys:
-        async with runtime.sessionmaker() as db:
-            orphaned = await _orphaned(db, prepared)
-        await delete_keys(runtime, orphaned)
+        async with runtime.writer() as db:
+            await media.queue_delete(db, await _orphaned(db, prepared))
+            await outbox.commit(runtime, db)
     await anyio.to_thread.run_sync(remove_tree, upload_dir(runtime, job_id))
     async with runtime.sessionmaker() as db:
         await jobs.fail_unfinished(db, job_id, error)

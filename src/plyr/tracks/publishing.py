@@ -15,21 +15,18 @@ import logging
 from typing import Any
 
 import httpx
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.atproto.lexicon import Lexicons
 from plyr.atproto.pds import PdsClient, ScopeUpgradeRequired, XrpcError
 from plyr.atproto.records import RecordBuilder, tid_for
 from plyr.atproto.sessions import pds_for
-from plyr.atproto.writes import (
-    SESSION_ENDED,
-    NeedsSignIn,
-    PdsUnavailable,
-    failure,
-    flag_problem,
-)
+from plyr.atproto.writes import SESSION_ENDED, NeedsSignIn, PdsUnavailable, failure, flag_problem
+from plyr.core import outbox
+from plyr.core.outbox import Kind
 from plyr.core.runtime import Runtime
 from plyr.jobs.service import JobReporter
-from plyr.models import PendingWrite, Track
+from plyr.models import Track
 from plyr.tracks import dependents, repository
 from plyr.tracks.urls import audio_url, image_urls
 
@@ -86,10 +83,10 @@ async def sync_record(
         still_there = await repository.set_fields(db, track_id, **values)
         if still_there and _record_changed(track, values):
             await dependents.after_change(db, [track_id])
-        await db.commit()
+        if not still_there and values.get("atproto_record_uri"):
+            await queue_delete(db, track.artist_did, record_key(track))  # no orphan record
+        await outbox.commit(runtime, db)
     runtime.catalog_changed()
-    if not still_there and values.get("atproto_record_uri"):
-        await delete_record(runtime, track.artist_did, record_key(track))  # no orphan record
     return warnings
 
 
@@ -150,36 +147,15 @@ async def _upload_audio(
         return None
 
 
-async def delete_record_now(runtime: Runtime, did: str, rkey: str) -> bool:
-    """True when the record is gone (or there is no PDS to remove it from)."""
-    try:
-        pds = await pds_for(runtime, did)
-        if pds is not None:
-            await pds.delete_record(collection(runtime), rkey)
-    except (httpx.TransportError, XrpcError):
-        log.warning("could not delete %s/%s now", did, rkey, exc_info=True)
-        return False
-    return True
+async def queue_sync(db: AsyncSession, track_id: int, did: str) -> None:
+    """In the change's transaction: the track's record follows once it commits (written,
+    rewritten or removed as the track says then; nothing unless it is `did`'s)."""
+    await outbox.add(db, Kind.TRACK_SYNC, {"track_id": track_id}, did=did)
 
 
-async def delete_record(runtime: Runtime, did: str, rkey: str) -> None:
-    """Remove a deleted track's record now, or record the removal as a pending write."""
-    if not await delete_record_now(runtime, did, rkey):
-        async with runtime.sessionmaker() as db:
-            payload = {"did": did, "rkey": rkey}
-            db.add(PendingWrite(kind="record_delete", did=did, payload=payload))
-            await db.commit()
-
-
-async def sync_or_defer(runtime: Runtime, track_id: int, did: str) -> None:
-    """After an edit: update the record now, or record it as a pending write."""
-    try:
-        await sync_record(runtime, track_id, acting_for=did)
-    except NeedsSignIn as e:
-        await flag_problem(runtime, did, e)
-        await defer_sync(runtime, track_id, did)
-    except PdsUnavailable:
-        await defer_sync(runtime, track_id, did)
+async def queue_delete(db: AsyncSession, did: str, rkey: str) -> None:
+    """In the delete's transaction: the track's record goes once it commits."""
+    await outbox.add(db, Kind.TRACK_DELETE, {"did": did, "rkey": rkey}, did=did)
 
 
 async def wait_for_sign_in(
@@ -202,15 +178,9 @@ async def pending_track_ids(runtime: Runtime, did: str) -> list[int]:
 __all__ = [
     "NeedsSignIn",
     "PdsUnavailable",
-    "delete_record",
     "pending_track_ids",
-    "sync_or_defer",
+    "queue_delete",
+    "queue_sync",
     "sync_record",
     "wait_for_sign_in",
 ]
-
-
-async def defer_sync(runtime: Runtime, track_id: int, did: str) -> None:
-    async with runtime.sessionmaker() as db:
-        db.add(PendingWrite(kind="record_sync", did=did, payload={"track_id": track_id}))
-        await db.commit()

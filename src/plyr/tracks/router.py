@@ -11,15 +11,15 @@ from fastapi.responses import JSONResponse
 from plyr.atproto.writes import ensure_scope
 from plyr.auth.dependencies import CurrentUser, OptionalUser
 from plyr.auth.ratelimits import UploadLimits
+from plyr.core import outbox
 from plyr.core.deps import CacheDep, DbSession, RuntimeDep
 from plyr.core.errors import NotFound
 from plyr.core.multipart import receive_form
 from plyr.core.ratelimit import client_ip
 from plyr.shares import service as shares
-from plyr.tracks import edits, publishing, repository, service, uploads
+from plyr.tracks import edits, repository, service, uploads
 from plyr.tracks.forms import parse_fields
 from plyr.tracks.listeners import ANONYMOUS_PREFIX, CurrentListener, PlayLimits
-from plyr.tracks.media import delete_keys
 from plyr.tracks.schemas import (
     PlayIn,
     PlayOut,
@@ -31,7 +31,7 @@ from plyr.tracks.schemas import (
     UploadAccepted,
     Waveform,
 )
-from plyr.tracks.tasks import enqueue_settle, enqueue_upload
+from plyr.tracks.tasks import queue_upload
 
 router = APIRouter(prefix="/tracks", tags=["tracks"])
 
@@ -70,8 +70,7 @@ async def upload_track(
     """Upload a track; processing continues in the background (watch the job)."""
     await ensure_scope(runtime, user.did, "track", "create")
     job = await uploads.accept(request, user, db, runtime)
-    await db.commit()  # the worker must see the job before it runs
-    await enqueue_upload(runtime, job.id)
+    await queue_upload(db, job.id)
     return UploadAccepted(upload_id=job.id)
 
 
@@ -193,7 +192,7 @@ async def edit_track(
             {k: v for k, v in form.fields.items() if k != "remove_image"}, allowed=edits.EDIT_FIELDS
         )
         image = form.files.get("image")
-        stale_keys = await edits.apply_edit(
+        await edits.apply_edit(
             db,
             runtime,
             track,
@@ -203,11 +202,7 @@ async def edit_track(
         )
     finally:
         await edits.remove_dir(work)
-    await db.commit()
-    runtime.audio_changed(track.file_id, track.original_file_id)
-    await delete_keys(runtime, stale_keys)
-    await publishing.sync_or_defer(runtime, track_id, user.did)
-    await enqueue_settle(runtime)  # the records naming it
+    await outbox.commit(runtime, db)  # the answer shows the track's record as it is now
     track = await service.get_visible(db, track_id, user.did)
     return (await service.present(db, runtime, [track], user.did))[0]
 
@@ -219,16 +214,7 @@ async def delete_track(
     """Delete a track and its media (its artist only)."""
     track = await service.get_owned(db, track_id, user.did)
     await ensure_scope(runtime, user.did, "track", "delete")
-    file_ids = (track.file_id, track.original_file_id or "")
-    did, rkey = track.artist_did, publishing.own_record_key(track)
-    keys = await edits.delete_track(db, track)
-    await db.commit()
-    runtime.audio_changed(*file_ids)
-    runtime.catalog_changed()
-    if rkey is not None:
-        await publishing.delete_record(runtime, did, rkey)
-    await delete_keys(runtime, keys)
-    await enqueue_settle(runtime)  # the records that named it
+    await edits.delete_track(db, track)
     return Response(status_code=204)
 
 

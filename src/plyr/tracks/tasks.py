@@ -6,10 +6,11 @@ import uuid
 from datetime import timedelta
 
 from docket import ExponentialRetry, Retry
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from plyr import housekeeping
 from plyr.artists import repository as artists
 from plyr.atproto import sync as repo_sync
+from plyr.core import outbox
 from plyr.core.runtime import Runtime, current_runtime
 from plyr.jobs import repository as jobs
 from plyr.jobs.service import JobReporter
@@ -50,23 +51,26 @@ async def publish_track(track_id: int, retry: ExponentialRetry = PUBLISH_RETRY) 
         if warnings:
             await reporter.add_warnings(warnings)
         await reporter.update()
-    await enqueue_settle(runtime)  # an album holding it may name it now
 
 
 async def resume_pds_writes(did: str) -> None:
-    """After the user signs in again: what waited on them (pending tracks, deferred record
-    writes) goes through now."""
+    """After the user signs in again: what waited on them (pending tracks, their outbox
+    entries) goes through now."""
     runtime = current_runtime()
     async with runtime.sessionmaker() as db:
         await artists.set_pds_problem(db, did, None)
         await db.commit()
     for track_id in await publishing.pending_track_ids(runtime, did):
         await enqueue_publish(runtime, track_id)
-    await housekeeping.retry_pending_writes(runtime, did=did, due_now=True)
+    await outbox.drain(runtime, did=did, due_now=True)
 
 
-async def enqueue_resume(runtime: Runtime, did: str) -> None:
-    await runtime.docket.add(resume_pds_writes, key=f"resume-{did}-{uuid.uuid4().hex[:8]}")(did)
+async def queue_after_sign_in(db: AsyncSession, did: str) -> None:
+    """Once the session is committed: bring in what their repo already holds
+    (`sync_repo`), and publish what waited for them (`resume_pds_writes`)."""
+    await outbox.enqueue(db, sync_repo.__name__, did, key=f"sync-{did}", did=did)
+    resume = f"resume-{did}-{uuid.uuid4().hex[:8]}"
+    await outbox.enqueue(db, resume_pds_writes.__name__, did, key=resume, did=did)
 
 
 async def sync_repo(did: str, retry: Retry = Retry(attempts=3, delay=timedelta(seconds=5))) -> None:
@@ -74,23 +78,14 @@ async def sync_repo(did: str, retry: Retry = Retry(attempts=3, delay=timedelta(s
     await repo_sync.sync_repo(current_runtime(), did)
 
 
-async def enqueue_sync(runtime: Runtime, did: str) -> None:
-    await runtime.docket.add(sync_repo, key=f"sync-{did}")(did)
-
-
 async def enqueue_upload(runtime: Runtime, job_id: str) -> None:
     await runtime.docket.add(process_upload, key=f"upload-{job_id}")(job_id)
 
 
+async def queue_upload(db: AsyncSession, job_id: str) -> None:
+    """Once the job is committed (the worker must see it), process the upload."""
+    await outbox.enqueue(db, process_upload.__name__, job_id, key=f"upload-{job_id}")
+
+
 async def enqueue_publish(runtime: Runtime, track_id: int) -> None:
     await runtime.docket.add(publish_track, key=f"publish-{track_id}")(track_id)
-
-
-async def settle_pending_writes() -> None:
-    """Perform the pending writes that are due now: the records a change left to rewrite
-    (`tracks.dependents`), without waiting for the next sweep."""
-    await housekeeping.retry_pending_writes(current_runtime())
-
-
-async def enqueue_settle(runtime: Runtime) -> None:
-    await runtime.docket.add(settle_pending_writes, key=f"settle-{uuid.uuid4().hex[:12]}")()
