@@ -3,7 +3,7 @@
 Public files need no session, so once the runtime's cache knows a file is public, plyr
 answers here without routing, dependencies or a database query, reading through
 `stream.files`. Everything else (private files, multi-range, conditional ranges, S3,
-X-Accel mode, a cache miss) goes to the regular route, which stays the reference."""
+X-Accel mode, a published media folder, a cache miss) goes to the regular route, which stays the reference."""
 
 from __future__ import annotations
 
@@ -68,7 +68,9 @@ class PublicAudioFastPath:
         if access is None or access.is_remote or runtime.settings.accel_redirect_prefix:
             return None
         storage = runtime.storage
-        return (access, storage) if isinstance(storage, LocalStorage) else None
+        if not isinstance(storage, LocalStorage) or storage.media_base_url:
+            return None  # S3, or a published folder: the route redirects
+        return access, storage
 
     async def _send_file(
         self,
