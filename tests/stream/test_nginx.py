@@ -215,9 +215,7 @@ def test_private_audio_is_never_in_the_published_folder(
         assert client.get(f"/audio/{file_id}").status_code == 404  # not its owner
 
         def owner_range() -> httpx.Response:
-            return client.get(
-                f"/audio/{file_id}", headers={"Range": "bytes=1000-1999", **auth}
-            )
+            return client.get(f"/audio/{file_id}", headers={"Range": "bytes=1000-1999", **auth})
 
         assert_range_from_nginx(owner_range(), data, "private, max-age=3600")
 

@@ -126,7 +126,9 @@ class LocalStorage:
         self, prefix: str, *, older_than: datetime | None = None, page_size: int = 1000
     ) -> AsyncIterator[list[str]]:
         cutoff = older_than.timestamp() if older_than else None
-        files = chain(self._walk(self.root, prefix, cutoff), self._walk(self.private_root, prefix, cutoff))
+        files = chain(
+            self._walk(self.root, prefix, cutoff), self._walk(self.private_root, prefix, cutoff)
+        )
         while page := await anyio.to_thread.run_sync(lambda: list(islice(files, page_size))):
             yield page
 
