@@ -15,7 +15,8 @@ audio the way the README's "Scaling out" serves it: plyr (PUBLIC_MEDIA_BASE_URL)
 the others (the 307s themselves are counted once more at the end).
 Every range response is checked once per server (206, Content-Range, the right bytes).
 Each run lasts --duration seconds; every measurement is repeated --runs times, in rounds
-interleaved across servers so that machine noise spreads evenly; medians are reported.
+interleaved across servers, each round in a random order, so that machine noise spreads
+evenly; medians are reported.
 Redis on 127.0.0.1:6379 adds a 2-worker variant (database 14, flushed afterwards).
 
     uv run python bench/stream.py [--runs 3] [--duration 5] [--granian]
@@ -410,7 +411,7 @@ def setup_targets(
         )
     )
     static = follow_redirect(f"{n1}/pub{audio}")
-    targets = [  # the static row right after its baseline: the least drift between them
+    targets = [
         Target("nginx 1 worker", n1 + audio, ""),
         Target("public audio: 307 to nginx 1w static", static, "nginx 1 worker"),
         Target("plyr uvicorn 1 worker", one.base_url + audio, "nginx 1 worker"),
@@ -495,7 +496,9 @@ def main() -> None:
             wrk.run(t.url, connections=4, length=RANGE_BYTES, seconds=1)
         for n in range(args.runs):
             print(f"round {n + 1}/{args.runs}")
-            for t in targets:
+            # a new order each round: whatever runs first or after a busy server (a
+            # lingering load, a warmer cache) is a different server every time
+            for t in random.sample(targets, len(targets)):
                 measure(t, wrk, len(content))
         report(targets)
         redirect_rate(targets[0].url.replace("/audio/", "/pub/audio/"), wrk, args.runs)
