@@ -1,11 +1,15 @@
-"""Shared steps of API tests: upload a file, wait for its job, look at what is on disk."""
+"""Shared steps of API tests: wait for something, upload a file, wait for its job, look at
+what is on disk."""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import json
+import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import FastAPI
 from httpx import AsyncClient, Response
@@ -15,6 +19,48 @@ from plyr.core.config import Settings
 from plyr.models import AudioFile, Job, Track
 from tests.audio.media import make_audio
 from tests.conftest import User
+
+T = TypeVar("T")
+
+
+async def poll(
+    check: Callable[[], Awaitable[T] | T],
+    *,
+    timeout: float = 60,  # generous: only a failing test waits it out, and CI may be loaded
+    interval: float = 0.1,
+    what: str = "the condition",
+) -> T:
+    """Call (and await) `check()` until it returns something truthy, and return that. After
+    `timeout` seconds the test fails, saying `what` it waited for and the last value seen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if inspect.isawaitable(value):
+            value = await value
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout} s for {what}; last: {value!r}")
+        await asyncio.sleep(interval)
+
+
+def poll_sync(
+    check: Callable[[], T], *, timeout: float = 15, interval: float = 0.1, what: str = "it"
+) -> T:
+    """`poll` for a test that drives a `plyr` process with blocking calls."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = check()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {timeout} s for {what}; last: {value!r}")
+        time.sleep(interval)
+
+
+def finished(job: dict[str, Any]) -> dict[str, Any] | None:
+    """The job, once it is completed or failed (for `poll`)."""
+    return job if job["status"] in ("completed", "failed") else None
 
 
 async def post_upload(
@@ -39,16 +85,12 @@ async def post_upload(
 async def wait_job(
     client: AsyncClient, user: User, job_id: str, timeout: float = 60
 ) -> dict[str, Any]:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
+    async def job() -> dict[str, Any] | None:
         response = await client.get(f"/jobs/{job_id}", headers=user.auth)
         assert response.status_code == 200, response.text
-        job: dict[str, Any] = response.json()
-        if job["status"] in ("completed", "failed"):
-            return job
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"job did not finish: {job}")
-        await asyncio.sleep(0.05)
+        return finished(response.json())
+
+    return await poll(job, timeout=timeout, interval=0.05, what=f"job {job_id} to finish")
 
 
 async def upload_track(

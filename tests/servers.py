@@ -6,13 +6,13 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
+from tests.helpers import poll_sync
 from tests.services import TEST_RATE_LIMITS
 
 PLYR = [sys.executable, "-m", "plyr.cli"]
@@ -53,16 +53,16 @@ def dev_token(env: dict[str, str]) -> str:
 def wait_until_up(
     url: str, proc: subprocess.Popen[bytes] | None = None, timeout: float = 120
 ) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    def up() -> bool:
         try:
             if httpx.get(url, timeout=1).status_code < 500:
-                return
+                return True
         except httpx.TransportError:
             pass
         assert proc is None or proc.poll() is None, f"server exited with {proc.returncode}"
-        time.sleep(0.2)
-    raise AssertionError(f"{url} did not come up")
+        return False
+
+    poll_sync(up, timeout=timeout, interval=0.2, what=f"{url} to come up")
 
 
 def start_plyr(env: dict[str, str], port: int, *args: str) -> subprocess.Popen[bytes]:

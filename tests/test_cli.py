@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import subprocess
-import time
 from pathlib import Path
 
 import httpx
 
 from tests.audio.media import make_audio
+from tests.helpers import finished, poll_sync
 from tests.servers import PLYR, dev_token, free_port, plyr_env, run_plyr, wait_until_up
 
 
@@ -76,11 +76,7 @@ def test_serve_on_granian(tmp_path: Path) -> None:
             f"{base}/tracks/", headers=auth, data={"title": "g"}, files={"file": ("s.mp3", data)}
         )
         job_url = f"{base}/jobs/{upload.json()['upload_id']}"
-        for _ in range(200):
-            job = httpx.get(job_url, headers=auth).json()
-            if job["status"] in ("completed", "failed"):
-                break
-            time.sleep(0.1)
+        job = poll_sync(lambda: finished(httpx.get(job_url, headers=auth).json()), timeout=20)
         assert job["status"] == "completed", job
         file_id = httpx.get(f"{base}/tracks/{job['track_id']}").json()["file_id"]
         for _ in range(2):  # the second answer comes from the fast path

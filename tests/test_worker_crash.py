@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
@@ -16,7 +15,7 @@ from httpx import AsyncClient
 from plyr.core.config import Settings
 from tests.audio.media import make_audio
 from tests.conftest import User
-from tests.helpers import media_files, post_upload, temp_files, wait_job
+from tests.helpers import media_files, poll, post_upload, temp_files, wait_job
 from tests.servers import PLYR, dev_token, free_port, plyr_env, start_plyr, stop, wait_until_up
 
 SLOW_FFMPEG = """#!/bin/sh
@@ -33,6 +32,11 @@ def slow_ffmpeg(tmp_path: Path) -> tuple[Path, Path]:
     return script, pidfile
 
 
+def written(path: Path) -> str:
+    """The file's text, or nothing while it is missing or empty."""
+    return path.read_text().strip() if path.exists() else ""
+
+
 def alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -47,11 +51,10 @@ def alive(pid: int) -> bool:
 async def wait_for_phase(app: FastAPI, job_id: str, phase: str, timeout: float = 30) -> None:
     from tests.helpers import job_row
 
-    for _ in range(int(timeout / 0.1)):
-        if (await job_row(app, job_id)).phase == phase:
-            return
-        await asyncio.sleep(0.1)
-    raise AssertionError(f"job never reached {phase}")
+    async def reached() -> bool:
+        return (await job_row(app, job_id)).phase == phase
+
+    await poll(reached, timeout=timeout, what=f"the job to reach {phase}")
 
 
 def worker_env(settings: Settings, ffmpeg: Path) -> dict[str, str]:
@@ -99,12 +102,10 @@ async def test_killed_worker_is_replaced_and_the_job_completes(
             second = None
             try:
                 await wait_for_phase(api_only, upload_id, "transcode")
-                await asyncio.sleep(0.5)
-                hung_ffmpeg = int(pidfile.read_text())
+                hung_ffmpeg = int(await poll(lambda: written(pidfile), what="ffmpeg's pid"))
                 first.send_signal(signal.SIGKILL)
                 first.wait(10)
-                await asyncio.sleep(0.5)
-                assert not alive(hung_ffmpeg), "the transcoder outlived its worker"
+                await poll(lambda: not alive(hung_ffmpeg), what="the transcoder to die with it")
                 second = subprocess.Popen([*PLYR, "worker"], env=env)
                 job = await wait_job(client, alice, upload_id, timeout=60)
             finally:
@@ -137,10 +138,7 @@ async def test_embedded_server_restart_resumes_the_upload(
             wait_until_up(health, server)
             source = make_audio(tmp_path / "long.aiff", "aiff", seconds=5)
             upload_id = (await post_upload(client, user, source)).json()["upload_id"]
-            for _ in range(300):
-                if pidfile.exists():
-                    break
-                await asyncio.sleep(0.1)
+            await poll(lambda: written(pidfile), timeout=30, what="the transcode to start")
             server.send_signal(signal.SIGKILL)
             server.wait(10)
             server = start_plyr(env, port)

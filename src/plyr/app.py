@@ -23,7 +23,6 @@ from plyr.core.config import Settings, get_settings
 from plyr.core.errors import ERROR_RESPONSES, install_error_handlers
 from plyr.core.headers import SecurityHeaders
 from plyr.core.nul import RefuseNul
-from plyr.core.runtime import Runtime
 from plyr.exports.router import router as exports_router
 from plyr.jobs.router import router as jobs_router
 from plyr.likes.router import router as likes_router
@@ -42,6 +41,7 @@ from plyr.web.errors import install_page_errors
 from plyr.web.member_router import router as member_router
 from plyr.web.router import router as web_router
 from plyr.web.search_router import router as search_page_router
+from plyr.wiring import start_runtime
 
 
 class PlyrApp(FastAPI):
@@ -68,7 +68,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
 
     @asynccontextmanager
     async def lifespan(app: PlyrApp) -> AsyncIterator[None]:
-        runtime = await Runtime.start(settings, with_worker=with_worker)
+        runtime = await start_runtime(settings, with_worker=with_worker)
         app.state.runtime = runtime
         runtime.audio_listeners.append(app.fast_path.files.forget_audio)
         try:

@@ -92,9 +92,9 @@ def worker(
 
 
 async def _run_worker() -> None:
-    from plyr.core.runtime import Runtime
+    from plyr.wiring import start_runtime
 
-    runtime = await Runtime.start(get_settings(), with_worker=False)
+    runtime = await start_runtime(get_settings(), with_worker=False)
     task = asyncio.create_task(runtime.run_worker())
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -120,9 +120,9 @@ def ingest(
 
 async def _run_ingest(service: str, cursor: int | None) -> None:
     from plyr.atproto.firehose import ingest as follow
-    from plyr.core.runtime import Runtime
+    from plyr.wiring import start_runtime
 
-    runtime = await Runtime.start(get_settings(), with_worker=False)
+    runtime = await start_runtime(get_settings(), with_worker=False)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -31,7 +31,7 @@ from sqlalchemy.orm import (
     relationship,
 )
 
-from plyr.search.text import normalize
+from plyr.core.text import normalize
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -209,6 +209,10 @@ class Track(Timestamped, RecordRef, Base):
     # the artist asked for the audio itself to live in their repo (as the record's audioBlob)
     audio_on_pds: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     features: Mapped[list[Any]] = mapped_column(default=list)
+    # the creator's content warnings (atproto self-label values: "sexual", "porn", ...)
+    self_labels: Mapped[list[Any] | None] = mapped_column(default=None)
+    # a record's `supportGate.type` ("any"): the audio is for the artist's supporters
+    support_gate: Mapped[str | None] = mapped_column(String(64))
     play_count: Mapped[int] = mapped_column(Integer, default=0)
     like_count: Mapped[int] = mapped_column(Integer, default=0)
     comment_count: Mapped[int] = mapped_column(Integer, default=0)

@@ -8,9 +8,9 @@ from pathlib import Path
 
 from httpx import AsyncClient
 
+from tests.atnet.helpers import xrpc
 from tests.atnet.network import AtprotoNet, create_account, unique_handle
 from tests.atnet.test_publishing import sign_in
-from tests.atnet.test_sync_ingest import xrpc
 from tests.audio.media import make_audio
 from tests.helpers import upload_track
 

@@ -15,7 +15,8 @@ from sqlalchemy import select
 from plyr.atproto.records import rfc3339, tid_for
 from plyr.models import Like, Playlist, PlaylistItem, Track
 from tests.atnet.conftest import Account, AtprotoNet, create_account, unique_handle
-from tests.atnet.test_sync_ingest import following, poll
+from tests.atnet.test_sync_ingest import following
+from tests.helpers import poll
 
 __all__ = ["following"]  # the firehose fixture, used here too
 

@@ -20,8 +20,9 @@ from tests.atnet.test_collection_import import OtherClient, tracks_of
 from tests.atnet.test_list_records import item_uris, tracks
 from tests.atnet.test_publishing import sign_in
 from tests.atnet.test_social_records import liked_list
-from tests.atnet.test_sync_ingest import following, poll
+from tests.atnet.test_sync_ingest import following
 from tests.conftest import User
+from tests.helpers import poll
 
 __all__ = ["following"]  # the firehose fixture, used here too
 

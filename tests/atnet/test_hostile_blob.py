@@ -12,7 +12,8 @@ from httpx import AsyncClient
 
 from plyr.atproto.records import tid_for
 from tests.atnet.conftest import AtprotoNet, create_account, unique_handle
-from tests.atnet.test_sync_ingest import poll, put_track, xrpc
+from tests.atnet.helpers import put_track, xrpc
+from tests.helpers import poll
 
 PAGE = b"<!doctype html><title>not audio</title><script>alert(document.domain)</script>"
 

@@ -20,10 +20,12 @@ from sqlalchemy import select
 from plyr.atproto.firehose import Ingester
 from plyr.atproto.records import rfc3339, tid_for
 from plyr.models import Album, Like, Playlist, Track
+from tests.atnet.helpers import put_track, xrpc
 from tests.atnet.network import Account, AtprotoNet, create_account, list_records, unique_handle
 from tests.atnet.test_collection_import import playlists_of
 from tests.atnet.test_publishing import sign_in
-from tests.atnet.test_sync_ingest import following, poll, put_track, xrpc
+from tests.atnet.test_sync_ingest import following
+from tests.helpers import poll
 from tests.hostile_pds import SOME_CID, HostilePds, commit_frame
 
 __all__ = ["following"]  # the firehose fixture

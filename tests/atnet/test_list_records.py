@@ -21,9 +21,8 @@ from plyr.models import PendingWrite, Playlist
 from tests.atnet.network import AtprotoNet, create_account, list_records, record_at, unique_handle
 from tests.atnet.test_collection_import import OtherClient, playlists_of
 from tests.atnet.test_publishing import relayed_session, sign_in
-from tests.atnet.test_sync_ingest import poll
 from tests.conftest import User
-from tests.helpers import upload_tone
+from tests.helpers import poll, upload_tone
 
 LIST = "fm.plyr.list"
 TONES = itertools.count()

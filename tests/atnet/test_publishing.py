@@ -22,7 +22,7 @@ from plyr.models import Session
 from tests.atnet.network import Account, AtprotoNet, create_account, get_record, unique_handle
 from tests.audio.media import make_audio
 from tests.conftest import PUBLIC_URL, User
-from tests.helpers import post_upload, upload_track, wait_job
+from tests.helpers import finished, poll, post_upload, upload_track, wait_job
 from tests.servers import free_port
 
 
@@ -160,12 +160,11 @@ async def test_pds_down_leaves_the_track_pending_until_it_is_back(
 
 
 async def _wait_for_message(api: AsyncClient, user: User, job_id: str, text: str) -> dict[str, Any]:
-    for _ in range(300):
+    async def saying() -> dict[str, Any] | None:
         job: dict[str, Any] = (await api.get(f"/jobs/{job_id}", headers=user.auth)).json()
-        if text in (job["message"] or "") or job["status"] in ("completed", "failed"):
-            return job
-        await asyncio.sleep(0.1)
-    raise AssertionError("job never waited for the PDS")
+        return job if text in (job["message"] or "") else finished(job)
+
+    return await poll(saying, timeout=30, what="the job to wait for the PDS")
 
 
 async def test_profile_is_mirrored_and_unchanged_profiles_are_not_rewritten(

@@ -4,11 +4,9 @@ under way waits (flagged on /auth/me) and goes through once they sign in again."
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import select
@@ -21,7 +19,7 @@ from tests.atnet.oauth_browser import oauth_sign_in
 from tests.atnet.test_publishing import rkey_of, track_record
 from tests.audio.media import make_audio
 from tests.conftest import User
-from tests.helpers import post_upload, row_counts, wait_job
+from tests.helpers import poll, post_upload, row_counts, wait_job
 
 WITHOUT_TRACKS = "atproto repo:fm.plyr.like"
 
@@ -88,12 +86,17 @@ async def claim_full_scope(app: FastAPI, did: str, scope: str) -> None:
 
 
 async def wait_for(api: AsyncClient, user: User, job_id: str, text: str) -> dict[str, Any]:
-    for _ in range(300):
+    async def saying() -> dict[str, Any] | None:
         job: dict[str, Any] = (await api.get(f"/jobs/{job_id}", headers=user.auth)).json()
-        if text in (job.get("message") or ""):
-            return job
-        await asyncio.sleep(0.1)
-    pytest.fail(f"job never said {text!r}: {job}")
+        return job if text in (job.get("message") or "") else None
+
+    return await poll(saying, timeout=30, what=f"the job to say {text!r}")
+
+
+async def nothing_queued(app: FastAPI, *keys: str) -> bool:
+    """No task with one of these keys is running or scheduled (a retry would be scheduled)."""
+    snapshot = await app.state.runtime.docket.snapshot()
+    return not any(e.key in keys for e in [*snapshot.future, *snapshot.running])
 
 
 async def test_a_publish_the_pds_refuses_waits_for_the_user_to_sign_in_again(
@@ -119,7 +122,9 @@ async def test_a_publish_the_pds_refuses_waits_for_the_user_to_sign_in_again(
         track = await db.get(Track, job["track_id"])
     assert track is not None and track.status == "pending"  # nobody else sees it yet
     assert (await api.get(f"/tracks/{track.id}")).status_code == 404
-    await asyncio.sleep(1.5)  # and nothing retries it in a loop meanwhile
+    # and nothing retries it in a loop meanwhile: its tasks end with no retry queued
+    tasks = (f"upload-{job_id}", f"publish-{track.id}")
+    await poll(lambda: nothing_queued(pds_app, *tasks), what="its tasks to stop")
     assert (await api.get(f"/jobs/{job_id}", headers=omar.auth)).json()["status"] == "processing"
 
     omar = await sign_in(api, settings, account)

@@ -14,7 +14,7 @@ from urllib.parse import parse_qs
 import httpx
 import pytest
 from fastapi import FastAPI
-from httpx import ASGITransport, AsyncClient
+from httpx import AsyncClient
 from sqlalchemy import select, text, update
 
 from plyr.atproto import sessions
@@ -25,10 +25,10 @@ from plyr.atproto.sessions import pds_for, seal_oauth_session, seal_password_ses
 from plyr.auth import router as auth_router
 from plyr.auth.service import AuthContext, resolve
 from plyr.core.config import Settings
+from plyr.core.net import network_in_writer_allowed
 from plyr.models import Session
 from tests.atnet.conftest import AtprotoNet, create_account, running_on_network, unique_handle
 from tests.atnet.oauth_browser import oauth_sign_in
-from tests.conftest import PUBLIC_URL
 from tests.services import using_postgres
 
 
@@ -38,14 +38,6 @@ async def pds_app(settings: Settings, atproto_net: AtprotoNet) -> AsyncIterator[
     settings.allow_app_passwords = True
     async with running_on_network(settings, atproto_net, with_worker=False) as application:
         yield application
-
-
-@pytest.fixture
-async def api(pds_app: FastAPI) -> AsyncIterator[AsyncClient]:
-    async with AsyncClient(
-        transport=ASGITransport(app=pds_app), base_url=PUBLIC_URL, timeout=60
-    ) as client:
-        yield client
 
 
 def a_like(did: str) -> dict[str, Any]:
@@ -86,14 +78,17 @@ async def test_rotated_tokens_are_stored_while_the_database_is_busy(
     runtime = pds_app.state.runtime
     before = await expire_access_token(pds_app, account.did)
 
+    held = asyncio.Event()
+
     async def hold_the_write_lock(seconds: float) -> None:
         async with runtime.writer() as db:
             await db.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: SQLite's write lock
+            held.set()
             await asyncio.sleep(seconds)
             await db.rollback()
 
     holder = asyncio.create_task(hold_the_write_lock(11))  # past SQLite's 10 s busy timeout
-    await asyncio.sleep(0.2)
+    await held.wait()
     pds = await pds_for(runtime, account.did)
     assert pds is not None
     await pds.create_record("fm.plyr.like", a_like(account.did))  # refreshes, then writes
@@ -121,7 +116,11 @@ async def test_rotated_tokens_the_database_cannot_take_are_a_503_not_a_lost_sess
         await db.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: SQLite's write lock
         pds = await pds_for(runtime, account.did)
         assert pds is not None
-        with pytest.raises(OAuthRefreshFailed) as caught:
+        # the test holds the write lock itself, so the database is busy for the refresh
+        with (
+            network_in_writer_allowed("the test's stand-in for a busy database"),
+            pytest.raises(OAuthRefreshFailed) as caught,
+        ):
             await pds.create_record("fm.plyr.like", a_like(account.did))
         await db.rollback()
     assert caught.value.status == 503 and caught.value.error == "RefreshNotSaved"

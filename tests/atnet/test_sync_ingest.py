@@ -5,54 +5,20 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import select
 
 from plyr.atproto.firehose import ingest
-from plyr.atproto.records import tid_for
 from plyr.models import IngestCursor
-from tests.atnet.conftest import Account, AtprotoNet, create_account, unique_handle
+from tests.atnet.conftest import AtprotoNet, create_account, unique_handle
+from tests.atnet.helpers import put_track, xrpc
 from tests.audio.media import make_audio
-
-
-def xrpc(
-    net: AtprotoNet, account: Account, nsid: str, content_type: str | None = None, **kwargs: Any
-) -> dict[str, Any]:
-    """What another client does: a call with the account's own session."""
-    headers = {"Authorization": f"Bearer {account.access_jwt}"}
-    if content_type:
-        headers["Content-Type"] = content_type
-    response = httpx.post(f"{net.pds_xrpc}/{nsid}", timeout=30, headers=headers, **kwargs)
-    response.raise_for_status()
-    body: dict[str, Any] = response.json() if response.content else {}
-    return body
-
-
-def put_track(net: AtprotoNet, account: Account, title: str, **fields: Any) -> str:
-    now = datetime.now(UTC)
-    rkey = tid_for(now)
-    record = {
-        "$type": "fm.plyr.track",
-        "title": title,
-        "artist": "Elsewhere",
-        "fileType": "mp3",
-        "createdAt": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
-        **fields,
-    }
-    xrpc(
-        net,
-        account,
-        "com.atproto.repo.putRecord",
-        json={"repo": account.did, "collection": "fm.plyr.track", "rkey": rkey, "record": record},
-    )
-    return rkey
+from tests.helpers import poll
 
 
 @pytest.fixture
@@ -65,15 +31,6 @@ async def following(pds_app: FastAPI, atproto_net: AtprotoNet) -> AsyncIterator[
     yield
     stop.set()
     await asyncio.wait_for(follower, 15)
-
-
-async def poll(check: Any, timeout: float = 15) -> Any:
-    for _ in range(int(timeout / 0.2)):
-        value = await check()
-        if value:
-            return value
-        await asyncio.sleep(0.2)
-    raise AssertionError("condition not met in time")
 
 
 async def test_sign_in_imports_what_the_repo_already_holds(

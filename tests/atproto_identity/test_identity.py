@@ -36,6 +36,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response, Strea
 from starlette.routing import Route
 
 from plyr.atproto.identity import Identity, IdentityError, IdentityResolver
+from tests.helpers import poll
 
 PLC = "http://plc.test"
 PDS = "http://pds.test"
@@ -628,8 +629,13 @@ async def test_failures_are_cached_for_failure_ttl(
         await resolver.resolve_handle("sam.test")
     assert world.count() == asked
 
-    await asyncio.sleep(0.35)
-    assert await resolver.resolve_handle("sam.test") == did
+    async def resolved() -> str | None:
+        try:
+            return await resolver.resolve_handle("sam.test")
+        except IdentityError:  # still the cached failure: no request
+            return None
+
+    assert await poll(resolved, timeout=5, interval=0.05, what="the failure to expire") == did
     assert world.count() == asked + 1
     assert await resolver.resolve_handle("sam.test") == did
     assert world.count() == asked + 1  # a success is cached for cache_ttl_s
@@ -650,9 +656,9 @@ async def test_concurrent_resolutions_share_one_lookup(
     assert all(d["id"] == other for d in documents)
     assert world.count(f"http:plc.test/{other}") == 1
 
-    with pytest.raises(IdentityError):
-        await asyncio.gather(*(resolver.resolve(plc_did("nobody")) for _ in range(5)))
-    await asyncio.sleep(0.3)  # let the other lookups finish
+    lookups = (resolver.resolve(plc_did("nobody")) for _ in range(5))
+    failures = await asyncio.gather(*lookups, return_exceptions=True)
+    assert all(isinstance(f, IdentityError) for f in failures), failures
     assert world.count(f"http:plc.test/{plc_did('nobody')}") == 1
 
 
@@ -663,7 +669,7 @@ async def test_a_cancelled_waiter_does_not_cancel_the_lookup(
     world.delay_s = 0.2
     first = asyncio.create_task(resolver.resolve_did(did))
     second = asyncio.create_task(resolver.resolve_did(did))
-    await asyncio.sleep(0.05)
+    await poll(lambda: world.count() == 1, interval=0.01, what="the lookup to start")
     first.cancel()
     assert (await second)["id"] == did
     assert world.count() == 1
@@ -693,7 +699,7 @@ async def test_invalidate_during_a_lookup_is_not_overwritten(
     did = register(world, "wendy")
     world.delay_s = 0.2
     lookup = asyncio.create_task(resolver.resolve_did(did))
-    await asyncio.sleep(0.05)
+    await poll(lambda: world.count() == 1, interval=0.01, what="the lookup to start")
     resolver.invalidate(did)
     await lookup
     world.delay_s = 0

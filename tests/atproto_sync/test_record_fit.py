@@ -65,6 +65,7 @@ UNFIT_TRACKS = {
     "long fileType": track("k", fileType="abcdefghijkl"),
     "date out of range": track("l", createdAt="0001-01-01T00:00:00+01:00"),
     "lone surrogate": track("m", description="\ud800"),
+    "long supportGate type": track("p", supportGate={"type": "x" * 65}),
 }
 
 
@@ -96,6 +97,19 @@ def test_a_fitting_record_passes() -> None:
     validate_indexable("track", f"at://{DID}/{TRACK}/3kabd", "bafyabc", blob)
 
 
+def test_comments_must_fit_their_columns() -> None:
+    subject = {"uri": f"at://{DID}/{TRACK}/3kabc", "cid": "bafyabc"}
+    fits = {"subject": subject, "text": "ok", "timestampMs": 5, "createdAt": "2026-01-01T00:00:00Z"}
+    validate_indexable("comment", f"at://{DID}/fm.plyr.comment/3kabc", "bafyabc", fits)
+    with pytest.raises(UnindexableRecord, match="timestampMs"):
+        validate_indexable(
+            "comment",
+            f"at://{DID}/fm.plyr.comment/3kabc",
+            "bafyabc",
+            {**fits, "timestampMs": 2**40},
+        )
+
+
 async def test_sync_skips_unfit_records_and_indexes_the_rest(settings: Settings) -> None:
     records = [clean(r) for r in UNFIT_TRACKS.values()] + [track("Fits", duration=200)]
     with endless_pds("fixed") as pds:
@@ -116,5 +130,5 @@ async def test_sync_skips_unfit_records_and_indexes_the_rest(settings: Settings)
             async with app.state.runtime.sessionmaker() as db:
                 titles = (await db.scalars(select(Track.title))).all()
                 names = (await db.scalars(select(Playlist.name))).all()
-    assert counts == {"track": 1, "like": 0, "list": 1}
+    assert counts == {"track": 1, "like": 0, "list": 1, "comment": 0}
     assert titles == ["Fits"] and names == ["Kept"]

@@ -8,13 +8,13 @@ import signal
 import subprocess
 import sys
 import textwrap
-import time
 from pathlib import Path
 
 import pytest
 
 from plyr.audio import AudioError, CorruptAudio, probe, transcode_to_mp3
 from tests.audio.conftest import AudioFactory
+from tests.helpers import poll_sync
 
 HAS_FFMPEG = shutil.which("ffmpeg") is not None
 PATHS = [
@@ -153,25 +153,16 @@ def test_ffmpeg_dies_with_its_parent(audio: AudioFactory, tmp_path: Path) -> Non
     parent = subprocess.Popen([sys.executable, "-c", parent_code], env=env)
     child = 0
     try:
-        child = int(_wait_for(lambda: pidfile.exists() and pidfile.read_text().strip()))
+        child = int(poll_sync(lambda: pidfile.exists() and pidfile.read_text().strip()))
         parent.send_signal(signal.SIGKILL)
         parent.wait()
-        assert _wait_for(lambda: not _alive(child)), "ffmpeg outlived its parent"
+        poll_sync(lambda: not _alive(child), what="ffmpeg to die with its parent")
     finally:
         if parent.poll() is None:
             parent.kill()
             parent.wait()
         if child and _alive(child):
             os.kill(child, signal.SIGKILL)
-
-
-def _wait_for(predicate, timeout: float = 10.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if value := predicate():
-            return value
-        time.sleep(0.02)
-    return None
 
 
 def _alive(pid: int) -> bool:

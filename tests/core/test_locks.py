@@ -4,26 +4,14 @@ works past the expiry, and only the owner releases it; memory and Redis alike.""
 from __future__ import annotations
 
 import asyncio
-import uuid
-from collections.abc import AsyncIterator
 
 import pytest
 
 from plyr.atproto.oauth import auth
 from plyr.core import locks
-from plyr.core.cache import Cache, MemoryCache, RedisCache
+from plyr.core.cache import Cache
 from plyr.core.locks import LockBusy, owned_lock
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def cache(request: pytest.FixtureRequest) -> AsyncIterator[Cache]:
-    backend: Cache = (
-        MemoryCache()
-        if request.param == "memory"
-        else RedisCache(request.getfixturevalue("redis_url"), prefix=f"t{uuid.uuid4().hex[:8]}:")
-    )
-    yield backend
-    await backend.close()
+from tests.helpers import poll
 
 
 async def test_a_slow_refresh_keeps_its_lock_past_the_expiry(
@@ -42,7 +30,7 @@ async def test_a_slow_refresh_keeps_its_lock_past_the_expiry(
     # the second starts while the first is still refreshing, well past the lock's expiry,
     # as another process would: sharing only the cache, not this process's asyncio locks
     first = asyncio.create_task(refresh("first", 1.0))
-    await asyncio.sleep(0.1)
+    await poll(lambda: inside == ["first"], interval=0.01, what="the first to hold the lock")
     locks._local_locks.clear()
     await refresh("second", 0.1)
     await first
@@ -68,7 +56,11 @@ async def test_compare_and_change(cache: Cache) -> None:
     assert not await cache.delete_if("k", "b") and await cache.get("k") == "a"
     assert not await cache.expire_if("k", "b", 0.1)
     assert await cache.expire_if("k", "a", 0.2)
-    await asyncio.sleep(0.3)
-    assert await cache.get("k") is None
+    assert await cache.get("k") == "a"
+
+    async def gone() -> bool:
+        return await cache.get("k") is None
+
+    await poll(gone, timeout=5, interval=0.05, what="the new expiry")
     assert await cache.add("k", 5, "c") and await cache.delete_if("k", "c")
     assert await cache.get("k") is None

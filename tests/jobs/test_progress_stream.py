@@ -12,6 +12,7 @@ from httpx import AsyncClient
 from plyr.jobs import repository
 from plyr.models import Job
 from tests.conftest import User
+from tests.helpers import poll
 
 
 async def pending_job(app: FastAPI, owner: User) -> str:
@@ -48,8 +49,11 @@ async def test_streams_end_after_their_lifetime_and_are_capped_per_account(
         watching = [
             asyncio.create_task(client.get(progress(job_id), headers=alice.auth)) for _ in range(5)
         ]
-        while len(streams._held.get(alice.did, {})) < 5:
-            await asyncio.sleep(0.02)
+
+        async def all_held() -> bool:
+            return len(streams._held.get(alice.did, {})) == 5
+
+        await poll(all_held, interval=0.02, what="the five streams to be held")
         sixth = await client.get(progress(job_id), headers=alice.auth)
         assert sixth.status_code == 429 and int(sixth.headers["retry-after"]) >= 1
         assert "at most 5" in sixth.json()["detail"]

@@ -87,4 +87,6 @@ async def search(client: AsyncClient, q: str, **params: Any) -> dict[str, Any]:
 
 def titles(body: dict[str, Any], kind: str = "tracks") -> list[str]:
     key = {"tracks": "title", "albums": "title", "tags": "name", "playlists": "name"}
-    return [r[key.get(kind, "handle")] for r in body["results"] if r["type"] == kind]
+    return [
+        r[key.get(kind, "handle")] for r in body["results"] if r["type"] == kind.removesuffix("s")
+    ]

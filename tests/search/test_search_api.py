@@ -99,7 +99,7 @@ async def test_a_one_letter_typo_still_finds_an_artist(client: AsyncClient, app:
     body = await search(client, "aurorra", type="artists")  # a letter too many, in the handle
     assert [r["handle"] for r in body["results"]] == ["aurora.test"]
     assert body["results"][0] == {
-        "type": "artists",
+        "type": "artist",
         "did": aurora.did,
         "handle": "aurora.test",
         "display_name": "Northern Lights",
@@ -152,7 +152,7 @@ async def test_only_listed_things_appear_even_to_their_owner(
             "tags": 0,
             "playlists": 1,
         }
-        playlist = next(r for r in body["results"] if r["type"] == "playlists")
+        playlist = next(r for r in body["results"] if r["type"] == "playlist")
         assert playlist["owner_handle"] == "bob.test"
         assert playlist["track_count"] == 1  # the pending track is not counted
     assert (await search(client, "hiddentag"))["counts"]["tags"] == 0
@@ -170,8 +170,8 @@ async def test_results_carry_their_objects_fields(
     playlist = await add_playlist(app, alice.did, "wonderland mix", [track])
     body = await search(client, "wonderland")
     by_type: dict[str, dict[str, Any]] = {r["type"]: r for r in body["results"]}
-    assert by_type["tracks"] == {
-        "type": "tracks",
+    assert by_type["track"] == {
+        "type": "track",
         "id": track,
         "title": "Wonderland",
         "artist_handle": "alice.test",
@@ -180,34 +180,34 @@ async def test_results_carry_their_objects_fields(
         "thumbnail_url": None,
         "relevance": 4.0,
     }
-    assert by_type["albums"] == {
-        "type": "albums",
+    assert by_type["album"] == {
+        "type": "album",
         "id": album,
         "slug": "wonderland-tapes",
         "title": "Wonderland Tapes",
         "artist_handle": "alice.test",
         "image_url": None,
-        "relevance": by_type["albums"]["relevance"],
+        "relevance": by_type["album"]["relevance"],
     }
-    assert by_type["tags"] == {
-        "type": "tags",
+    assert by_type["tag"] == {
+        "type": "tag",
         "name": "wonderland",
         "track_count": 1,
         "relevance": 4.0,
     }
-    assert by_type["playlists"] == {
-        "type": "playlists",
+    assert by_type["playlist"] == {
+        "type": "playlist",
         "id": playlist,
         "name": "wonderland mix",
         "owner_handle": "alice.test",
         "track_count": 1,
-        "relevance": by_type["playlists"]["relevance"],
+        "relevance": by_type["playlist"]["relevance"],
     }
     # best first across types: the exact track and tag, then the prefixes
     assert [r["relevance"] for r in body["results"]] == sorted(
         (r["relevance"] for r in body["results"]), reverse=True
     )
-    assert [r["type"] for r in body["results"][:2]] == ["tracks", "tags"]
+    assert [r["type"] for r in body["results"][:2]] == ["track", "tag"]
 
 
 async def test_track_images(client: AsyncClient, app: FastAPI, alice: User) -> None:
@@ -234,8 +234,10 @@ async def test_counts_limit_and_type_filters(
     assert len(body["results"]) == 4
     assert body["counts"] == {"tracks": 7, "artists": 1, "albums": 0, "tags": 3, "playlists": 0}
     only = await search(client, "loop", type="tags,artists")
-    assert {r["type"] for r in only["results"]} == {"tags", "artists"}
+    assert {r["type"] for r in only["results"]} == {"tag", "artist"}
     assert only["counts"] == {"artists": 1, "tags": 3}
+    singular = await search(client, "loop", type="tag,artist")  # a result's own `type`
+    assert singular["counts"] == only["counts"]
     assert len(only["results"]) == 4
     one = await search(client, "loop", type=" Tracks ", limit=50)
     assert one["counts"] == {"tracks": 7} and len(one["results"]) == 7

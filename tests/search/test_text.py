@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from plyr.search.text import fts_any_trigram, fts_phrase, normalize, strict_word_similarity
+from plyr.core.text import normalize
+from plyr.search.text import fts_any_trigram, fts_phrase, strict_word_similarity
 
 
 @pytest.mark.parametrize(

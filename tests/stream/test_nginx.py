@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -14,6 +13,7 @@ import httpx
 import pytest
 
 from tests.audio.media import make_audio
+from tests.helpers import finished, poll_sync
 from tests.servers import dev_token, free_port, plyr_env, running_plyr, stop, wait_until_up
 from tests.services import missing
 
@@ -117,12 +117,8 @@ def upload(
     """Upload through nginx, wait for the job, return the track's id and file_id."""
     upload = client.post("/tracks/", headers=auth, data=fields, files={"file": ("s.mp3", data)})
     assert upload.status_code == 202, upload.text
-    job_id = upload.json()["upload_id"]
-    for _ in range(300):
-        job = client.get(f"/jobs/{job_id}", headers=auth).json()
-        if job["status"] in ("completed", "failed"):
-            break
-        time.sleep(0.1)
+    job_url = f"/jobs/{upload.json()['upload_id']}"
+    job = poll_sync(lambda: finished(client.get(job_url, headers=auth).json()), timeout=30)
     assert job["status"] == "completed", job
     track = client.get(f"/tracks/{job['track_id']}", headers=auth).json()
     return track["id"], track["file_id"]
@@ -224,11 +220,11 @@ def test_private_audio_is_never_in_the_published_folder(
                 f"/tracks/{track_id}", data={"visibility": visibility}, headers=auth
             )
             assert edited.status_code == 200, edited.text
-            for _ in range(200):  # the move runs right after the commit, as a task
-                if client.get(static).status_code == static_status:
-                    return
-                time.sleep(0.05)
-            raise AssertionError(f"{static} did not answer {static_status}")
+            # the move runs right after the commit, as a task
+            poll_sync(
+                lambda: client.get(static).status_code == static_status,
+                what=f"{static} answering {static_status}",
+            )
 
         set_visibility("public", 200)
         assert client.get(f"/audio/{file_id}").headers["location"] == base + static

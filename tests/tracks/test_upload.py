@@ -171,3 +171,26 @@ async def test_unsafe_filename_is_harmless(
     assert job["status"] == "completed"
     assert all(k.startswith("audio/") for k in media_files(settings))
     assert not (settings.data_dir.parent / "etc").exists()
+
+
+async def test_plyr_fm_upload_fields_are_accepted(
+    client: AsyncClient, alice: User, tmp_path: Path
+) -> None:
+    """plyr.fm's form sends `auto_tag` (its genre tagging, which plyr has not: ignored) and
+    `self_labels` (content warnings: kept, and written as the record's labels)."""
+    path = make_audio(tmp_path / "warned.mp3", "mp3", seconds=1.0)
+    track = await upload_track(
+        client, alice, path, title="Warned", auto_tag="true", self_labels=["sexual", "sexual"]
+    )
+    assert track["self_labels"] == ["sexual"]
+    too_many = await post_upload(
+        client, alice, path, title="x", self_labels=[f"l{i}" for i in range(11)]
+    )
+    assert too_many.status_code == 422 and "self-labels" in too_many.text
+    other = make_audio(tmp_path / "other.mp3", "mp3", seconds=1.5)
+    listed = await upload_track(client, alice, other, title="Listed", self_labels="porn, nudity")
+    assert listed["self_labels"] == ["porn", "nudity"]  # comma-separated works too
+    edited = await client.patch(
+        f"/tracks/{listed['id']}", data={"self_labels": "[]"}, headers=alice.auth
+    )
+    assert edited.status_code == 200 and edited.json()["self_labels"] == []

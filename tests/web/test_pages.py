@@ -305,3 +305,12 @@ async def test_track_page_loads_five_other_tracks_not_all(
     assert page.status_code == 200
     assert page.text.count("other 1") >= 1 and "other 0" not in page.text  # private hidden
     assert len(set(loaded)) <= 1 + 5
+
+
+async def test_the_track_page_shows_the_artists_content_warnings(
+    client: AsyncClient, alice: User, tmp_path: Path
+) -> None:
+    path = make_audio(tmp_path / "warned.mp3", "mp3", seconds=1.0)
+    track = await upload_track(client, alice, path, title="Warned", self_labels=["sexual"])
+    html = (await client.get(f"/track/{track['id']}", headers=BROWSER)).text
+    assert 'title="the artist\'s content warning">sexual</span>' in html

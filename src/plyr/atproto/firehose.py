@@ -12,6 +12,7 @@ from atproto import CAR, AsyncFirehoseSubscribeReposClient, models, parse_subscr
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.artists import repository as artists
+from plyr.atproto.datamodel import json_form
 from plyr.atproto.identity import IdentityError, validate_did
 from plyr.atproto.indexable import indexable_uri
 from plyr.atproto.indexers import IndexedRecord, by_collection
@@ -128,14 +129,28 @@ class Ingester:
     async def _index(self, commit: Any, ops: list[Any]) -> None:
         blocks = CAR.from_bytes(commit.blocks).blocks if commit.blocks else {}
         artist_known = await self._ensure_artist(commit.repo)  # network: before the txn
+        records = {op.path: await self._record(commit.repo, op, blocks) for op in ops}
         async with self.runtime.writer() as db:
             artist = await artists.get(db, commit.repo) if artist_known else None
             for op in ops:
-                await self._apply(db, artist, commit.repo, op, blocks)
+                await self._apply(db, artist, commit.repo, op, records[op.path])
             await db.commit()
 
+    async def _record(self, did: str, op: Any, blocks: Any) -> IndexedRecord | None:
+        """The op's record in JSON form, with what it needs from the network fetched."""
+        record = blocks.get(op.cid) if op.cid is not None and op.action != "delete" else None
+        if not isinstance(record, dict):
+            return None
+        indexed = IndexedRecord(f"at://{did}/{op.path}", str(op.cid), json_form(record))
+        return await self.indexers[op.path.split("/", 1)[0]].prepare(self.runtime, indexed)
+
     async def _apply(
-        self, db: AsyncSession, artist: Artist | None, did: str, op: Any, blocks: Any
+        self,
+        db: AsyncSession,
+        artist: Artist | None,
+        did: str,
+        op: Any,
+        record: IndexedRecord | None,
     ) -> None:
         collection = op.path.split("/", 1)[0]
         uri = f"at://{did}/{op.path}"
@@ -146,14 +161,25 @@ class Ingester:
         if op.action == "delete":
             await indexer.remove(db, did, uri)
             return
-        record = blocks.get(op.cid) if op.cid is not None else None
-        if not isinstance(record, dict) or artist is None:
+        if record is None or artist is None:
             return
-        indexed = IndexedRecord(uri, str(op.cid), dict(record))
-        await indexer.index(db, self.lexicons, artist, indexed, self.runtime.settings.public_url)
+        await indexer.index(db, self.lexicons, artist, record, self.runtime.settings.public_url)
+
+    async def _found(self, did: str, path: str, found: Any) -> IndexedRecord | None:
+        """What the PDS holds at `path` (None: nothing), ready to index."""
+        indexer = self.indexers.get(path.split("/", 1)[0])
+        if indexer is None or found is None or not isinstance(found.get("value"), dict):
+            return None
+        record = IndexedRecord(f"at://{did}/{path}", str(found.get("cid", "")), found["value"])
+        return await indexer.prepare(self.runtime, record)
 
     async def _settle(
-        self, db: AsyncSession, artist: Artist | None, did: str, path: str, found: Any
+        self,
+        db: AsyncSession,
+        artist: Artist | None,
+        did: str,
+        path: str,
+        record: IndexedRecord | None,
     ) -> None:
         """Make the index say what the PDS now holds at `path` (None: nothing)."""
         collection = path.split("/", 1)[0]
@@ -161,10 +187,9 @@ class Ingester:
         uri = f"at://{did}/{path}"
         if indexer is None or owned_uri(uri, did, collection) is None:
             return
-        if found is None:
+        if record is None:
             await indexer.remove(db, did, uri)
-        elif artist is not None and isinstance(found.get("value"), dict):
-            record = IndexedRecord(uri, str(found.get("cid", "")), found["value"])
+        elif artist is not None:
             await indexer.index(db, self.lexicons, artist, record, self.runtime.settings.public_url)
 
     async def _ensure_artist(self, did: str) -> bool:
@@ -230,7 +255,10 @@ async def retry_kept_commit(runtime: Runtime, did: str, paths: list[str]) -> Non
     try:
         identity = await runtime.identity.resolve(did)
         pds = PdsClient(runtime.http, identity.pds_url, did, PublicAuth())
-        now = {path: await pds.get_record(*path.split("/", 1)) for path in paths}
+        now = {
+            path: await ingester._found(did, path, await pds.get_record(*path.split("/", 1)))
+            for path in paths
+        }
         artist_known = await ingester._ensure_artist(did)
         async with runtime.writer() as db:
             artist = await artists.get(db, did) if artist_known else None

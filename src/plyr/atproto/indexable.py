@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import BigInteger, Integer, String
 from sqlalchemy.orm import InstrumentedAttribute
 
-from plyr.models import Album, AudioFile, Track
+from plyr.models import Album, AudioFile, Comment, Track
 
 URI_COLUMN = Track.atproto_record_uri  # every table's record columns are alike
 CID_COLUMN = Track.atproto_record_cid
@@ -52,11 +52,20 @@ INDEXING_RULES: dict[str, tuple[Rule, ...]] = {
         Rule("audioBlob.mimeType", AudioFile.content_type, MIME_TYPE),
         Rule("audioBlob.ref.$link", AudioFile.blob_cid),
         Rule("audioBlob.size", AudioFile.size),
+        Rule("supportGate.type", Track.support_gate),
     ),
     "like": (
         Rule("subject.uri", URI_COLUMN),
         Rule("subject.cid", CID_COLUMN),
         Rule("createdAt", moment=True),
+    ),
+    "comment": (
+        Rule("subject.uri", URI_COLUMN),
+        Rule("subject.cid", CID_COLUMN),
+        Rule("text", Comment.text),
+        Rule("timestampMs", Comment.timestamp_ms),
+        Rule("createdAt", moment=True),
+        Rule("updatedAt", moment=True),
     ),
     "list": (
         Rule("name", Album.title),
@@ -70,7 +79,7 @@ INDEXING_RULES: dict[str, tuple[Rule, ...]] = {
 
 def validate_indexable(collection: str, uri: str, cid: str, record: Any) -> None:
     """Raise UnindexableRecord unless the record of `collection` (an indexer's name:
-    "track", "like", "list") at `uri`/`cid` fits the columns it is written to."""
+    "track", "like", "list", "comment") at `uri`/`cid` fits the columns it is written to."""
     if not isinstance(record, dict):
         raise UnindexableRecord("the record is not an object")
     _check_text("the record", record)

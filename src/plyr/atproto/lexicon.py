@@ -6,22 +6,32 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
-from datetime import datetime
 from functools import lru_cache
 from importlib import resources
 from typing import Any
 
 import regex
+from atproto_client.models import string_formats
+from pydantic import TypeAdapter, ValidationError
 
 DEFAULT_NAMESPACE = "fm.plyr"
 STRONG_REF = "com.atproto.repo.strongRef"
 SELF_LABELS = "com.atproto.label.defs#selfLabels"
-DID = re.compile(r"^did:[a-z]+:[a-zA-Z0-9._:%-]{1,2048}$")
-HANDLE = re.compile(
-    r"^([a-zA-Z0-9]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?\.)+[a-zA-Z]([a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?$"
-)
-AT_URI = re.compile(r"^at://[^/\s]+(/[a-zA-Z0-9.-]+(/[a-zA-Z0-9._~:@!$&'()*+,;=-]+)?)?$")
-DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})$")
+# the SDK's validators of the atproto string formats (they run only when asked to be strict)
+FORMATS: dict[str, Any] = {
+    "datetime": string_formats.DateTime,
+    "uri": string_formats.Uri,
+    "did": string_formats.Did,
+    "handle": string_formats.Handle,
+    "at-uri": string_formats.AtUri,
+    "nsid": string_formats.Nsid,
+    "cid": string_formats.Cid,
+    "tid": string_formats.Tid,
+    "record-key": string_formats.RecordKey,
+    "language": string_formats.Language,
+    "at-identifier": string_formats.AtIdentifier,
+}
+STRICT = {"strict_string_format": True}
 
 
 class LexiconError(ValueError):
@@ -48,7 +58,7 @@ class Lexicons:
         document = self.document(nsid)
         if document is None:
             raise LexiconError(f"unknown lexicon: {nsid}")
-        required: list[str] = document["defs"]["main"]["record"].get("required", [])
+        required: list[str] = _record_schema(nsid, document).get("required", [])
         return required
 
     def names(self) -> list[str]:
@@ -61,8 +71,21 @@ class Lexicons:
             raise LexiconError(f"unknown lexicon: {nsid}")
         if record.get("$type") != nsid:
             raise LexiconError(f"$type must be {nsid!r}")
-        main = document["defs"]["main"]
-        _Validator(document).check(record, main["record"], "record")
+        validate_record(document, record)
+
+
+def validate_record(document: dict[str, Any], record: Any) -> None:
+    """Raise LexiconError unless `record` fits the record lexicon `document` (any
+    document: plyr's own, or another service's copy of the same ids)."""
+    _Validator(document).check(record, _record_schema(document["id"], document), "record")
+
+
+def _record_schema(nsid: str, document: dict[str, Any]) -> dict[str, Any]:
+    main = document["defs"]["main"]
+    if main.get("type") != "record":
+        raise LexiconError(f"{nsid} is a {main.get('type')}, not a record")
+    schema: dict[str, Any] = main["record"]
+    return schema
 
 
 @lru_cache
@@ -150,9 +173,14 @@ class _Validator:
             raise LexiconError(f"{path}: unsupported reference {ref}")
 
     def _union(self, value: Any, schema: dict[str, Any], path: str) -> None:
-        if not isinstance(value, dict) or value.get("$type") not in schema["refs"]:
+        """Unions are open unless `closed` (the atproto spec): a `$type` this document does
+        not name is someone else's extension, kept as it is."""
+        if not isinstance(value, dict) or not isinstance(value.get("$type"), str):
+            raise LexiconError(f"{path}: must be an object with a $type")
+        if value["$type"] in schema["refs"]:
+            self._ref(value, {"ref": value["$type"]}, path)
+        elif schema.get("closed"):
             raise LexiconError(f"{path}: $type must be one of {schema['refs']}")
-        self._ref(value, {"ref": value["$type"]}, path)
 
     def _blob(self, value: Any, schema: dict[str, Any], path: str) -> None:
         if not isinstance(value, dict) or value.get("$type") != "blob":
@@ -163,8 +191,9 @@ class _Validator:
             raise LexiconError(f"{path}: mimeType {mime!r} is not one of {accept}")
         if not isinstance(size, int) or size < 0 or size > schema.get("maxSize", size):
             raise LexiconError(f"{path}: blob is too large")
-        if not isinstance(value.get("ref"), dict) or "$link" not in value["ref"]:
+        if not isinstance(value.get("ref"), dict) or not isinstance(value["ref"].get("$link"), str):
             raise LexiconError(f"{path}: blob ref must be {{'$link': cid}}")
+        _check_format("cid", value["ref"]["$link"], f"{path}.ref")
 
 
 _STRONG_REF = {
@@ -172,7 +201,7 @@ _STRONG_REF = {
     "required": ["uri", "cid"],
     "properties": {
         "uri": {"type": "string", "format": "at-uri"},
-        "cid": {"type": "string", "minLength": 8, "maxLength": 128},
+        "cid": {"type": "string", "format": "cid", "maxLength": 128},
     },
 }
 _SELF_LABELS = {
@@ -205,22 +234,14 @@ def _mime_matches(mime: str, pattern: str) -> bool:
 
 
 def _check_format(fmt: str | None, value: str, path: str) -> None:
-    if fmt is None:
+    if fmt is None or fmt not in FORMATS:
         return
-    valid = {
-        "datetime": lambda v: bool(DATETIME.match(v)) and _parses_as_datetime(v),
-        "uri": lambda v: bool(re.match(r"^[a-z][a-z0-9+.-]*:\S+$", v)),
-        "did": lambda v: bool(DID.match(v)),
-        "handle": lambda v: bool(HANDLE.match(v)) and len(v) <= 253,
-        "at-uri": lambda v: bool(AT_URI.match(v)),
-    }.get(fmt, lambda v: True)(value)
-    if not valid:
-        raise LexiconError(f"{path}: not a valid {fmt}")
-
-
-def _parses_as_datetime(value: str) -> bool:
     try:
-        datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        return False
-    return True
+        _adapter(fmt).validate_python(value, context=STRICT)
+    except ValidationError:
+        raise LexiconError(f"{path}: not a valid {fmt}") from None
+
+
+@lru_cache
+def _adapter(fmt: str) -> TypeAdapter[str]:
+    return TypeAdapter(FORMATS[fmt])

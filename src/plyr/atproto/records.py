@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from plyr.atproto.lexicon import Lexicons
+from plyr.atproto.lexicon import SELF_LABELS, Lexicons
 
 TID_ALPHABET = "234567abcdefghijklmnopqrstuvwxyz"
 
@@ -67,6 +67,7 @@ class RecordBuilder:
         features: list[dict[str, str]] | None = None,
         image_url: str | None = None,
         description: str | None = None,
+        self_labels: list[str] | None = None,
     ) -> dict[str, Any]:
         if audio_url is None and audio_blob is None:
             raise ValueError("a track record needs audioUrl or audioBlob")
@@ -90,6 +91,12 @@ class RecordBuilder:
                 "features": feature_fields,
                 "imageUrl": image_url,
                 "description": description,
+                "labels": {
+                    "$type": SELF_LABELS,
+                    "values": [{"val": label} for label in self_labels],
+                }
+                if self_labels
+                else None,
             },
         )
 

@@ -4,16 +4,18 @@ elsewhere finds their music and their collection."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 from plyr.artists import repository as artists
-from plyr.atproto.indexers import INDEXERS, IndexedRecord
+from plyr.atproto.indexers import INDEXERS, IndexedRecord, Indexer
 from plyr.atproto.lexicon import Lexicons
 from plyr.atproto.pds import PdsClient, PublicAuth
 from plyr.atproto.uris import owned_uri
 from plyr.core.runtime import Runtime
 
 log = logging.getLogger(__name__)
+PREPARE_AT_ONCE = 4  # records' artwork fetched at once (each within the image size limit)
 
 
 async def sync_repo(runtime: Runtime, did: str) -> dict[str, int]:
@@ -31,6 +33,16 @@ async def sync_repo(runtime: Runtime, did: str) -> dict[str, int]:
         ]
         for indexer in INDEXERS
     }
+    limit = asyncio.Semaphore(PREPARE_AT_ONCE)
+
+    async def prepared(indexer: Indexer, record: IndexedRecord) -> IndexedRecord:
+        async with limit:
+            return await indexer.prepare(runtime, record)
+
+    for indexer in INDEXERS:
+        fetched[indexer.name] = list(
+            await asyncio.gather(*(prepared(indexer, r) for r in fetched[indexer.name]))
+        )
     counts = dict.fromkeys(fetched, 0)
     async with runtime.writer() as db:
         artist = await artists.upsert_identity(db, did=did, handle=identity.handle or did)

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plyr.models import Artist, Comment, Track
+from plyr.models import Artist, Comment, PendingWrite, Track
 
 
 async def for_track(db: AsyncSession, track_id: int) -> list[tuple[Comment, Artist]]:
@@ -97,3 +97,26 @@ async def records_of_tracks(db: AsyncSession, track_ids: Sequence[int]) -> list[
         Comment.track_id.in_(track_ids), Comment.atproto_record_uri.is_not(None)
     )
     return [(did, str(uri)) for did, uri in (await db.execute(query)).all()]
+
+
+async def by_record(db: AsyncSession, did: str, record_uri: str) -> Comment | None:
+    query = select(Comment).where(Comment.atproto_record_uri == record_uri, Comment.did == did)
+    return (await db.scalars(query)).first()
+
+
+async def without_record(db: AsyncSession, track_id: int, did: str) -> list[Comment]:
+    """`did`'s comments on the track whose record is not known yet (being written)."""
+    query = select(Comment).where(
+        Comment.track_id == track_id, Comment.did == did, Comment.atproto_record_uri.is_(None)
+    )
+    return list((await db.scalars(query)).all())
+
+
+async def delete_waiting(db: AsyncSession, did: str, rkey: str) -> bool:
+    """The comment record `rkey` of `did` was deleted here and its deletion waits on the PDS."""
+    query = select(PendingWrite.payload).where(
+        PendingWrite.kind == "comment_delete",
+        PendingWrite.did == did,
+        PendingWrite.done.is_(False),
+    )
+    return any(payload.get("rkey") == rkey for payload in (await db.scalars(query)).all())

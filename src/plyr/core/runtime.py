@@ -5,17 +5,16 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 from docket import Docket, Worker
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from plyr import __version__
-from plyr.atproto.identity import IdentityResolver
 from plyr.core.cache import Cache, LocalCache, create_cache
 from plyr.core.config import Settings
 from plyr.core.db import create_engine, create_sessionmaker
@@ -23,6 +22,9 @@ from plyr.core.net import GuardedClient, Policy
 from plyr.core.ratelimit import RateLimiter
 from plyr.core.secrets import SecretBox
 from plyr.core.storage import Storage, create_storage
+
+if TYPE_CHECKING:  # a type only: the resolver itself comes in through `Wiring`
+    from plyr.atproto.identity import IdentityResolver
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +36,16 @@ def current_runtime() -> Runtime:
     if _current is None:
         raise RuntimeError("plyr runtime is not started")
     return _current
+
+
+@dataclass(frozen=True)
+class Wiring:
+    """The domain parts a process plugs into its runtime. The composition root
+    (`plyr.wiring`) builds it, so that core imports no domain package."""
+
+    identity: Callable[[Settings, httpx.AsyncClient], IdentityResolver]
+    register_tasks: Callable[[Docket], None]
+    on_worker_start: Callable[[Runtime], Awaitable[None]]
 
 
 @dataclass
@@ -51,6 +63,7 @@ class Runtime:
     identity: IdentityResolver
     secrets: SecretBox
     limiter: RateLimiter
+    wiring: Wiring
     # file_id -> who may stream it, for public files: a hot stream costs no query. Other
     # processes see a visibility change within the TTL.
     public_audio: LocalCache[Any] = field(default_factory=lambda: LocalCache(ttl_s=10.0))
@@ -75,15 +88,15 @@ class Runtime:
         self.aggregates.clear()
 
     @classmethod
-    async def start(cls, settings: Settings, *, with_worker: bool | None = None) -> Runtime:
+    async def start(
+        cls, settings: Settings, *, wiring: Wiring, with_worker: bool | None = None
+    ) -> Runtime:
         global _current
         settings.ensure_dirs()
         engine = create_engine(settings.resolved_database_url)
         docket = Docket(name=settings.queue_name, url=settings.docket_url)
         await docket.__aenter__()
-        from plyr.tasks import register_tasks
-
-        register_tasks(docket)
+        wiring.register_tasks(docket)
         # every outbound request goes through the guarded client (`plyr.core.net`)
         http = GuardedClient(Policy.of(settings), headers={"User-Agent": f"plyr/{__version__}"})
         runtime = cls(
@@ -95,13 +108,10 @@ class Runtime:
             cache=create_cache(settings.redis_url),
             docket=docket,
             http=http,
-            identity=IdentityResolver(
-                plc_url=settings.plc_url,
-                http=http,
-                handle_fallback_urls=settings.handle_resolver_urls,
-            ),
+            identity=wiring.identity(settings, http),
             secrets=SecretBox(settings.resolved_secret_key()),
             limiter=RateLimiter(settings.rate_limits, settings.redis_url),
+            wiring=wiring,
         )
         _current = runtime
         if settings.in_process_worker if with_worker is None else with_worker:
@@ -109,9 +119,7 @@ class Runtime:
         return runtime
 
     async def run_worker(self) -> None:
-        from plyr.tasks import on_worker_start
-
-        await on_worker_start(self)
+        await self.wiring.on_worker_start(self)
         async with Worker(
             self.docket,
             concurrency=self.settings.worker_concurrency,

@@ -23,6 +23,7 @@ from plyr.lists import repository
 from plyr.models import Artist
 
 log = logging.getLogger(__name__)
+UNNAMED = "Untitled playlist"  # a playlist record without a name (plyr.fm's lexicon allows it)
 
 
 async def index_list_record(
@@ -40,22 +41,34 @@ async def index_list_record(
     listed = ListRecord(
         uri=uri,
         cid=cid,
-        name=record["name"],
+        name=record.get("name") or None,
         subjects=[item["subject"]["uri"] for item in record["items"]],
         updated=_moment(record.get("updatedAt")),
     )
-    if record["listType"] == "playlist":
+    list_type = record.get("listType") or await _known_type(db, artist.did, uri)
+    if list_type == "playlist":
         return await _playlist(db, artist, listed)
-    if record["listType"] == "album":
+    if list_type == "album":
         return await _album(db, artist, listed)
+    log.info("skipping list record %s: of no type plyr keeps (%r)", uri, list_type)
     return False
+
+
+async def _known_type(db: AsyncSession, did: str, uri: str) -> str | None:
+    """The type of the list a record already describes: plyr.fm rewrites an album it
+    reorders with its items only (its lexicon needs no name or type), keeping what it was."""
+    if await repository.album_by_record(db, uri, did) is not None:
+        return "album"
+    if await repository.playlist_by_record(db, uri, did) is not None:
+        return "playlist"
+    return None
 
 
 @dataclass(frozen=True)
 class ListRecord:
     uri: str
     cid: str
-    name: str
+    name: str | None  # None: the record keeps the name it had
     subjects: list[str]  # the items' record URIs, in order
     updated: datetime | None
 
@@ -77,8 +90,8 @@ async def _playlist(db: AsyncSession, artist: Artist, listed: ListRecord) -> boo
     if playlist is not None and listed.seen_by(playlist.atproto_record_cid, playlist.updated_at):
         return True  # the echo of what this row already says
     if playlist is None:
-        playlist = await repository.add_playlist(db, artist.did, listed.name)
-    playlist.name = listed.name
+        playlist = await repository.add_playlist(db, artist.did, listed.name or UNNAMED)
+    playlist.name = listed.name or playlist.name
     playlist.atproto_record_uri, playlist.atproto_record_cid = listed.uri, listed.cid
     track_ids = await repository.tracks_by_record(db, listed.subjects)
     await repository.set_items(db, playlist.id, [t for t in track_ids if t is not None])
@@ -87,8 +100,11 @@ async def _playlist(db: AsyncSession, artist: Artist, listed: ListRecord) -> boo
 
 async def _album(db: AsyncSession, artist: Artist, listed: ListRecord) -> bool:
     album = await repository.album_by_record(db, listed.uri, artist.did)
+    if album is None and listed.name is None:
+        log.info("skipping album record %s: no name, and no album of that record", listed.uri)
+        return False
     if album is None:
-        album = await albums.get_or_create(db, artist.did, listed.name)
+        album = await albums.get_or_create(db, artist.did, listed.name or UNNAMED)
     if album.atproto_record_uri == listed.uri and listed.seen_by(
         album.atproto_record_cid, album.updated_at
     ):

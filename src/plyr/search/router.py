@@ -25,7 +25,8 @@ async def search(
         Query(
             alias="type",
             max_length=200,
-            description="comma list of tracks, artists, albums, tags, playlists (default all)",
+            description="comma list of tracks, artists, albums, tags, playlists, plural or "
+            "singular (default all)",
         ),
     ] = None,
     limit: Annotated[int, Query(ge=1, le=50)] = 20,

@@ -1,4 +1,5 @@
-"""Search result shapes: one per kind, told apart by `type` (the names `?type=` takes)."""
+"""Search result shapes: one per kind, told apart by `type`, singular as in plyr.fm
+(`track`); `?type=` and `counts` name kinds in the plural (`tracks`), as plyr.fm does."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ class Result(BaseModel):
 
 
 class TrackResult(Result):
-    type: Literal["tracks"] = "tracks"
+    type: Literal["track"] = "track"
     id: int
     title: str
     artist_handle: str
@@ -25,7 +26,7 @@ class TrackResult(Result):
 
 
 class ArtistResult(Result):
-    type: Literal["artists"] = "artists"
+    type: Literal["artist"] = "artist"
     did: str
     handle: str
     display_name: str | None
@@ -33,7 +34,7 @@ class ArtistResult(Result):
 
 
 class AlbumResult(Result):
-    type: Literal["albums"] = "albums"
+    type: Literal["album"] = "album"
     id: int
     slug: str
     title: str
@@ -42,13 +43,13 @@ class AlbumResult(Result):
 
 
 class TagResult(Result):
-    type: Literal["tags"] = "tags"
+    type: Literal["tag"] = "tag"
     name: str
     track_count: int
 
 
 class PlaylistResult(Result):
-    type: Literal["playlists"] = "playlists"
+    type: Literal["playlist"] = "playlist"
     id: int
     name: str
     owner_handle: str

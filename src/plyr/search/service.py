@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.core.errors import Invalid
 from plyr.core.runtime import Runtime
+from plyr.core.text import normalize
 from plyr.search import repository
 from plyr.search.repository import KINDS, Kind
 from plyr.search.schemas import (
@@ -21,16 +22,19 @@ from plyr.search.schemas import (
     TagResult,
     TrackResult,
 )
-from plyr.search.text import normalize
 from plyr.tracks.urls import image_urls
 
 MAX_NORMALIZED = 200  # NFKD can make 100 characters many more (one ligature is 18)
 
 
+SINGULAR: dict[str, Kind] = {kind.removesuffix("s"): kind for kind in KINDS}
+
+
 def parse_types(raw: str | None) -> list[Kind]:
-    """`tracks,artists` -> those kinds (in the canonical order); none given -> all; an
-    unknown one -> 422."""
+    """`tracks,artist` -> those kinds (in the canonical order; either spelling, as a result's
+    `type` is singular); none given -> all; an unknown one -> 422."""
     names = [n.strip().lower() for n in (raw or "").split(",") if n.strip()]
+    names = [SINGULAR.get(n, n) for n in names]
     unknown = sorted(set(names) - set(KINDS))
     if unknown:
         raise Invalid(f"unknown type {', '.join(unknown)}; use any of {', '.join(KINDS)}")

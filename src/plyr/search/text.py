@@ -1,43 +1,10 @@
-"""The one normal form of searchable text (stored in `search_text` columns and applied to
-queries), and trigram similarity for the fuzzy matches the SQLite engine checks itself.
-
-Kept free of model imports: plyr.models uses `normalize` to fill `search_text`."""
+"""Trigram similarity for the fuzzy matches the SQLite engine checks itself, and FTS5/LIKE
+quoting. The normal form of searchable text itself is `plyr.core.text.normalize` (plyr.models
+fills `search_text` with it)."""
 
 from __future__ import annotations
 
 import re
-import unicodedata
-
-# typographic quotes and apostrophes -> plain (before NFKD: it turns an acute into a space)
-_QUOTES = str.maketrans(
-    {
-        "\u2019": "'",  # right single quotation mark
-        "\u2018": "'",  # left single quotation mark
-        "\u201b": "'",  # single high-reversed-9 quotation mark
-        "\u02bc": "'",  # modifier letter apostrophe
-        "\u2032": "'",  # prime
-        "`": "'",
-        "\u00b4": "'",  # acute accent
-        "\u201c": '"',  # left double quotation mark
-        "\u201d": '"',  # right double quotation mark
-        "\u201e": '"',  # double low-9 quotation mark
-    }
-)
-_SPACES = re.compile(r"\s+")
-
-
-def normalize(text: str | None) -> str:
-    """Lowercase, accents folded, quotes made plain, apostrophes dropped (so `don\u2019t`,
-    `don't` and `dont` are one), control characters and runs of whitespace one space."""
-    if not text:
-        return ""
-    folded = unicodedata.normalize("NFKD", text.translate(_QUOTES).casefold())
-    kept = "".join(
-        " " if unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") else c
-        for c in folded
-        if not unicodedata.combining(c)
-    )
-    return _SPACES.sub(" ", kept.replace("'", "")).strip()
 
 
 def trigrams(text: str) -> set[str]:

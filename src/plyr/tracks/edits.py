@@ -21,6 +21,7 @@ EDIT_FIELDS = {
     "album",
     "visibility",
     "features",
+    "self_labels",
     "remove_image",
     "image",
 }
@@ -44,6 +45,8 @@ async def apply_edit(
             setattr(track, name, value or None if name == "description" else value)
     if fields.tags is not None:
         track.tags = await repository.tags_by_name(db, fields.tags)
+    if fields.self_labels is not None:
+        track.self_labels = fields.self_labels or None
     if fields.album is not None:
         await _set_album(db, track, fields.album)
     old_image = (track.image_id, track.image_type)

@@ -14,6 +14,8 @@ from plyr.tracks.schemas import Visibility
 MAX_TAGS = 10
 MAX_TAG_CHARS = 50
 MAX_FEATURES = 10
+MAX_SELF_LABELS = 10  # the selfLabels lexicon's limits
+MAX_LABEL_BYTES = 128
 
 
 class TrackFields(BaseModel):
@@ -27,11 +29,23 @@ class TrackFields(BaseModel):
     features: list[str] | None = None
     visibility: Visibility | None = None
     audio_on_pds: bool | None = Field(None, description="store the audio in my repo too")
+    self_labels: list[str] | None = Field(
+        None, description='content warnings, atproto self-label values: ["sexual"]'
+    )
+    auto_tag: bool | None = Field(None, description="plyr.fm's genre tagging: ignored here")
 
     @field_validator("title", "album", mode="before")
     @classmethod
     def _strip(cls, v: Any) -> Any:
         return v.strip() if isinstance(v, str) else v
+
+    @field_validator("self_labels", mode="before")
+    @classmethod
+    def _label_list(cls, v: Any) -> Any:
+        """A JSON list, or (as a form may send it) comma-separated values."""
+        if isinstance(v, str) and not v.lstrip().startswith("["):
+            return [x for x in v.split(",") if x.strip()]
+        return cls._json_list(v)
 
     @field_validator("tags", "features", mode="before")
     @classmethod
@@ -65,6 +79,18 @@ class TrackFields(BaseModel):
         if v is not None and len(v) > MAX_FEATURES:
             raise ValueError(f"at most {MAX_FEATURES} featured artists are allowed")
         return [x.strip().lstrip("@") for x in v if x.strip()] if v is not None else None
+
+    @field_validator("self_labels")
+    @classmethod
+    def _self_labels(cls, v: list[str] | None) -> list[str] | None:
+        if v is None:
+            return None
+        labels = list(dict.fromkeys(x.strip() for x in v if x.strip()))
+        if len(labels) > MAX_SELF_LABELS:
+            raise ValueError(f"at most {MAX_SELF_LABELS} self-labels are allowed")
+        if any(len(x.encode()) > MAX_LABEL_BYTES for x in labels):
+            raise ValueError(f"a self-label is at most {MAX_LABEL_BYTES} bytes")
+        return labels
 
 
 def parse_fields(raw: dict[str, str], *, allowed: set[str]) -> TrackFields:

@@ -7,17 +7,24 @@ import hashlib
 import logging
 from typing import Any
 
+import anyio
+import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.albums import repository as albums
-from plyr.atproto.lexicon import LexiconError, Lexicons
+from plyr.atproto.lexicon import SELF_LABELS, LexiconError, Lexicons
 from plyr.atproto.records import parse_datetime
 from plyr.atproto.uris import owned_uri
-from plyr.audio import content_type_for
+from plyr.audio import ImageError, content_type_for, process_image
+from plyr.core.net import bounds
+from plyr.core.runtime import Runtime
+from plyr.core.storage import StorageError
 from plyr.models import Artist, AudioFile, Track
 from plyr.tracks import dependents, repository
+from plyr.tracks.media import StoredImage, store_image
 
 log = logging.getLogger(__name__)
+ARTWORK_DEADLINE_S = 30.0
 
 
 def remote_file_id(source: str) -> str:
@@ -33,9 +40,11 @@ async def index_track_record(
     cid: str,
     record: dict[str, Any],
     public_url: str,
+    artwork: StoredImage | None = None,
 ) -> Track | None:
     """Create or update the track a record describes; None when it is invalid or it is one
-    of this instance's own uploads (whose record only mirrors the row)."""
+    of this instance's own uploads (whose record only mirrors the row). `artwork`: its
+    `imageUrl`, fetched beforehand (None: keep the track's image as it is)."""
     if owned_uri(uri, artist.did, lexicons.nsid("track")) is None:
         log.info("skipping track record %s: not a record of %s", uri, artist.did)
         return None
@@ -53,6 +62,9 @@ async def index_track_record(
     if audio is None:
         return None
     if track is None:
+        if await repository.find_by_upload(db, artist.did, audio.file_id) is not None:
+            log.info("skipping track record %s: another record of the repo names its audio", uri)
+            return None
         track = Track(
             artist_did=artist.did,
             origin="atproto",
@@ -62,6 +74,18 @@ async def index_track_record(
             created_at=parse_datetime(record["createdAt"]),
         )
         db.add(track)
+    _describe(track, record, audio, artwork)
+    track.atproto_record_uri, track.atproto_record_cid = uri, cid
+    if record.get("album"):
+        track.album_id = (await albums.get_or_create(db, artist.did, record["album"])).id
+    await db.flush()
+    return track
+
+
+def _describe(
+    track: Track, record: dict[str, Any], audio: AudioFile, artwork: StoredImage | None
+) -> None:
+    """Set the track's fields from its (valid) record."""
     track.title = record["title"]
     track.description = record.get("description")
     track.file_id, track.file_type = audio.file_id, audio.ext
@@ -70,11 +94,41 @@ async def index_track_record(
         {"did": f["did"], "handle": f.get("handle"), "display_name": f.get("displayName")}
         for f in record.get("features", [])
     ]
-    track.atproto_record_uri, track.atproto_record_cid = uri, cid
-    if record.get("album"):
-        track.album_id = (await albums.get_or_create(db, artist.did, record["album"])).id
-    await db.flush()
-    return track
+    track.self_labels = self_labels(record) or None
+    track.support_gate = (record.get("supportGate") or {}).get("type")
+    # a gated track's audio is for supporters: plyr plays it to its artist only
+    track.visibility = "supporters" if track.support_gate else "public"
+    if "imageUrl" not in record:
+        track.image_id = track.image_type = None
+    elif artwork is not None:
+        track.image_id, track.image_type = artwork.image_id, artwork.ext
+
+
+def self_labels(record: dict[str, Any]) -> list[str]:
+    """The creator's content warnings (`labels` of type selfLabels; other label kinds are
+    someone else's extension and not plyr's to interpret)."""
+    labels = record.get("labels")
+    if not isinstance(labels, dict) or labels.get("$type") != SELF_LABELS:
+        return []
+    return list(dict.fromkeys(v["val"] for v in labels.get("values", [])))
+
+
+async def fetch_artwork(runtime: Runtime, record: dict[str, Any]) -> StoredImage | None:
+    """The record's `imageUrl`, fetched through the guarded client (capped like an uploaded
+    image) and stored with its thumbnail like uploaded artwork; None when it cannot be."""
+    url = record.get("imageUrl")
+    if not isinstance(url, str):
+        return None
+    try:
+        response = await runtime.http.get(
+            url, extensions=bounds(runtime.settings.max_image_bytes, ARTWORK_DEADLINE_S)
+        )
+        response.raise_for_status()
+        image = await anyio.to_thread.run_sync(process_image, response.content)
+        return await store_image(runtime, image.data, image.thumbnail, image.ext)
+    except (httpx.HTTPError, ImageError, StorageError) as e:
+        log.info("no artwork from %r: %s", url[:300], e)
+        return None
 
 
 async def _audio_for(db: AsyncSession, did: str, record: dict[str, Any]) -> AudioFile | None:

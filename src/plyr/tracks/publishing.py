@@ -121,6 +121,7 @@ async def _record(
         features=track.features or [],
         image_url=image_url,
         description=track.description,
+        self_labels=track.self_labels,
     )
 
 

@@ -81,6 +81,7 @@ async def create_track(
         visibility=fields.get("visibility", "public"),
         audio_on_pds=bool(fields.get("audio_on_pds")),
         features=await resolve_features(db, fields.get("features", [])),
+        self_labels=fields.get("self_labels") or None,
         status="pending",  # until its record is on the artist's PDS (tracks.publishing)
     )
     if prepared.stored_image is not None:

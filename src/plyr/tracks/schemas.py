@@ -54,6 +54,12 @@ class TrackOut(BaseModel):
     atproto_record_cid: str | None
     created_at: datetime
     loudness_lufs: float | None = Field(None, description="EBU R128 integrated loudness")
+    self_labels: list[str] = Field(
+        [], description="the creator's content warnings (atproto self-labels: sexual, porn, ...)"
+    )
+    support_gate: str | None = Field(
+        None, description="the record's supportGate type: the audio is for supporters"
+    )
 
 
 class TrackPage(BaseModel):

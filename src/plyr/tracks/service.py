@@ -57,6 +57,8 @@ def to_out(runtime: Runtime, track: Track, *, is_liked: bool = False) -> TrackOu
         atproto_record_cid=track.atproto_record_cid,
         created_at=track.created_at,
         loudness_lufs=track.audio.loudness_lufs if track.audio else None,
+        self_labels=track.self_labels or [],
+        support_gate=track.support_gate,
     )
 
 

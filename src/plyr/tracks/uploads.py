@@ -31,6 +31,8 @@ UPLOAD_FIELDS = {
     "visibility",
     "image",
     "audio_on_pds",
+    "self_labels",
+    "auto_tag",  # plyr.fm's genre tagging; plyr has none, so it is accepted and ignored
 }
 
 

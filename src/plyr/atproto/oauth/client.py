@@ -49,6 +49,7 @@ from plyr.atproto.oauth.server_metadata import (
 from plyr.core.cache import Cache
 from plyr.core.config import Settings
 from plyr.core.net import RefusedUrl, bounds, pds_origin
+from plyr.core.runtime import Runtime
 from plyr.core.secrets import SecretBox, SecretBoxError
 
 __all__ = [
@@ -176,8 +177,7 @@ class OAuthClient:
         self.nonces = NonceStore(cache)
 
     @classmethod
-    def of(cls, runtime: Any) -> OAuthClient:
-        """From a `plyr.core.runtime.Runtime`."""
+    def of(cls, runtime: Runtime) -> OAuthClient:
         return cls(runtime.settings, runtime.http, runtime.cache, runtime.secrets, runtime.identity)
 
     @property

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from plyr.search.text import normalize
+from plyr.core.text import normalize
 
 revision: str = "0006"
 down_revision: str | None = "0005"

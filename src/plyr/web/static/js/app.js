@@ -83,7 +83,7 @@ function renderTrack() {
   peaks = null;
   playerWave()?.setPeaks(null);
   if (track) {
-    loadPeaks(track.peaks_url ?? `/tracks/${encodeURIComponent(track.id)}/waveform`).then((p) => {
+    loadPeaks(`/tracks/${encodeURIComponent(track.id)}/waveform`).then((p) => {
       if (player.track !== track) return;
       peaks = p;
       playerWave()?.setPeaks(p);
@@ -245,11 +245,14 @@ function markRows() {
   for (const row of document.querySelectorAll(".track-row[data-track]")) {
     if (!rowIds.has(row)) rowIds.set(row, trackOf(row)?.id);
     const current = id != null && rowIds.get(row) === id;
-    for (const [name, on] of [["data-current", current], ["data-playing", current && playing()]]) {
-      if (on) row.setAttribute(name, "true");
-      else row.removeAttribute(name);
-    }
+    mark(row, "data-current", current);
+    mark(row, "data-playing", current && playing());
   }
+}
+
+function mark(row, name, on) {
+  if (on) row.setAttribute(name, "true");
+  else row.removeAttribute(name);
 }
 
 /** The rows of a [data-tracklist] (not of a list nested in it). */

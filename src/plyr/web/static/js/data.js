@@ -47,12 +47,13 @@ async function deleteAccount(form) {
 
 export function initData() {
   document.addEventListener("click", (event) => {
-    const button = event.target.closest("[data-export]");
+    const button = /** @type {Element} */ (event.target).closest("[data-export]");
     if (button) startExport(button);
   });
   document.addEventListener("submit", (event) => {
-    if (!event.target.matches("[data-delete-account]")) return;
+    const form = /** @type {HTMLFormElement} */ (event.target);
+    if (!form.matches("[data-delete-account]")) return;
     event.preventDefault();
-    deleteAccount(event.target);
+    deleteAccount(form);
   });
 }

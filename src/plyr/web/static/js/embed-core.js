@@ -11,9 +11,9 @@ export const format = (s) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60))
  * @returns {{reset: () => void}} call `reset` when another track is loaded
  */
 export function bindControls(root, audio, source) {
-  const button = root.querySelector(".play");
-  const bar = root.querySelector(".bar");
-  const fill = root.querySelector(".fill");
+  const button = /** @type {HTMLElement} */ (root.querySelector(".play"));
+  const bar = /** @type {HTMLElement} */ (root.querySelector(".bar"));
+  const fill = /** @type {HTMLElement} */ (root.querySelector(".fill"));
   const time = root.querySelector(".time");
   const canSeek = source.canSeek ?? (() => true);
   let heard = 0;

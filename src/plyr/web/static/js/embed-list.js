@@ -3,12 +3,12 @@
 // count like anywhere else.
 import { bindControls } from "./embed-core.js";
 
-const root = document.querySelector(".embed-list");
+const root = /** @type {HTMLElement | null} */ (document.querySelector(".embed-list"));
 if (root) {
-  const tracks = [...root.querySelectorAll(".list-track")];
+  const tracks = /** @type {HTMLElement[]} */ ([...root.querySelectorAll(".list-track")]);
   const audio = new Audio();
   audio.preload = "none";
-  const button = root.querySelector(".play");
+  const button = /** @type {HTMLButtonElement} */ (root.querySelector(".play"));
   const bar = root.querySelector(".bar");
   const now = root.querySelector(".now");
   let index = -1;

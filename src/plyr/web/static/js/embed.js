@@ -2,7 +2,7 @@
 // queue; plays count like anywhere else.
 import { bindControls } from "./embed-core.js";
 
-const root = document.querySelector(".embed");
+const root = /** @type {HTMLElement | null} */ (document.querySelector(".embed"));
 if (root) {
   const audio = new Audio();
   audio.preload = "none";

@@ -25,6 +25,7 @@ export async function detail(response) {
  * @throws {HttpError} the response's detail and status when it is not ok
  */
 export async function request(method, url, body) {
+  /** @type {RequestInit & {headers: Record<string, string>}} */
   const init = { method, credentials: "same-origin", headers: {} };
   if (body instanceof FormData) init.body = body;
   else if (body !== undefined) {

@@ -65,6 +65,7 @@ async function openMenu(button) {
     return;
   }
   if (opener !== button) return; // another menu was opened meanwhile
+  /** @type {HTMLElement[]} */
   const items = [heading("add to playlist")];
   for (const playlist of playlists) {
     items.push(item(playlist.is_private ? `${playlist.name} · private` : playlist.name, { addTo: playlist.id, name: playlist.name }));
@@ -200,12 +201,18 @@ async function removeRow(row, kind) {
 }
 
 function makeDraggable() {
-  for (const row of document.querySelectorAll("[data-playlist-order] > .track-row, [data-album-order] > .track-row")) {
+  const rows = /** @type {NodeListOf<HTMLElement>} */ (
+    document.querySelectorAll("[data-playlist-order] > .track-row, [data-album-order] > .track-row")
+  );
+  for (const row of rows) {
     row.draggable = true;
   }
 }
 
 let dragged = null;
+
+/** @returns {HTMLElement | null} the track row an event happened in */
+const rowOf = (target) => (target instanceof Element ? target.closest(".track-row") : null);
 
 function dropSide(row, event) {
   const box = row.getBoundingClientRect();
@@ -315,7 +322,7 @@ export function initLists() {
       openMenu(toggle);
       return;
     }
-    const choice = target.closest("#playlist-menu [role=menuitem]");
+    const choice = /** @type {HTMLElement | null} */ (target.closest("#playlist-menu [role=menuitem]"));
     if (choice) {
       const trackId = Number(menu.dataset.trackId);
       const row = opener?.closest(".track-row");
@@ -325,7 +332,7 @@ export function initLists() {
       } else if ("newPlaylist" in choice.dataset) {
         const form = newPlaylistForm(trackId);
         choice.replaceWith(form);
-        form.elements.name.focus();
+        /** @type {HTMLInputElement} */ (form.elements.namedItem("name")).focus();
       } else if (choice.dataset.move && row) {
         closeMenu();
         move(row, Number(choice.dataset.move));
@@ -338,7 +345,7 @@ export function initLists() {
     if (menu && !menu.hidden && !target.closest("#playlist-menu")) closeMenu();
     const cover = target.closest("[data-playlist-cover-remove]");
     if (cover) removeCover(cover);
-    const del = target.closest("[data-playlist-delete], [data-album-delete]");
+    const del = /** @type {HTMLElement | null} */ (target.closest("[data-playlist-delete], [data-album-delete]"));
     if (del) {
       const url = del.dataset.playlistDelete ? `/lists/playlists/${del.dataset.playlistDelete}` : `/albums/${del.dataset.albumDelete}`;
       confirmDelete(del, url);
@@ -348,7 +355,8 @@ export function initLists() {
     if (menu && !menu.hidden && menu.contains(document.activeElement)) menuKeys(event);
   });
   document.addEventListener("submit", (event) => {
-    const form = event.target;
+    const form = /** @type {HTMLFormElement} */ (event.target);
+    /** @type {[string, (form: HTMLFormElement) => unknown][]} */
     const handlers = [
       ["[data-menu-new-playlist]", createAndAdd],
       ["[data-create-playlist]", createPlaylist],
@@ -364,11 +372,11 @@ export function initLists() {
     }
   });
   document.addEventListener("change", (event) => {
-    const input = event.target;
+    const input = /** @type {HTMLInputElement} */ (event.target);
     if (input.matches?.("[data-playlist-cover], [data-album-cover]")) uploadCover(input);
   });
   document.addEventListener("dragstart", (event) => {
-    const row = event.target instanceof Element ? event.target.closest(".track-row") : null;
+    const row = rowOf(event.target);
     if (!row || !editableList(row)) return;
     dragged = row;
     event.dataTransfer.effectAllowed = "move";
@@ -376,14 +384,14 @@ export function initLists() {
     row.classList.add("dragging");
   });
   document.addEventListener("dragover", (event) => {
-    const row = event.target instanceof Element ? event.target.closest(".track-row") : null;
+    const row = rowOf(event.target);
     if (!dragged || !row || row.parentElement !== dragged.parentElement) return;
     event.preventDefault();
     clearDrop();
     if (row !== dragged) row.dataset.drop = dropSide(row, event);
   });
   document.addEventListener("drop", (event) => {
-    const row = event.target instanceof Element ? event.target.closest(".track-row") : null;
+    const row = rowOf(event.target);
     if (!dragged || !row || row.parentElement !== dragged.parentElement) return;
     event.preventDefault();
     const list = row.parentElement;

@@ -95,16 +95,17 @@ async function revokeToken(button) {
 
 export function initPortal() {
   document.addEventListener("submit", (event) => {
-    const form = event.target;
+    const form = /** @type {HTMLFormElement} */ (event.target);
     if (form.matches("[data-edit-track]")) (event.preventDefault(), save(form));
     else if (form.matches("[data-new-token]")) (event.preventDefault(), newToken(form));
   });
   document.addEventListener("change", (event) => {
-    const form = event.target.closest("[data-edit-track]");
-    if (form && event.target.name === "image") previewArt(form);
+    const input = /** @type {HTMLInputElement} */ (event.target);
+    const form = input.closest("[data-edit-track]");
+    if (form && input.name === "image") previewArt(form);
   });
   document.addEventListener("click", (event) => {
-    const target = event.target.closest("[data-remove-image], [data-undo-image], [data-delete-track], [data-revoke-token]");
+    const target = /** @type {Element} */ (event.target).closest("[data-remove-image], [data-undo-image], [data-delete-track], [data-revoke-token]");
     if (!target) return;
     const form = target.closest("[data-edit-track]");
     if (target.matches("[data-remove-image]")) removeArt(form);
@@ -113,6 +114,7 @@ export function initPortal() {
     else if (target.matches("[data-revoke-token]")) revokeToken(target);
   });
   document.addEventListener("input", (event) => {
-    if (event.target.matches?.("[data-tags]")) suggestTags(event.target);
+    const input = /** @type {HTMLInputElement} */ (event.target);
+    if (input.matches?.("[data-tags]")) suggestTags(input);
   });
 }

@@ -246,6 +246,7 @@ export function bindQueuePanel(queue, onPlay) {
     if (panel) panel.hidden = !open;
     byId("queue-toggle")?.setAttribute("aria-expanded", String(open));
   };
+  /** @returns {HTMLElement | null} */
   const itemOf = (target) => (target instanceof Element ? target.closest("#queue-list > li") : null);
   const indexOf = (li) => Number(li.dataset.index);
 

@@ -29,7 +29,7 @@ async function acceptTerms(dialog) {
 }
 
 function openTerms() {
-  const dialog = document.getElementById("terms-dialog");
+  const dialog = /** @type {HTMLDialogElement | null} */ (document.getElementById("terms-dialog"));
   if (dialog && !dialog.open) dialog.showModal();
 }
 
@@ -40,8 +40,10 @@ async function copyLink(button) {
 function applyTheme(form) {
   const data = new FormData(form);
   const root = document.documentElement;
-  if (data.get("theme")) root.dataset.theme = data.get("theme");
-  if (data.get("accent_color")) root.style.setProperty("--accent", data.get("accent_color"));
+  const theme = data.get("theme");
+  const accent = data.get("accent_color");
+  if (typeof theme === "string" && theme) root.dataset.theme = theme;
+  if (typeof accent === "string" && accent) root.style.setProperty("--accent", accent);
 }
 
 async function savePreferences(form) {
@@ -77,10 +79,10 @@ let searchTimer = 0;
 let searchSeq = 0;
 
 function openSearch() {
-  const dialog = document.getElementById("search-dialog");
+  const dialog = /** @type {HTMLDialogElement | null} */ (document.getElementById("search-dialog"));
   if (!dialog) return;
   if (!dialog.open) dialog.showModal();
-  const input = document.getElementById("search-input");
+  const input = /** @type {HTMLInputElement} */ (document.getElementById("search-input"));
   input.focus();
   input.select();
 }
@@ -102,11 +104,11 @@ async function runSearch(query) {
   if (seq !== searchSeq) return; // a newer query is on its way
   const path = encodeURIComponent;
   const describe = {
-    tracks: (r) => ({ label: `${r.title} — ${r.artist_display_name || r.artist_handle}`, url: `/track/${r.id}` }),
-    artists: (r) => ({ label: `${r.display_name || r.handle} · @${r.handle}`, url: `/u/${path(r.handle)}` }),
-    albums: (r) => ({ label: `${r.title} — album by @${r.artist_handle}`, url: `/u/${path(r.artist_handle)}/album/${path(r.slug)}` }),
-    tags: (r) => ({ label: `#${r.name} · ${r.track_count}`, url: `/tag/${path(r.name)}` }),
-    playlists: (r) => ({ label: `${r.name} — playlist by @${r.owner_handle}`, url: `/playlist/${r.id}` }),
+    track: (r) => ({ label: `${r.title} — ${r.artist_display_name || r.artist_handle}`, url: `/track/${r.id}` }),
+    artist: (r) => ({ label: `${r.display_name || r.handle} · @${r.handle}`, url: `/u/${path(r.handle)}` }),
+    album: (r) => ({ label: `${r.title} — album by @${r.artist_handle}`, url: `/u/${path(r.artist_handle)}/album/${path(r.slug)}` }),
+    tag: (r) => ({ label: `#${r.name} · ${r.track_count}`, url: `/tag/${path(r.name)}` }),
+    playlist: (r) => ({ label: `${r.name} — playlist by @${r.owner_handle}`, url: `/playlist/${r.id}` }),
   };
   const items = results.filter((r) => describe[r.type]).map((r) => describe[r.type](r));
   if (!items.length) {
@@ -140,29 +142,32 @@ function moveSelection(step) {
   options[next].scrollIntoView({ block: "nearest" });
 }
 
+const searchDialog = () => /** @type {HTMLDialogElement} */ (document.getElementById("search-dialog"));
+
 function openSelected(event) {
   const selected = document.querySelector('#search-results [aria-selected="true"] a');
   if (!selected) return;
   event.preventDefault();
-  document.getElementById("search-dialog").close();
+  searchDialog().close();
   visit(selected.getAttribute("href"));
 }
 
 function bind() {
   document.addEventListener("plyr:search", openSearch);
   document.addEventListener("click", (event) => {
-    const target = event.target.closest("[data-action=search], [data-action=copy-link]");
+    const clicked = /** @type {Element} */ (event.target);
+    const target = /** @type {HTMLElement | null} */ (clicked.closest("[data-action=search], [data-action=copy-link]"));
     if (target?.dataset.action === "search") openSearch();
     else if (target?.dataset.action === "copy-link") copyLink(target);
-    const result = event.target.closest("#search-results a");
+    const result = clicked.closest("#search-results a");
     if (result) {
       event.preventDefault();
-      document.getElementById("search-dialog").close();
+      searchDialog().close();
       visit(result.getAttribute("href"));
     }
   });
   document.addEventListener("submit", (event) => {
-    const form = event.target;
+    const form = /** @type {HTMLFormElement} */ (event.target);
     if (form.matches("[data-logout]")) {
       event.preventDefault();
       signOut(form);
@@ -177,19 +182,20 @@ function bind() {
     }
   });
   document.addEventListener("input", (event) => {
-    if (event.target.id === "search-input") {
+    const input = /** @type {HTMLInputElement} */ (event.target);
+    if (input.id === "search-input") {
       clearTimeout(searchTimer);
-      searchTimer = setTimeout(() => runSearch(event.target.value), 150);
-    } else if (event.target.closest("[data-preferences]")) {
-      applyTheme(event.target.closest("form"));
+      searchTimer = setTimeout(() => runSearch(input.value), 150);
+    } else if (input.closest("[data-preferences]")) {
+      applyTheme(input.closest("form"));
     }
   });
   document.addEventListener("keydown", (event) => {
-    if (event.target.id !== "search-input") return;
+    if (/** @type {Element} */ (event.target).id !== "search-input") return;
     if (event.key === "Escape") {
       // a search field's first Escape would only clear it: one Escape closes the dialog
       event.preventDefault();
-      document.getElementById("search-dialog").close();
+      searchDialog().close();
     } else if (event.key === "ArrowDown") (event.preventDefault(), moveSelection(1));
     else if (event.key === "ArrowUp") (event.preventDefault(), moveSelection(-1));
   });

@@ -7,24 +7,32 @@ import { request, visit } from "./http.js";
 import { readTitle, titleFromName } from "./tags.js";
 import { say } from "./toast.js";
 
+/** A field of the upload forms (input, textarea or select) by id: its value, files, src. */
+const field = (id) => /** @type {HTMLInputElement} */ ($(id));
+
 let autoTitle = "";
 let suggestTimer = 0;
 
 export function initUpload() {
   bindAlbum();
   document.addEventListener("change", (event) => {
-    if (event.target.id === "upload-file") chosen(event.target.files[0]);
-    else if (event.target.id === "upload-image") preview(event.target.files[0]);
+    const target = /** @type {HTMLInputElement} */ (event.target);
+    if (target.id === "upload-file") chosen(target.files[0]);
+    else if (target.id === "upload-image") preview(target.files[0]);
   });
   document.addEventListener("dragover", (event) => {
-    const zone = event.target.closest?.("#drop-zone, #album-drop-zone");
+    const target = /** @type {HTMLInputElement} */ (event.target);
+    const zone = target.closest?.("#drop-zone, #album-drop-zone");
     if (!zone) return;
     event.preventDefault();
     zone.classList.add("drop-over");
   });
-  document.addEventListener("dragleave", (event) => event.target.closest?.("#drop-zone, #album-drop-zone")?.classList.remove("drop-over"));
+  document.addEventListener("dragleave", (event) =>
+    /** @type {Element} */ (event.target).closest?.("#drop-zone, #album-drop-zone")?.classList.remove("drop-over"),
+  );
   document.addEventListener("drop", (event) => {
-    const zone = event.target.closest?.("#drop-zone");
+    const target = /** @type {HTMLInputElement} */ (event.target);
+    const zone = target.closest?.("#drop-zone");
     if (!zone) return;
     event.preventDefault();
     zone.classList.remove("drop-over");
@@ -32,19 +40,21 @@ export function initUpload() {
     if (!file) return;
     const transfer = new DataTransfer();
     transfer.items.add(file);
-    $("upload-file").files = transfer.files;
+    field("upload-file").files = transfer.files;
     chosen(file);
   });
   document.addEventListener("input", (event) => {
-    if (event.target.id === "upload-tags" || event.target.id === "album-upload-tags") {
+    const target = /** @type {HTMLInputElement} */ (event.target);
+    if (target.id === "upload-tags" || target.id === "album-upload-tags") {
       clearTimeout(suggestTimer);
-      suggestTimer = setTimeout(() => suggestTags(event.target), 150);
+      suggestTimer = setTimeout(() => suggestTags(target), 150);
     }
   });
   document.addEventListener("submit", (event) => {
-    if (event.target.id !== "upload-form") return;
+    const target = /** @type {HTMLInputElement} */ (event.target);
+    if (target.id !== "upload-form") return;
     event.preventDefault();
-    submit(event.target);
+    submit(target);
   });
 }
 
@@ -56,7 +66,7 @@ async function chosen(file) {
   if (file.size > Number(form.dataset.maxBytes)) {
     showError(`this file is ${(file.size / 1048576).toFixed(0)} MB; the limit is ${(Number(form.dataset.maxBytes) / 1048576).toFixed(0)} MB`);
   }
-  const title = $("upload-title");
+  const title = field("upload-title");
   if (!title.value || title.value === autoTitle) {
     autoTitle = (await readTitle(file)) || titleFromName(file.name);
     title.value = autoTitle;
@@ -68,7 +78,7 @@ function preview(file) {
 }
 
 function previewInto(id, file) {
-  const img = $(id);
+  const img = /** @type {HTMLImageElement | null} */ ($(id));
   if (!img) return;
   if (img.src) URL.revokeObjectURL(img.src);
   if (file) {
@@ -126,20 +136,20 @@ function progress(pct, text, form = "upload") {
 }
 
 function submit(form) {
-  const file = $("upload-file").files[0];
+  const file = field("upload-file").files[0];
   if (!file) return showError("choose an audio file first");
-  if (!$("upload-title").value.trim()) return showError("give the track a title");
+  if (!field("upload-title").value.trim()) return showError("give the track a title");
   showError("");
   const data = new FormData();
   data.append("file", file);
-  data.append("title", $("upload-title").value.trim());
+  data.append("title", field("upload-title").value.trim());
   for (const name of ["album", "description", "visibility"]) {
     const value = form.elements[name].value.trim();
     if (value) data.append(name, value);
   }
-  const tags = tagList($("upload-tags").value);
+  const tags = tagList(field("upload-tags").value);
   if (tags.length) data.append("tags", JSON.stringify(tags));
-  const image = $("upload-image").files[0];
+  const image = field("upload-image").files[0];
   if (image) data.append("image", image);
   if (form.elements.audio_on_pds.checked) data.append("audio_on_pds", "true");
 
@@ -209,7 +219,8 @@ function follow(uploadId, onProgress) {
 
 // ---- an album: several files in order, uploaded one by one, then the album's order once ----
 
-/** @type {{file: File, title: string, auto: string, trackId: number|null, state: string}[]} */
+// `tagged`: its tags were read for a title (once)
+/** @type {{file: File, title: string, auto: string, trackId: number|null, state: string, tagged?: boolean}[]} */
 let albumFiles = [];
 let albumId = null;
 let albumCoverSent = false;
@@ -217,7 +228,7 @@ let draggedFile = -1;
 
 function setMode(mode) {
   const album = mode === "album";
-  for (const button of document.querySelectorAll("[data-upload-mode]")) {
+  for (const button of /** @type {NodeListOf<HTMLElement>} */ (document.querySelectorAll("[data-upload-mode]"))) {
     button.setAttribute("aria-pressed", String(button.dataset.uploadMode === mode));
   }
   if ($("upload-form")) $("upload-form").hidden = album;
@@ -266,7 +277,7 @@ function fileButton(label, action, index, disabled = false) {
 function renderAlbumFiles() {
   const list = $("album-file-list");
   if (!list) return;
-  const busy = $("album-upload-submit")?.disabled;
+  const busy = /** @type {HTMLButtonElement | null} */ ($("album-upload-submit"))?.disabled;
   list.replaceChildren(
     ...albumFiles.map((entry, i) => {
       const li = document.createElement("li");
@@ -314,18 +325,18 @@ function setAlbumBusy(form, busy) {
  * then each file in order (one at a time, skipping those already sent), then the order: a
  * single PUT, so the album's record is written once, at the end. */
 async function submitAlbum(form) {
-  const title = $("album-upload-title").value.trim();
+  const title = field("album-upload-title").value.trim();
   if (!title) return showError("give the album a title", ALBUM);
   if (!albumFiles.length) return showError("choose the album's audio files", ALBUM);
   const untitled = albumFiles.findIndex((entry) => !entry.title.trim());
   if (untitled >= 0) return showError(`give track ${untitled + 1} a title`, ALBUM);
   showError("", ALBUM);
   setAlbumBusy(form, true);
-  const image = $("album-upload-image").files[0];
-  const tags = tagList($("album-upload-tags").value);
+  const image = field("album-upload-image").files[0];
+  const tags = tagList(field("album-upload-tags").value);
   try {
     if (albumId === null) {
-      const description = $("album-upload-description").value.trim();
+      const description = field("album-upload-description").value.trim();
       const album = await request("POST", "/albums/", description ? { title, description } : { title });
       albumId = album.id;
     }
@@ -342,7 +353,7 @@ async function submitAlbum(form) {
       data.append("file", entry.file);
       data.append("title", entry.title.trim());
       data.append("album_id", String(albumId));
-      data.append("visibility", $("album-upload-visibility").value);
+      data.append("visibility", field("album-upload-visibility").value);
       if (tags.length) data.append("tags", JSON.stringify(tags));
       if (image) data.append("image", image);
       entry.state = "sending";
@@ -378,9 +389,10 @@ function resetAlbum() {
 
 function bindAlbum() {
   document.addEventListener("click", (event) => {
-    const mode = event.target.closest?.("[data-upload-mode]");
+    const target = /** @type {HTMLInputElement} */ (event.target);
+    const mode = /** @type {HTMLElement | null} */ (target.closest?.("[data-upload-mode]"));
     if (mode) return setMode(mode.dataset.uploadMode);
-    const button = event.target.closest?.("[data-album-file]");
+    const button = /** @type {HTMLElement | null} */ (target.closest?.("[data-album-file]"));
     if (!button) return;
     const i = Number(button.dataset.index);
     if (button.dataset.albumFile === "up") moveAlbumFile(i, i - 1);
@@ -391,25 +403,29 @@ function bindAlbum() {
     }
   });
   document.addEventListener("change", (event) => {
-    if (event.target.id === "album-files") {
-      addAlbumFiles(event.target.files);
-      event.target.value = "";
-    } else if (event.target.id === "album-upload-image") previewInto("album-upload-image-preview", event.target.files[0]);
+    const target = /** @type {HTMLInputElement} */ (event.target);
+    if (target.id === "album-files") {
+      addAlbumFiles(target.files);
+      target.value = "";
+    } else if (target.id === "album-upload-image") previewInto("album-upload-image-preview", target.files[0]);
   });
   document.addEventListener("input", (event) => {
-    const index = event.target.dataset?.albumTitle;
-    if (index !== undefined) albumFiles[Number(index)].title = event.target.value;
-    else if (event.target.id === "album-upload-title" && albumId !== null) albumId = null; // another album
+    const target = /** @type {HTMLInputElement} */ (event.target);
+    const index = target.dataset?.albumTitle;
+    if (index !== undefined) albumFiles[Number(index)].title = target.value;
+    else if (target.id === "album-upload-title" && albumId !== null) albumId = null; // another album
   });
   document.addEventListener("dragstart", (event) => {
-    const li = event.target.closest?.("#album-file-list > li");
+    const target = /** @type {HTMLInputElement} */ (event.target);
+    const li = /** @type {HTMLElement | null} */ (target.closest?.("#album-file-list > li"));
     if (!li) return;
     draggedFile = Number(li.dataset.index);
     event.dataTransfer.effectAllowed = "move";
     event.dataTransfer.setData("text/plain", li.dataset.index);
   });
   document.addEventListener("dragover", (event) => {
-    const li = event.target.closest?.("#album-file-list > li");
+    const target = /** @type {HTMLInputElement} */ (event.target);
+    const li = /** @type {HTMLElement | null} */ (target.closest?.("#album-file-list > li"));
     if (!li || draggedFile < 0) return;
     event.preventDefault();
     const box = li.getBoundingClientRect();
@@ -417,18 +433,19 @@ function bindAlbum() {
     li.dataset.drop = event.clientY < box.top + box.height / 2 ? "before" : "after";
   });
   document.addEventListener("drop", (event) => {
-    const zone = event.target.closest?.("#album-drop-zone");
+    const target = /** @type {HTMLInputElement} */ (event.target);
+    const zone = target.closest?.("#album-drop-zone");
     if (zone) {
       event.preventDefault();
       zone.classList.remove("drop-over");
       return addAlbumFiles(event.dataTransfer.files);
     }
-    const li = event.target.closest?.("#album-file-list > li");
+    const li = /** @type {HTMLElement | null} */ (target.closest?.("#album-file-list > li"));
     if (!li || draggedFile < 0) return;
     event.preventDefault();
-    const target = Number(li.dataset.index);
+    const at = Number(li.dataset.index);
     const after = li.dataset.drop === "after";
-    let to = after ? target + 1 : target;
+    let to = after ? at + 1 : at;
     if (draggedFile < to) to -= 1;
     moveAlbumFile(draggedFile, to);
     draggedFile = -1;
@@ -438,9 +455,10 @@ function bindAlbum() {
     for (const other of document.querySelectorAll("#album-file-list > li[data-drop]")) other.removeAttribute("data-drop");
   });
   document.addEventListener("submit", (event) => {
-    if (event.target.id !== "album-upload-form") return;
+    const target = /** @type {HTMLInputElement} */ (event.target);
+    if (target.id !== "album-upload-form") return;
     event.preventDefault();
-    submitAlbum(event.target);
+    submitAlbum(target);
   });
   // a new visit to the upload page starts a new album
   document.addEventListener("htmx:afterSettle", () => {

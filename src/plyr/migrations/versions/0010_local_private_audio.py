@@ -5,8 +5,8 @@ Local storage now keeps audio of tracks not playable by link (supporters, privat
 get the pending write that moves them (housekeeping performs it; on S3 it finds them in
 place already), unless the same move still waits from revision 0008.
 
-Revision ID: 0009
-Revises: 0008
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-03 08:00:00
 """
 
@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0009"
-down_revision: str | None = "0008"
+revision: str = "0010"
+down_revision: str | None = "0009"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
