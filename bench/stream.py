@@ -9,9 +9,14 @@ Against each server (all on this 2-core machine, so the client competes for CPU)
       this process): 50 keep-alive connections, each asking for a random 64 KiB range every
       100-300 ms, starts staggered (about 250 req/s offered, below every server's capacity);
       TTFB = request written -> first response byte read, p50/p99.
+Servers: nginx alone; plyr (uvicorn); plyr behind nginx with X-Accel-Redirect; and public
+audio the way the README's "Scaling out" serves it: plyr (PUBLIC_MEDIA_BASE_URL) answers
+/audio with a 307 to nginx's static /media/audio/ location, whose URL is then measured like
+the others (the 307s themselves are counted once more at the end).
 Every range response is checked once per server (206, Content-Range, the right bytes).
 Each run lasts --duration seconds; every measurement is repeated --runs times, in rounds
-interleaved across servers so that machine noise spreads evenly; medians are reported.
+interleaved across servers, each round in a random order, so that machine noise spreads
+evenly; medians are reported.
 Redis on 127.0.0.1:6379 adds a 2-worker variant (database 14, flushed afterwards).
 
     uv run python bench/stream.py [--runs 3] [--duration 5] [--granian]
@@ -229,6 +234,11 @@ def verify(target: Target, data: bytes) -> None:
 
 # tcp_nopush stays off: with sendfile + TCP_CORK on loopback, every 64 KiB range response
 # waits ~40 ms for a delayed ACK (p50 44 ms, 26 req/s on one connection instead of ~10,000).
+AUDIO_TYPES = (
+    "audio/mpeg mp3; audio/wav wav; audio/mp4 m4a; audio/aiff aiff; audio/flac flac; "
+    "audio/ogg ogg opus; audio/webm webm;"
+)
+
 NGINX_CONF = """
 {user}worker_processes {workers};
 daemon off;
@@ -250,6 +260,10 @@ http {{
         server {upstream};
         keepalive 64;
     }}
+    upstream plyr_published {{
+        server {published};
+        keepalive 64;
+    }}
     server {{
         listen {host}:{port};
         # nginx alone: the file itself
@@ -268,6 +282,23 @@ http {{
             internal;
             alias {media_dir}/;
         }}
+        # plyr with PUBLIC_MEDIA_BASE_URL=<this server>/media: /audio answers 307 for public
+        # audio, and the static location below sends it (as in the README's "Scaling out")
+        location /pub/ {{
+            proxy_pass http://plyr_published/;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+            proxy_set_header Host $host;
+        }}
+        location ~ "^/media/audio/([0-9a-f]{{16}}\\.(mp3|wav|m4a|aiff|flac|ogg|opus|webm))$" {{
+            alias {media_dir}/audio/$1;
+            types {{ {audio_types} }}
+            default_type application/octet-stream;
+            add_header Cache-Control "public, max-age=31536000, immutable" always;
+            add_header X-Content-Type-Options nosniff always;
+            add_header Content-Security-Policy "default-src 'none'; sandbox" always;
+            add_header Referrer-Policy strict-origin-when-cross-origin always;
+        }}
     }}
 }}
 """
@@ -275,12 +306,20 @@ http {{
 
 @contextmanager
 def nginx_server(
-    workdir: Path, media: Path, file_id: str, workers: int, upstream: str = "127.0.0.1:9"
+    workdir: Path,
+    media: Path,
+    file_id: str,
+    workers: int,
+    upstream: str = "127.0.0.1:9",
+    published: str = "127.0.0.1:9",
+    port: int = 0,
 ) -> Iterator[str]:
-    """nginx serving `media` at /audio/{file_id} and proxying /plyr/ to `upstream` (a plyr
-    with PLYR_ACCEL_REDIRECT_PREFIX=/_media/); yields its base URL."""
+    """nginx serving `media` at /audio/{file_id}, proxying /plyr/ to `upstream` (a plyr with
+    PLYR_ACCEL_REDIRECT_PREFIX=/_media/) and /pub/ to `published` (a plyr with
+    PUBLIC_MEDIA_BASE_URL=<nginx>/media), and serving the media folder's public audio at
+    /media/audio/; yields its base URL."""
     workdir.mkdir(parents=True, exist_ok=True)
-    port = free_port()
+    port = port or free_port()
     user = "user root root;\n" if os.geteuid() == 0 else ""  # the media dir is 0700
     conf = workdir / "nginx.conf"
     conf.write_text(
@@ -294,6 +333,8 @@ def nginx_server(
             path=media.resolve(),
             media_dir=media.resolve().parent.parent,
             upstream=upstream,
+            published=published,
+            audio_types=AUDIO_TYPES,
         )
     )
     log = workdir / "error.log"
@@ -350,10 +391,29 @@ def setup_targets(
     audio = f"/audio/{file_id}"
     one = stack.enter_context(plyr_server(data))
     accel = stack.enter_context(plyr_server(data, PLYR_ACCEL_REDIRECT_PREFIX="/_media/"))
-    upstream = accel.base_url.removeprefix("http://")
-    n1 = stack.enter_context(nginx_server(tmp / "nginx1", media, file_id, 1, upstream))
+    port = free_port()
+    published = stack.enter_context(
+        plyr_server(
+            data,
+            PLYR_ACCEL_REDIRECT_PREFIX="/_media/",
+            PUBLIC_MEDIA_BASE_URL=f"http://{HOST}:{port}/media",
+        )
+    )
+    n1 = stack.enter_context(
+        nginx_server(
+            tmp / "nginx1",
+            media,
+            file_id,
+            1,
+            host_port(accel.base_url),
+            host_port(published.base_url),
+            port,
+        )
+    )
+    static = follow_redirect(f"{n1}/pub{audio}")
     targets = [
         Target("nginx 1 worker", n1 + audio, ""),
+        Target("public audio: 307 to nginx 1w static", static, "nginx 1 worker"),
         Target("plyr uvicorn 1 worker", one.base_url + audio, "nginx 1 worker"),
         Target("plyr 1w behind nginx 1w (X-Accel)", f"{n1}/plyr{audio}", "nginx 1 worker"),
     ]
@@ -371,6 +431,31 @@ def setup_targets(
         Target("nginx 2 workers", n2 + audio, ""),
         Target("plyr uvicorn 2 workers", two.base_url + audio, "nginx 2 workers"),
     ]
+
+
+def host_port(url: str) -> str:
+    return url.removeprefix("http://")
+
+
+def follow_redirect(url: str) -> str:
+    """Where plyr sends a listener of public audio: a 307 to nginx's static location."""
+    response = httpx.get(url, headers={"Range": "bytes=0-1"}, timeout=30)
+    if response.status_code != 307:
+        raise RuntimeError(f"{url}: expected 307 to the media folder, got {response.status_code}")
+    location = response.headers["location"]
+    print(f"  ok {url} -> 307 {location}")
+    return location
+
+
+def redirect_rate(url: str, wrk: Wrk, runs: int) -> None:
+    """The hop before the static file: how many 307s plyr answers per second (behind nginx;
+    a player asks once per track, then reads ranges from the static URL)."""
+    rates = []
+    for _ in range(runs):
+        result = wrk.run(url, connections=LISTENERS, length=RANGE_BYTES)
+        rates.append(result.requests / result.seconds)
+        time.sleep(SETTLE_S)
+    print(f"\n307 answers of plyr 1w behind nginx: {median(rates):,.0f} req/s (median)")
 
 
 def prepare_file(tmp: Path, data: Path, seconds: float) -> tuple[str, Path]:
@@ -411,9 +496,12 @@ def main() -> None:
             wrk.run(t.url, connections=4, length=RANGE_BYTES, seconds=1)
         for n in range(args.runs):
             print(f"round {n + 1}/{args.runs}")
-            for t in targets:
+            # a new order each round: whatever runs first or after a busy server (a
+            # lingering load, a warmer cache) is a different server every time
+            for t in random.sample(targets, len(targets)):
                 measure(t, wrk, len(content))
         report(targets)
+        redirect_rate(targets[0].url.replace("/audio/", "/pub/audio/"), wrk, args.runs)
 
 
 if __name__ == "__main__":

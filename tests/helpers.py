@@ -130,7 +130,8 @@ def files_under(path: Path) -> list[str]:
 
 
 def media_files(settings: Settings) -> list[str]:
-    return files_under(settings.media_dir)
+    """Stored keys in the public and the private folder (a key in both appears twice)."""
+    return sorted(files_under(settings.media_dir) + files_under(settings.private_media_dir))
 
 
 def temp_files(settings: Settings) -> list[str]:

@@ -45,6 +45,38 @@ def test_existing_private_audio_is_queued_to_move(tmp_path: Path) -> None:
     assert queued == [("storage_place", ["f2"], False), ("storage_place", ["f3"], False)]
 
 
+def test_private_audio_moved_by_0008_is_queued_again_for_local_storage(tmp_path: Path) -> None:
+    """0008 moved private audio only on S3 (its writes are done, local storage had one
+    folder): 0009 queues the move into local storage's private folder once more."""
+    if using_postgres():
+        with postgres_database("plyr_upgrade_local") as url:
+            queued = _upgrade_from_0008(url)
+    else:
+        queued = _upgrade_from_0008(f"sqlite+aiosqlite:///{tmp_path / 'old.db'}")
+    assert queued == [
+        ("storage_place", ["f2"], False),
+        ("storage_place", ["f2"], True),
+        ("storage_place", ["f3"], False),
+        ("storage_place", ["f3"], True),
+    ]
+
+
+def _upgrade_from_0008(url: str) -> list[tuple[str, list[str], bool]]:
+    upgrade(url, "0006")
+    asyncio.run(_add_tracks(url, ("public", "unlisted", "supporters", "private")))
+    upgrade(url, "0008")
+    asyncio.run(_mark_pending_writes_done(url))
+    upgrade(url, "head")
+    return asyncio.run(_pending_writes(url))
+
+
+async def _mark_pending_writes_done(url: str) -> None:
+    engine = create_engine(url)
+    async with engine.begin() as conn:
+        await conn.execute(text("UPDATE pending_writes SET done = true"))
+    await engine.dispose()
+
+
 def _upgrade_with_tracks(url: str) -> list[tuple[str, list[str], bool]]:
     upgrade(url, "0006")
     asyncio.run(_add_tracks(url, ("public", "unlisted", "supporters", "private")))

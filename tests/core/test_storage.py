@@ -156,3 +156,51 @@ async def test_private_objects_are_placed_and_moved(storage: Storage, tmp_path: 
     await storage.place("audio/missing.mp3", private=False)
     await storage.delete("audio/p.mp3")
     assert not await storage.exists("audio/p.mp3")
+
+
+async def test_local_private_objects_live_outside_the_public_folder(tmp_path: Path) -> None:
+    """The media folder may be published by a web server: private audio and exports are
+    never in it, and a visibility change moves the file between the folders (idempotent,
+    an interrupted move is finished)."""
+    storage = LocalStorage(tmp_path / "media", public_url="http://plyr.test")
+    public_dir, private_dir = tmp_path / "media", tmp_path / "private"
+    src = tmp_path / "a.mp3"
+    src.write_bytes(b"ID3 secret")
+    await storage.put_file("audio/p.mp3", src, "audio/mpeg", private=True)
+    await storage.put_bytes("exports/e.zip", b"PK", "application/zip", private=True)
+    assert sorted(p.name for p in public_dir.rglob("*")) == []
+    assert (private_dir / "audio/p.mp3").read_bytes() == b"ID3 secret"
+    assert (private_dir / "exports/e.zip").read_bytes() == b"PK"
+    assert not storage.is_public("audio/p.mp3")
+    assert storage.local_path("audio/p.mp3") == private_dir / "audio/p.mp3"
+
+    await storage.place("audio/p.mp3", private=False)
+    assert (public_dir / "audio/p.mp3").read_bytes() == b"ID3 secret"
+    assert not (private_dir / "audio/p.mp3").exists()
+    assert storage.is_public("audio/p.mp3")
+
+    # a copy that finished before a crash (both folders hold it): the next run ends it
+    (private_dir / "audio/p.mp3").write_bytes(b"ID3 secret")
+    await storage.place("audio/p.mp3", private=True)
+    await storage.place("audio/p.mp3", private=True)
+    assert not (public_dir / "audio/p.mp3").exists()
+    assert await read_all(storage, "audio/p.mp3") == b"ID3 secret"
+    assert [p async for p in storage.iter_keys("audio/")] == [["audio/p.mp3"]]
+    await storage.delete("audio/p.mp3")
+    assert not await storage.exists("audio/p.mp3")
+
+
+def test_local_private_folder_may_not_be_inside_the_public_one(tmp_path: Path) -> None:
+    with pytest.raises(StorageError):
+        LocalStorage(tmp_path, public_url="http://x", private_root=tmp_path / "private")
+
+
+def test_published_media_folder_urls(tmp_path: Path) -> None:
+    plain = LocalStorage(tmp_path / "media", public_url="http://plyr.test")
+    assert plain.direct_url("audio/a.mp3") is None
+    published = LocalStorage(
+        tmp_path / "media", public_url="http://plyr.test", media_base_url="https://m.test/media/"
+    )
+    assert published.direct_url("audio/a.mp3") == "https://m.test/media/audio/a.mp3"
+    with pytest.raises(StorageError):
+        published.direct_url("../private/audio/a.mp3")

@@ -8,9 +8,10 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 
 from plyr.core.config import Settings
+from plyr.housekeeping import retry_pending_writes
 from tests.audio.media import make_audio
 from tests.conftest import User
-from tests.helpers import upload_track
+from tests.helpers import media_files, upload_track
 
 
 async def test_full_get_and_head(
@@ -101,3 +102,40 @@ async def test_accel_redirect_mode_hands_the_bytes_to_nginx(
     assert response.headers["x-accel-redirect"] == f"/_media/audio/{track['file_id']}.mp3"
     assert response.headers["content-type"] == "audio/mpeg"
     assert response.content == b""
+
+
+async def test_private_audio_goes_to_the_private_internal_location(
+    client: AsyncClient, alice: User, tmp_path: Path, settings: Settings
+) -> None:
+    """Private audio is stored outside the media folder, so nginx reads it through a
+    location of its own (`{prefix}private/`)."""
+    path = make_audio(tmp_path / "s.mp3", "mp3")
+    track = await upload_track(client, alice, path, title="s", visibility="private")
+    key = f"audio/{track['file_id']}.mp3"
+    assert (settings.private_media_dir / key).read_bytes() == path.read_bytes()
+    assert not (settings.media_dir / key).exists()
+    settings.accel_redirect_prefix = "/_media/"
+    response = await client.get(f"/audio/{track['file_id']}", headers=alice.auth)
+    assert response.headers["x-accel-redirect"] == f"/_media/private/{key}"
+
+
+async def test_shared_audio_is_public_while_one_of_its_tracks_is(
+    app: FastAPI, client: AsyncClient, alice: User, bob: User, tmp_path: Path, settings: Settings
+) -> None:
+    """The same bytes uploaded privately by one and publicly by another: one copy, in the
+    public folder; back to the private one when the public track goes private."""
+    path = make_audio(tmp_path / "s.mp3", "mp3")
+    mine = await upload_track(client, alice, path, title="mine", visibility="private")
+    key = f"audio/{mine['file_id']}.mp3"
+    theirs = await upload_track(client, bob, path, title="same bytes")
+    assert theirs["file_id"] == mine["file_id"]
+    assert await retry_pending_writes(app.state.runtime, due_now=True) == 0
+    assert media_files(settings) == [key]
+    assert (settings.media_dir / key).exists()
+    edited = await client.patch(
+        f"/tracks/{theirs['id']}", data={"visibility": "supporters"}, headers=bob.auth
+    )
+    assert edited.status_code == 200, edited.text
+    assert await retry_pending_writes(app.state.runtime, due_now=True) == 0
+    assert media_files(settings) == [key]
+    assert (settings.private_media_dir / key).exists()

@@ -6,9 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
+from fastapi import FastAPI
 from httpx import AsyncClient
 
-from plyr.stream import files, service
+from plyr.stream import files, router, service
 from plyr.stream.files import OpenFiles, Unsatisfiable, parse_range, read_at
 from tests.audio.media import make_audio
 from tests.conftest import User
@@ -72,6 +73,37 @@ async def test_public_audio_is_served_without_the_route(
         await client.get(url, headers={"If-None-Match": fast.headers["etag"]})
     ).status_code == 304
     assert (await client.get(url, headers={"Range": f"bytes={len(data)}-"})).status_code == 416
+
+
+async def test_published_media_redirect_without_the_route(
+    app: FastAPI,
+    client: AsyncClient,
+    alice: User,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """With a published media folder the fast path answers public audio's 307 as the route
+    does; a file not (yet) in that folder is left to the route, which sends the bytes."""
+    storage = app.state.runtime.storage
+    monkeypatch.setattr(storage, "media_base_url", "https://plyr.test/media")
+    path = make_audio(tmp_path / "s.mp3", "mp3")
+    track = await upload_track(client, alice, path, title="s")
+    url = f"/audio/{track['file_id']}"
+    routed = await client.get(url)  # primes the cache
+
+    async def not_routed(*args: object, **kwargs: object) -> None:
+        raise AssertionError("the fast path should not reach the route")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(router, "_send", not_routed)
+        fast = await client.get(url, headers={"Range": "bytes=10-19"})
+    assert fast.status_code == routed.status_code == 307
+    published = f"https://plyr.test/media/audio/{track['file_id']}.mp3"
+    assert fast.headers["location"] == routed.headers["location"] == published
+    assert fast.headers["cache-control"] == routed.headers["cache-control"] == "no-store"
+    await storage.place(f"audio/{track['file_id']}.mp3", private=True)  # a move under way
+    unpublished = await client.get(url, headers={"Range": "bytes=10-19"})
+    assert unpublished.status_code == 206 and unpublished.content == path.read_bytes()[10:20]
 
 
 async def test_multi_range_falls_back_to_the_route(

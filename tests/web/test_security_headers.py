@@ -167,6 +167,13 @@ def test_the_policy_names_the_media_host_and_the_report_uri(settings: Settings) 
     assert policy.endswith("report-uri https://reports.example/csp")
 
 
+def test_the_policy_names_a_published_media_folder_on_another_host(settings: Settings) -> None:
+    """Local storage with PUBLIC_MEDIA_BASE_URL: players follow /audio's 307 there."""
+    settings.public_media_base_url = "https://media.example.com/media"
+    policy = page_policy(settings, framable=False)
+    assert "media-src 'self' blob: https://media.example.com" in policy
+
+
 async def test_audio_content_type_never_comes_from_the_stored_mime_type(
     client: AsyncClient, app: FastAPI, alice: User, track: dict[str, Any]
 ) -> None:

@@ -106,6 +106,11 @@ class Settings(BaseSettings):
         return self.data_dir / "media"
 
     @property
+    def private_media_dir(self) -> Path:
+        """Private audio and exports: beside `media_dir`, so publishing that never leaks them."""
+        return self.data_dir / "private"
+
+    @property
     def tmp_dir(self) -> Path:
         return self.data_dir / "tmp"
 

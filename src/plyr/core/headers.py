@@ -101,13 +101,14 @@ def page_policy(settings: Settings, *, framable: bool) -> str:
 
 
 def media_origins(settings: Settings) -> list[str]:
-    """Where artwork and audio may come from besides this origin: the S3 or CDN base URL."""
-    if settings.storage_backend != "s3":
-        return []
-    urls = [settings.public_media_base_url, settings.s3_endpoint_url]
+    """Where artwork and audio may come from besides this origin: the CDN or published
+    media folder's base URL, and S3 itself (presigned URLs)."""
+    urls = [settings.public_media_base_url]
+    if settings.storage_backend == "s3":
+        urls.append(settings.s3_endpoint_url)
     origins = [_origin(u) for u in urls if u]
-    if not settings.s3_endpoint_url:  # AWS itself: presigned URLs name the bucket's host
-        origins.append("https://*.amazonaws.com")
+    if settings.storage_backend == "s3" and not settings.s3_endpoint_url:
+        origins.append("https://*.amazonaws.com")  # presigned URLs name the bucket's host
     return sorted(set(origins))
 
 

@@ -2,8 +2,9 @@
 
 Public files need no session, so once the runtime's cache knows a file is public, plyr
 answers here without routing, dependencies or a database query, reading through
-`stream.files`. Everything else (private files, multi-range, conditional ranges, S3,
-X-Accel mode, a cache miss) goes to the regular route, which stays the reference."""
+`stream.files`; with a published media folder it answers the 307 to it here too.
+Everything else (private files, multi-range, conditional ranges, S3, X-Accel mode, a cache
+miss) goes to the regular route, which stays the reference."""
 
 from __future__ import annotations
 
@@ -34,6 +35,15 @@ class PublicAudioFastPath:
         if found is None:
             return False
         access, storage = found
+        published = storage.direct_url(access.key) if storage.media_base_url else None
+        if published is not None:
+            if not storage.is_public(access.key):
+                return False  # still moving into the published folder: the route serves it
+            location = (b"location", published.encode())
+            await _respond(send, 307, [location, (b"cache-control", b"no-store")])
+            return True
+        if runtime.settings.accel_redirect_prefix:
+            return False
         headers = dict(scope["headers"])
         if b"if-range" in headers:
             return False
@@ -65,7 +75,7 @@ class PublicAudioFastPath:
         if match is None:
             return None
         access: AudioAccess | None = runtime.public_audio.get(match.group(1))
-        if access is None or access.is_remote or runtime.settings.accel_redirect_prefix:
+        if access is None or access.is_remote:
             return None
         storage = runtime.storage
         return (access, storage) if isinstance(storage, LocalStorage) else None

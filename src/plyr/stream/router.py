@@ -11,6 +11,7 @@ from fastapi.responses import FileResponse, RedirectResponse
 from plyr.auth.dependencies import OptionalUser
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.core.errors import NotFound
+from plyr.core.storage import LocalStorage, Storage
 from plyr.stream import service
 from plyr.stream.proxy import proxy_blob
 from plyr.stream.service import AudioAccess
@@ -52,17 +53,38 @@ async def _send(
         else:
             url = await storage.presigned_url(access.key, filename=filename) or ""
         return RedirectResponse(url, status_code=307, headers={"Cache-Control": "no-store"})
+    direct = _published_url(storage, access) if not filename else None
+    if direct:  # the web server publishing the media folder sends it, as a CDN would
+        return RedirectResponse(direct, status_code=307, headers={"Cache-Control": "no-store"})
     if filename:
         headers["Content-Disposition"] = _attachment(filename)
     if _not_modified(request, etag):
         return Response(status_code=304, headers=headers)
     accel = runtime.settings.accel_redirect_prefix
     if accel:  # nginx pushes the bytes (and answers Range itself)
-        headers["X-Accel-Redirect"] = accel.rstrip("/") + "/" + access.key
+        headers["X-Accel-Redirect"] = _accel_uri(accel, storage, access.key)
         return Response(status_code=200, headers=headers, media_type=access.content_type)
     if not path.is_file():
         raise NotFound("audio not found")
     return FileResponse(path, media_type=access.content_type, headers=headers)
+
+
+def _published_url(storage: Storage, access: AudioAccess) -> str | None:
+    """Public audio in a published media folder (`PUBLIC_MEDIA_BASE_URL` with local
+    storage): its URL there. Not while a move into the public folder is still pending."""
+    if not access.public or not isinstance(storage, LocalStorage):
+        return None
+    url = storage.direct_url(access.key)
+    return url if url and storage.is_public(access.key) else None
+
+
+def _accel_uri(prefix: str, storage: Storage, key: str) -> str:
+    """The internal location nginx reads `key` from: private objects live in a folder of
+    their own, served by the nested `{prefix}private/` location."""
+    base = prefix.rstrip("/")
+    if isinstance(storage, LocalStorage) and not storage.is_public(key):
+        return f"{base}/private/{key}"
+    return f"{base}/{key}"
 
 
 def _attachment(filename: str) -> str:

@@ -221,8 +221,11 @@ async def _record(
         async with runtime.writer() as db:
             track = await records.create_track(db, prepared, params, owner)
             await jobs.set_fields(db, job_id, track_id=track.id, warnings=prepared.warnings)
-            # the same bytes may be another track's, of another visibility: reconcile
-            await queue_placement(db, runtime, track)
+            # the same bytes may be another track's, of another visibility: reconcile (else
+            # `_store` put them where this track's visibility asks)
+            file_ids = [f for f in (track.file_id, track.original_file_id) if f]
+            if await repository.files_shared(db, file_ids, track.id):
+                await queue_placement(db, runtime, track)
             await outbox.commit(runtime, db)
             return track.id
     except IntegrityError as e:

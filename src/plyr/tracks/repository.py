@@ -196,6 +196,13 @@ async def file_in_use(db: AsyncSession, file_id: str) -> bool:
     return (await db.execute(query.limit(1))).first() is not None
 
 
+async def files_shared(db: AsyncSession, file_ids: Sequence[str], track_id: int) -> bool:
+    """Whether a track other than `track_id` plays or keeps any of `file_ids`."""
+    uses = or_(Track.file_id.in_(file_ids), Track.original_file_id.in_(file_ids))
+    query = select(Track.id).where(uses, Track.id != track_id).limit(1)
+    return bool(file_ids) and (await db.execute(query)).first() is not None
+
+
 async def files_in_use(db: AsyncSession, file_ids: Sequence[str]) -> set[str]:
     """Those of `file_ids` a track plays or keeps as its original: one query."""
     if not file_ids:

@@ -12,7 +12,12 @@ def create_storage(settings: Settings) -> Storage:
         from plyr.core.storage.s3 import S3Storage
 
         return S3Storage.from_settings(settings)
-    return LocalStorage(settings.media_dir, public_url=settings.public_url)
+    return LocalStorage(
+        settings.media_dir,
+        public_url=settings.public_url,
+        private_root=settings.private_media_dir,
+        media_base_url=settings.public_media_base_url,
+    )
 
 
 __all__ = [
