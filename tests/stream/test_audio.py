@@ -7,8 +7,8 @@ from pathlib import Path
 from fastapi import FastAPI
 from httpx import AsyncClient
 
+from plyr.core import outbox
 from plyr.core.config import Settings
-from plyr.housekeeping import retry_pending_writes
 from tests.audio.media import make_audio
 from tests.conftest import User
 from tests.helpers import media_files, upload_track
@@ -129,13 +129,13 @@ async def test_shared_audio_is_public_while_one_of_its_tracks_is(
     key = f"audio/{mine['file_id']}.mp3"
     theirs = await upload_track(client, bob, path, title="same bytes")
     assert theirs["file_id"] == mine["file_id"]
-    assert await retry_pending_writes(app.state.runtime, due_now=True) == 0
+    assert await outbox.drain(app.state.runtime, due_now=True) == 0
     assert media_files(settings) == [key]
     assert (settings.media_dir / key).exists()
     edited = await client.patch(
         f"/tracks/{theirs['id']}", data={"visibility": "supporters"}, headers=bob.auth
     )
     assert edited.status_code == 200, edited.text
-    assert await retry_pending_writes(app.state.runtime, due_now=True) == 0
+    assert await outbox.drain(app.state.runtime, due_now=True) == 0
     assert media_files(settings) == [key]
     assert (settings.private_media_dir / key).exists()
