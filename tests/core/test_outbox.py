@@ -60,24 +60,34 @@ async def test_an_entry_of_an_unknown_kind_is_never_taken_as_done(quiet: FastAPI
     assert entry.claimed_until is None  # released, to be retried
 
 
-async def test_two_performers_never_run_one_entry_at_once(
-    quiet: FastAPI, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    runtime = quiet.state.runtime
-    key = "audio/00000000000000ee.mp3"
+async def slow_delete_entry(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch, name: str, *, seconds: float
+) -> tuple[str, int, list[str]]:
+    """A stored file and the entry that deletes it, whose delete takes `seconds`: the file's
+    key, the entry's id, and the keys each delete was started for."""
+    runtime = app.state.runtime
+    key = f"audio/{name:0>16}.mp3"
     await runtime.storage.put_bytes(key, b"x", "audio/mpeg")
-    entry_id = await add_entry(
-        quiet, PendingWrite(kind=Kind.STORAGE_DELETE, payload={"keys": [key]})
-    )
+    entry = PendingWrite(kind=Kind.STORAGE_DELETE, payload={"keys": [key]})
+    entry_id = await add_entry(app, entry)
     runs: list[str] = []
     real_delete = runtime.storage.delete
 
     async def slow_delete(key: str) -> None:
         runs.append(key)
-        await asyncio.sleep(0.2)  # the other performer tries meanwhile
+        await asyncio.sleep(seconds)
         await real_delete(key)
 
     monkeypatch.setattr(runtime.storage, "delete", slow_delete)
+    return key, entry_id, runs
+
+
+async def test_two_performers_never_run_one_entry_at_once(
+    quiet: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    runtime = quiet.state.runtime
+    # the other performer tries while the first one's delete takes 0.2 s
+    key, entry_id, runs = await slow_delete_entry(quiet, monkeypatch, "ee", seconds=0.2)
     failed = await asyncio.gather(
         outbox.perform(runtime, [entry_id]), outbox.drain(runtime, due_now=True)
     )
@@ -152,23 +162,11 @@ async def test_a_performer_keeps_its_claim_while_it_works(
     """An effect that outlasts the lease (a large blob upload) is not taken over."""
     runtime = quiet.state.runtime
     monkeypatch.setattr(outbox, "LEASE", timedelta(seconds=0.6))
-    key = "audio/00000000000000f1.mp3"
-    await runtime.storage.put_bytes(key, b"x", "audio/mpeg")
-    entry_id = await add_entry(
-        quiet, PendingWrite(kind=Kind.STORAGE_DELETE, payload={"keys": [key]})
-    )
-    runs: list[str] = []
-    real_delete = runtime.storage.delete
-
-    async def slow_delete(key: str) -> None:
-        runs.append(key)
-        await asyncio.sleep(1.5)  # twice the lease
-        await real_delete(key)
+    key, entry_id, runs = await slow_delete_entry(quiet, monkeypatch, "f1", seconds=1.5)
 
     async def late_sweep() -> int:
         await asyncio.sleep(1.0)  # after the first lease would have ended
         return await outbox.drain(runtime, due_now=True)
 
-    monkeypatch.setattr(runtime.storage, "delete", slow_delete)
     failed = await asyncio.gather(outbox.perform(runtime, [entry_id]), late_sweep())
     assert failed == [0, 0] and runs == [key]

@@ -4,6 +4,7 @@ against them, so a record builder that drifts from its lexicon fails before it i
 from __future__ import annotations
 
 import json
+import logging
 import re
 from dataclasses import dataclass
 from functools import lru_cache
@@ -13,6 +14,10 @@ from typing import Any
 import regex
 from atproto_client.models import string_formats
 from pydantic import TypeAdapter, ValidationError
+
+from plyr.atproto.uris import owned_uri
+
+log = logging.getLogger(__name__)
 
 DEFAULT_NAMESPACE = "fm.plyr"
 STRONG_REF = "com.atproto.repo.strongRef"
@@ -72,6 +77,21 @@ class Lexicons:
         if record.get("$type") != nsid:
             raise LexiconError(f"$type must be {nsid!r}")
         validate_record(document, record)
+
+    def accepts(self, name: str, repo_did: str, uri: str, record: Any) -> bool:
+        """Whether a record read from `repo_did`'s repo may be indexed: its URI names that
+        repo and the `name` collection (records speak only for their author), and it is a
+        valid record. A refusal is logged, never raised: one bad record skips itself."""
+        nsid = self.nsid(name)
+        if owned_uri(uri, repo_did, nsid) is None:
+            log.info("skipping %s record %s: not a record of %s", name, uri, repo_did)
+            return False
+        try:
+            self.validate(nsid, record)
+        except LexiconError as e:
+            log.info("skipping invalid %s record %s: %s", name, uri, e)
+            return False
+        return True
 
 
 def validate_record(document: dict[str, Any], record: Any) -> None:

@@ -10,9 +10,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plyr.atproto.lexicon import LexiconError, Lexicons
+from plyr.atproto.lexicon import Lexicons
 from plyr.atproto.records import parse_datetime, tid_for
-from plyr.atproto.uris import owned_uri
 from plyr.comments import repository
 from plyr.comments.service import MAX_PER_AUTHOR, MAX_PER_TRACK, allowed
 from plyr.likes.repository import track_by_record
@@ -26,13 +25,7 @@ async def index_comment_record(
 ) -> Comment | None:
     """Create or update the comment; None when skipped (invalid, unknown track, comments
     off, or over the limits a comment made here would meet)."""
-    if owned_uri(uri, artist.did, lexicons.nsid("comment")) is None:
-        log.info("skipping comment record %s: not a record of %s", uri, artist.did)
-        return None
-    try:
-        lexicons.validate(lexicons.nsid("comment"), record)
-    except LexiconError as e:
-        log.info("skipping invalid comment record %s: %s", uri, e)
+    if not lexicons.accepts("comment", artist.did, uri, record):
         return None
     rkey = uri.rstrip("/").rsplit("/", 1)[-1]
     comment = await repository.by_record(db, artist.did, uri)

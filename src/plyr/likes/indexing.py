@@ -8,9 +8,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plyr.atproto.lexicon import LexiconError, Lexicons
+from plyr.atproto.lexicon import Lexicons
 from plyr.atproto.records import parse_datetime
-from plyr.atproto.uris import owned_uri
 from plyr.likes import repository
 from plyr.models import Artist, Like
 
@@ -21,13 +20,7 @@ async def index_like_record(
     db: AsyncSession, lexicons: Lexicons, artist: Artist, *, uri: str, cid: str, record: Any
 ) -> Like | None:
     """Record the like; None when the record is invalid or its track is unknown here."""
-    if owned_uri(uri, artist.did, lexicons.nsid("like")) is None:
-        log.info("skipping like record %s: not a record of %s", uri, artist.did)
-        return None
-    try:
-        lexicons.validate(lexicons.nsid("like"), record)
-    except LexiconError as e:
-        log.info("skipping invalid like record %s: %s", uri, e)
+    if not lexicons.accepts("like", artist.did, uri, record):
         return None
     track_id = await repository.track_by_record(db, record["subject"]["uri"])
     if track_id is None:

@@ -17,8 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.albums import repository as albums
-from plyr.atproto.lexicon import LexiconError, Lexicons
-from plyr.atproto.uris import owned_uri
+from plyr.atproto.lexicon import Lexicons
 from plyr.lists import repository
 from plyr.models import Artist
 
@@ -30,13 +29,7 @@ async def index_list_record(
     db: AsyncSession, lexicons: Lexicons, artist: Artist, *, uri: str, cid: str, record: Any
 ) -> bool:
     """Create or update the playlist or album a record describes; False when skipped."""
-    if owned_uri(uri, artist.did, lexicons.nsid("list")) is None:
-        log.info("skipping list record %s: not a record of %s", uri, artist.did)
-        return False
-    try:
-        lexicons.validate(lexicons.nsid("list"), record)
-    except LexiconError as e:
-        log.info("skipping invalid list record %s: %s", uri, e)
+    if not lexicons.accepts("list", artist.did, uri, record):
         return False
     listed = ListRecord(
         uri=uri,

@@ -12,9 +12,8 @@ import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.albums import repository as albums
-from plyr.atproto.lexicon import SELF_LABELS, LexiconError, Lexicons
+from plyr.atproto.lexicon import SELF_LABELS, Lexicons
 from plyr.atproto.records import parse_datetime
-from plyr.atproto.uris import owned_uri
 from plyr.audio import ImageError, content_type_for, process_image
 from plyr.core.net import bounds
 from plyr.core.runtime import Runtime
@@ -45,13 +44,7 @@ async def index_track_record(
     """Create or update the track a record describes; None when it is invalid or it is one
     of this instance's own uploads (whose record only mirrors the row). `artwork`: its
     `imageUrl`, fetched beforehand (None: keep the track's image as it is)."""
-    if owned_uri(uri, artist.did, lexicons.nsid("track")) is None:
-        log.info("skipping track record %s: not a record of %s", uri, artist.did)
-        return None
-    try:
-        lexicons.validate(lexicons.nsid("track"), record)
-    except LexiconError as e:
-        log.info("skipping invalid track record %s: %s", uri, e)
+    if not lexicons.accepts("track", artist.did, uri, record):
         return None
     track = await repository.by_record(db, artist.did, uri)
     if track is not None and track.origin == "upload":
