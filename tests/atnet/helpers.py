@@ -25,6 +25,19 @@ def xrpc(
     return body
 
 
+def put_record(
+    net: AtprotoNet, account: Account, collection: str, rkey: str, record: dict[str, Any]
+) -> dict[str, Any]:
+    """Write a record into the account's own repo; its strong ref (`uri`, `cid`)."""
+    body = xrpc(
+        net,
+        account,
+        "com.atproto.repo.putRecord",
+        json={"repo": account.did, "collection": collection, "rkey": rkey, "record": record},
+    )
+    return {"uri": body["uri"], "cid": body["cid"]}
+
+
 def put_track(net: AtprotoNet, account: Account, title: str, **fields: Any) -> str:
     now = datetime.now(UTC)
     rkey = tid_for(now)
@@ -36,10 +49,5 @@ def put_track(net: AtprotoNet, account: Account, title: str, **fields: Any) -> s
         "createdAt": now.strftime("%Y-%m-%dT%H:%M:%S.%fZ"),
         **fields,
     }
-    xrpc(
-        net,
-        account,
-        "com.atproto.repo.putRecord",
-        json={"repo": account.did, "collection": "fm.plyr.track", "rkey": rkey, "record": record},
-    )
+    put_record(net, account, "fm.plyr.track", rkey, record)
     return rkey

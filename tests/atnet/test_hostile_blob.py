@@ -12,7 +12,7 @@ from httpx import AsyncClient
 
 from plyr.atproto.records import tid_for
 from tests.atnet.conftest import AtprotoNet, create_account, unique_handle
-from tests.atnet.helpers import put_track, xrpc
+from tests.atnet.helpers import put_record, put_track, xrpc
 from tests.helpers import poll
 
 PAGE = b"<!doctype html><title>not audio</title><script>alert(document.domain)</script>"
@@ -46,17 +46,7 @@ async def test_relayed_blobs_are_audio_whatever_the_record_says(
     }
     for mime in ("audio/mpeg", "audio/mpeg, text/html"):
         record["audioBlob"] = {**hostile, "mimeType": mime}
-        xrpc(
-            atproto_net,
-            account,
-            "com.atproto.repo.putRecord",
-            json={
-                "repo": account.did,
-                "collection": "fm.plyr.track",
-                "rkey": rkey,
-                "record": record,
-            },
-        )
+        put_record(atproto_net, account, "fm.plyr.track", rkey, record)
     signed_in = await api.post(
         "/auth/app-password", json={"identifier": account.handle, "password": account.password}
     )

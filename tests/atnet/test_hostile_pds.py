@@ -20,7 +20,7 @@ from sqlalchemy import select
 from plyr.atproto.firehose import Ingester
 from plyr.atproto.records import rfc3339, tid_for
 from plyr.models import Album, Like, Playlist, Track
-from tests.atnet.helpers import put_track, xrpc
+from tests.atnet.helpers import put_record, put_track
 from tests.atnet.network import Account, AtprotoNet, create_account, list_records, unique_handle
 from tests.atnet.test_collection_import import playlists_of
 from tests.atnet.test_publishing import sign_in
@@ -204,16 +204,12 @@ async def test_a_hostile_pds_cannot_touch_another_users_rows_or_repo(
     }
 
     # the victim's own records published later reach the victim's rows, not the attacker's
-    xrpc(
+    put_record(
         atproto_net,
         victim_account,
-        "com.atproto.repo.putRecord",
-        json={
-            "repo": victim.did,
-            "collection": "fm.plyr.track",
-            "rkey": future_track.rsplit("/", 1)[1],
-            "record": track_value("Later", audioUrl="https://music.example/later.mp3"),
-        },
+        "fm.plyr.track",
+        future_track.rsplit("/", 1)[1],
+        track_value("Later", audioUrl="https://music.example/later.mp3"),
     )
 
     async def later_is_the_victims() -> bool:

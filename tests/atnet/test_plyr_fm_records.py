@@ -17,7 +17,7 @@ from plyr.atproto.sync import sync_repo
 from plyr.core.config import Settings
 from plyr.tracks import repository, service
 from tests.atnet.conftest import Account, AtprotoNet, create_account, unique_handle
-from tests.atnet.helpers import put_track, xrpc
+from tests.atnet.helpers import put_record, put_track, xrpc
 from tests.atnet.network import get_record
 from tests.atnet.test_sync_ingest import following  # noqa: F401 (a fixture)
 from tests.audio.media import make_audio, make_image
@@ -89,22 +89,12 @@ async def test_two_records_naming_the_same_audio_do_not_break_the_sync(
     assert "Other" in titles and len(titles & {"First", "Again"}) == 1
 
 
-def put(net: AtprotoNet, account: Account, collection: str, rkey: str, record: Any) -> Any:
-    body = xrpc(
-        net,
-        account,
-        "com.atproto.repo.putRecord",
-        json={"repo": account.did, "collection": collection, "rkey": rkey, "record": record},
-    )
-    return {"uri": body["uri"], "cid": body["cid"]}
-
-
 async def test_an_album_plyr_fm_reordered_with_its_items_only_is_reordered(
     pds_app: FastAPI, api: AsyncClient, atproto_net: AtprotoNet
 ) -> None:
     account = create_account(atproto_net, unique_handle("reorder"))
     refs = [
-        put(
+        put_record(
             atproto_net,
             account,
             "fm.plyr.track",
@@ -124,7 +114,7 @@ async def test_an_album_plyr_fm_reordered_with_its_items_only_is_reordered(
     rkey = tid_for(datetime.now(UTC))
     album = {"$type": "fm.plyr.list", "createdAt": "2026-01-01T00:00:00Z"}
     named = {"name": "Two Sides", "listType": "album"}
-    put(
+    put_record(
         atproto_net,
         account,
         "fm.plyr.list",
@@ -132,7 +122,7 @@ async def test_an_album_plyr_fm_reordered_with_its_items_only_is_reordered(
         {**album, **named, "items": [{"subject": ref} for ref in refs]},
     )
     await sync_repo(pds_app.state.runtime, account.did)
-    put(
+    put_record(
         atproto_net,
         account,
         "fm.plyr.list",
@@ -161,7 +151,7 @@ async def test_gate_labels_artwork_and_comments_are_kept(
     async with running_upstream() as images:
         images.routes["/cover.jpg"] = respond(200, make_image("jpeg", (320, 320)))
         images.routes["/huge.jpg"] = respond(200, b"\xff" * (settings.max_image_bytes + 1))
-        gated = put(
+        gated = put_record(
             atproto_net,
             artist,
             "fm.plyr.track",
@@ -193,7 +183,7 @@ async def test_gate_labels_artwork_and_comments_are_kept(
             "createdAt": "2026-01-02T00:00:00Z",
         }
         rkey = tid_for(datetime.now(UTC))
-        put(atproto_net, listener, "fm.plyr.comment", rkey, comment)
+        put_record(atproto_net, listener, "fm.plyr.comment", rkey, comment)
 
         runtime = pds_app.state.runtime
         assert (await sync_repo(runtime, artist.did))["track"] == 2
@@ -227,7 +217,7 @@ async def test_comments_come_and_go_with_the_firehose(
     assert subject is not None
     [track] = await poll(lambda: mine(pds_app, artist))
     comment_key = tid_for(datetime.now(UTC))
-    put(
+    put_record(
         atproto_net,
         listener,
         "fm.plyr.comment",

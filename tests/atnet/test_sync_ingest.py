@@ -16,7 +16,7 @@ from sqlalchemy import select
 from plyr.atproto.firehose import ingest
 from plyr.models import IngestCursor
 from tests.atnet.conftest import AtprotoNet, create_account, unique_handle
-from tests.atnet.helpers import put_track, xrpc
+from tests.atnet.helpers import put_record, put_track, xrpc
 from tests.audio.media import make_audio
 from tests.helpers import poll
 
@@ -48,19 +48,15 @@ async def test_sign_in_imports_what_the_repo_already_holds(
     put_track(atproto_net, account, "On the PDS", audioBlob=blob, duration=2)
     put_track(atproto_net, account, "Elsewhere", audioUrl="https://music.example/a.mp3")
     put_track(atproto_net, account, "Broken")  # neither audioBlob nor audioUrl: skipped
-    xrpc(
+    put_record(
         atproto_net,
         account,
-        "com.atproto.repo.putRecord",
-        json={
-            "repo": account.did,
-            "collection": "fm.plyr.actor.profile",
-            "rkey": "self",
-            "record": {
-                "$type": "fm.plyr.actor.profile",
-                "bio": "from my repo",
-                "createdAt": "2026-01-01T00:00:00.000Z",
-            },
+        "fm.plyr.actor.profile",
+        "self",
+        {
+            "$type": "fm.plyr.actor.profile",
+            "bio": "from my repo",
+            "createdAt": "2026-01-01T00:00:00.000Z",
         },
     )
 
