@@ -3,27 +3,22 @@ media folder per test, the app in-process with its in-process worker."""
 
 from __future__ import annotations
 
-import base64
 import uuid
 from collections.abc import AsyncIterator, Iterator
-from contextlib import asynccontextmanager
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import boto3
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from moto.server import ThreadedMotoServer
-from sqlalchemy import text
 
-from plyr.app import create_app
-from plyr.auth.service import create_session
 from plyr.core.config import Settings
-from plyr.core.db import create_engine
 from plyr.core.migrate import upgrade
 from plyr.core.net import strict_writer_check
-from plyr.models import Base
+from tests.app import PUBLIC_URL, User, make_user, running_app
+from tests.helpers import upload_tone
 from tests.services import (
     REDIS_URL,
     TEST_RATE_LIMITS,
@@ -36,7 +31,6 @@ from tests.services import (
 # the local AT Protocol network (one per session, for tests/atnet and tests/browser)
 pytest_plugins = ["tests.atnet.network"]
 
-PUBLIC_URL = "http://plyr.test"
 BROWSER_TESTS = Path(__file__).parent / "browser"
 
 
@@ -87,29 +81,6 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
     )
 
 
-async def _empty_tables(url: str) -> None:
-    engine = create_engine(url)
-    names = [t.name for t in reversed(Base.metadata.sorted_tables)]
-    async with engine.begin() as conn:
-        if engine.dialect.name == "postgresql":
-            await conn.execute(text(f"TRUNCATE {', '.join(names)} RESTART IDENTITY CASCADE"))
-        else:
-            for name in names:
-                await conn.execute(text(f"DELETE FROM {name}"))
-    await engine.dispose()
-
-
-@asynccontextmanager
-async def running_app(settings: Settings, *, with_worker: bool = True) -> AsyncIterator[FastAPI]:
-    """The app started (lifespan run) for a test; its tables are emptied afterwards."""
-    application = create_app(settings, with_worker=with_worker)
-    try:
-        async with application.router.lifespan_context(application):
-            yield application
-    finally:
-        await _empty_tables(settings.resolved_database_url)
-
-
 @pytest.fixture
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     async with running_app(settings) as application:
@@ -123,25 +94,6 @@ async def client(app: FastAPI) -> AsyncIterator[AsyncClient]:
         yield c
 
 
-@dataclass
-class User:
-    did: str
-    handle: str
-    token: str
-
-    @property
-    def auth(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self.token}"}
-
-
-async def make_user(app: FastAPI, handle: str) -> User:
-    did = "did:plc:" + base64.b32encode(uuid.uuid4().bytes).decode().lower()[:24]
-    async with app.state.runtime.writer() as db:
-        token = await create_session(db, did=did, handle=handle)
-        await db.commit()
-    return User(did=did, handle=handle, token=token)
-
-
 @pytest.fixture
 async def alice(app: FastAPI) -> User:
     return await make_user(app, "alice.test")
@@ -150,6 +102,21 @@ async def alice(app: FastAPI) -> User:
 @pytest.fixture
 async def bob(app: FastAPI) -> User:
     return await make_user(app, "bob.test")
+
+
+@pytest.fixture
+async def song(client: AsyncClient, alice: User, tmp_path: Path) -> dict[str, Any]:
+    """One of alice's public tracks: "Song", three seconds long."""
+    return await upload_tone(client, alice, tmp_path, "Song", 370, seconds=3)
+
+
+@pytest.fixture
+async def songs(client: AsyncClient, alice: User, tmp_path: Path) -> list[dict[str, Any]]:
+    """Three of alice's public tracks: Morning, Noon, Night (uploaded in that order)."""
+    return [
+        await upload_tone(client, alice, tmp_path, title, 310 + 90 * i)
+        for i, title in enumerate(("Morning", "Noon", "Night"))
+    ]
 
 
 @pytest.fixture
@@ -171,8 +138,6 @@ def moto_endpoint() -> Iterator[str]:
 
 @pytest.fixture
 def s3_bucket(moto_endpoint: str) -> str:
-    import uuid
-
     name = f"plyr-{uuid.uuid4().hex[:12]}"
     client = boto3.client(
         "s3",

@@ -1,5 +1,5 @@
-"""Shared steps of API tests: wait for something, upload a file, wait for its job, look at
-what is on disk."""
+"""Shared steps of API tests: wait for something, upload a file, wait for its job, make an
+album or a playlist, look at what is on disk."""
 
 from __future__ import annotations
 
@@ -17,8 +17,8 @@ from sqlalchemy import func, select
 
 from plyr.core.config import Settings
 from plyr.models import AudioFile, Job, Track
+from tests.app import User
 from tests.audio.media import make_audio
-from tests.conftest import User
 
 T = TypeVar("T")
 
@@ -121,6 +121,32 @@ async def upload_tone(
     each its own `frequency`: identical audio is refused as a duplicate."""
     path = make_audio(tmp_path / f"tone-{frequency}.mp3", "mp3", seconds, frequency=frequency)
     return await upload_track(client, user, path, title=title, **fields)
+
+
+async def new_album(client: AsyncClient, user: User, title: str, **fields: Any) -> dict[str, Any]:
+    response = await client.post("/albums/", json={"title": title, **fields}, headers=user.auth)
+    assert response.status_code in (200, 201), response.text
+    album: dict[str, Any] = response.json()
+    return album
+
+
+async def new_playlist(
+    client: AsyncClient, user: User, name: str, *, is_private: bool = False
+) -> dict[str, Any]:
+    response = await client.post(
+        "/lists/playlists", json={"name": name, "is_private": is_private}, headers=user.auth
+    )
+    assert response.status_code == 201, response.text
+    playlist: dict[str, Any] = response.json()
+    return playlist
+
+
+async def add_to_playlist(client: AsyncClient, user: User, playlist_id: int, track_id: int) -> int:
+    """The status code of adding the track."""
+    response = await client.post(
+        f"/lists/playlists/{playlist_id}/tracks", json={"track_id": track_id}, headers=user.auth
+    )
+    return response.status_code
 
 
 def files_under(path: Path) -> list[str]:

@@ -7,7 +7,7 @@ from httpx import AsyncClient
 
 from plyr.auth import repository
 from plyr.auth.service import create_session, hash_token
-from tests.conftest import User
+from tests.app import User
 
 
 async def test_switch_between_accounts_of_one_browser(

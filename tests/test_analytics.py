@@ -9,8 +9,8 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 
 from plyr.models import PlayEvent, Track, utcnow
+from tests.app import User
 from tests.audio.media import make_audio
-from tests.conftest import User
 from tests.helpers import upload_track
 
 

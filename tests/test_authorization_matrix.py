@@ -15,8 +15,8 @@ from PIL import Image
 from sqlalchemy import select
 
 from plyr.models import Base
+from tests.app import PUBLIC_URL, User
 from tests.audio.media import make_audio
-from tests.conftest import PUBLIC_URL, User
 from tests.helpers import upload_track
 
 MUTATING = ("post", "put", "patch", "delete")

@@ -19,8 +19,8 @@ from plyr.core.storage import StorageError
 from plyr.housekeeping import remove_orphan_media, sweep, sweep_storage
 from plyr.models import Job, PendingWrite, utcnow
 from plyr.tasks import TASKS, storage_housekeeping
+from tests.app import User
 from tests.audio.media import make_audio
-from tests.conftest import User
 from tests.helpers import media_files, temp_files, upload_track
 
 

@@ -4,7 +4,6 @@ edit and an album rename reach the records)."""
 
 from __future__ import annotations
 
-import asyncio
 import signal
 import subprocess
 from collections.abc import AsyncIterator, Callable, Iterator
@@ -17,11 +16,11 @@ import pytest
 
 from plyr.core.config import Settings
 from plyr.core.outbox import CRASH_ENV
+from tests.app import User, empty_tables
+from tests.atnet.helpers import rkey_of, sign_in_app_password
 from tests.atnet.network import AtprotoNet, create_account, get_record, unique_handle
-from tests.atnet.test_publishing import rkey_of
 from tests.audio.media import make_audio
-from tests.conftest import User, _empty_tables
-from tests.helpers import media_files, upload_track
+from tests.helpers import media_files, poll, upload_track
 from tests.servers import free_port, plyr_env, start_plyr, stop, wait_until_up
 
 pytestmark = pytest.mark.timeout(300)
@@ -61,14 +60,7 @@ class Plyr:
 @pytest.fixture
 async def plyr(settings: Settings, atproto_net: AtprotoNet) -> AsyncIterator[Plyr]:
     yield Plyr(settings, atproto_net)
-    await _empty_tables(settings.resolved_database_url)
-
-
-async def sign_in(client: httpx.AsyncClient, net: AtprotoNet) -> User:
-    account = create_account(net, unique_handle("kit"))
-    body = {"identifier": account.handle, "password": account.password}
-    signed = (await client.post("/auth/app-password", json=body)).json()
-    return User(did=signed["did"], handle=signed["handle"], token=signed["token"])
+    await empty_tables(settings.resolved_database_url)
 
 
 async def published(
@@ -77,7 +69,7 @@ async def published(
     """A signed-in artist and their published track, on a server that is then stopped."""
     with plyr.serving():
         async with plyr.client() as client:
-            user = await sign_in(client, net)
+            user = await sign_in_app_password(client, create_account(net, unique_handle("kit")))
             source = make_audio(tmp_path / "tone.mp3", "mp3", frequency=523)
             track = await upload_track(client, user, source, title="Dawn", **fields)
     assert track_record(net, user.did, track) is not None
@@ -100,13 +92,9 @@ def track_record(net: AtprotoNet, did: str, track: dict[str, Any]) -> dict[str, 
     return None if record is None else record["value"]
 
 
-async def eventually(check: Callable[[], bool], timeout: float = 60) -> None:
+async def eventually(check: Callable[[], bool]) -> None:
     """The restarted server's first sweep performs what waited."""
-    for _ in range(int(timeout / 0.25)):
-        if check():
-            return
-        await asyncio.sleep(0.25)
-    raise AssertionError("the outbox never performed what waited")
+    await poll(check, interval=0.25, what="the outbox to perform what waited")
 
 
 async def test_a_delete_killed_after_its_commit_finishes_on_restart(

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from plyr.core.config import Settings
 from plyr.core.ratelimit import RateLimiter, TooManyRequests
-from tests.conftest import PUBLIC_URL, User, make_user, running_app
+from tests.app import PUBLIC_URL, User, make_user, running_app
 from tests.services import TEST_RATE_LIMITS
 
 Client = Callable[[str], AsyncClient]

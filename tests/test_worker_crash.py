@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 
 from plyr.core.config import Settings
+from tests.app import User
 from tests.audio.media import make_audio
-from tests.conftest import User
 from tests.helpers import media_files, poll, post_upload, temp_files, wait_job
 from tests.servers import PLYR, dev_token, free_port, plyr_env, start_plyr, stop, wait_until_up
 
@@ -88,7 +88,7 @@ async def test_killed_worker_is_replaced_and_the_job_completes(
 ) -> None:
     from httpx import ASGITransport
 
-    from tests.conftest import _empty_tables, make_user
+    from tests.app import empty_tables, make_user
 
     ffmpeg, pidfile = slow_ffmpeg(tmp_path)
     env = worker_env(scaled_settings, ffmpeg)
@@ -116,14 +116,14 @@ async def test_killed_worker_is_replaced_and_the_job_completes(
             assert track["file_type"] == "mp3"
             assert len(media_files(scaled_settings)) == 2  # original + mp3, once each
             assert temp_files(scaled_settings) == []
-    await _empty_tables(scaled_settings.resolved_database_url)
+    await empty_tables(scaled_settings.resolved_database_url)
 
 
 async def test_embedded_server_restart_resumes_the_upload(
     settings: Settings, tmp_path: Path
 ) -> None:
     """With the in-process queue, a restarted `plyr serve` picks unfinished uploads back up."""
-    from tests.conftest import _empty_tables
+    from tests.app import empty_tables
 
     ffmpeg, pidfile = slow_ffmpeg(tmp_path)
     env = worker_env(settings, ffmpeg)
@@ -149,4 +149,4 @@ async def test_embedded_server_restart_resumes_the_upload(
         stop(server)
     assert temp_files(settings) == []
     assert len(media_files(settings)) == 2
-    await _empty_tables(settings.resolved_database_url)
+    await empty_tables(settings.resolved_database_url)

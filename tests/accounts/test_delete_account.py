@@ -13,8 +13,8 @@ from PIL import Image
 from sqlalchemy import select
 
 from plyr.models import Base, Comment, Like, PlayEvent, Playlist, PlaylistItem, QueueState, Track
+from tests.app import User
 from tests.audio.media import make_audio
-from tests.conftest import User
 from tests.helpers import upload_track, wait_job
 
 

@@ -11,9 +11,8 @@ from httpx import AsyncClient
 from sqlalchemy import update
 
 from plyr.models import Track
-from tests.albums.conftest import new_album
-from tests.conftest import User
-from tests.helpers import upload_tone
+from tests.app import User
+from tests.helpers import new_album, upload_tone
 
 
 async def test_another_artists_track_is_never_part_of_an_album(

@@ -9,10 +9,9 @@ from typing import Any
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from tests.albums.conftest import new_album
+from tests.app import User
 from tests.audio.media import make_image
-from tests.conftest import User
-from tests.helpers import media_files, upload_tone
+from tests.helpers import media_files, new_album, upload_tone
 
 
 async def test_create_is_idempotent_on_the_slug(client: AsyncClient, alice: User) -> None:

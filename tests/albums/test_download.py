@@ -13,10 +13,9 @@ from typing import Any
 from httpx import AsyncClient
 
 from plyr.albums.download import Member, zip_stream
-from tests.albums.conftest import new_album
+from tests.app import User
 from tests.audio.media import make_audio
-from tests.conftest import User
-from tests.helpers import upload_tone, upload_track
+from tests.helpers import new_album, upload_tone, upload_track
 
 
 async def test_the_zip_has_the_originals_in_album_order(

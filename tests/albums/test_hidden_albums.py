@@ -7,7 +7,7 @@ from pathlib import Path
 
 from httpx import AsyncClient
 
-from tests.conftest import PUBLIC_URL, User
+from tests.app import PUBLIC_URL, User
 from tests.helpers import upload_tone
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml"}

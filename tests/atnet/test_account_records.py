@@ -9,9 +9,9 @@ from typing import Any
 from fastapi import FastAPI
 from httpx import AsyncClient
 
+from tests.app import User
+from tests.atnet.helpers import relayed_session, sign_in_app_password
 from tests.atnet.network import Account, AtprotoNet, create_account, list_records, unique_handle
-from tests.atnet.test_publishing import relayed_session, sign_in
-from tests.conftest import User
 from tests.helpers import upload_tone
 
 
@@ -20,7 +20,7 @@ async def artist_with_a_track(
 ) -> tuple[Account, User, dict[str, Any]]:
     """A new account signed in to plyr, and a track it has uploaded."""
     account = create_account(net, unique_handle(name))
-    user = await sign_in(api, account)
+    user = await sign_in_app_password(api, account)
     return account, user, await upload_tone(api, user, tmp_path, f"{name}'s", frequency)
 
 

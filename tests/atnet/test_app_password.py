@@ -15,7 +15,7 @@ from plyr.atproto.pds import PasswordAuth, PdsClient, XrpcError
 from plyr.atproto.records import RecordBuilder, tid_for
 from plyr.atproto.sessions import pds_for
 from plyr.core.config import Settings
-from tests.atnet.conftest import Account, AtprotoNet, create_account, unique_handle
+from tests.atnet.network import Account, AtprotoNet, create_account, unique_handle
 from tests.audio.media import make_audio
 
 
@@ -24,7 +24,8 @@ def carol(atproto_net: AtprotoNet) -> Account:
     return create_account(atproto_net, unique_handle("carol"))
 
 
-async def sign_in(api: AsyncClient, account: Account) -> str:
+async def app_password_token(api: AsyncClient, account: Account) -> str:
+    """Sign in with an app password; the session token (checking what the response says)."""
     response = await api.post(
         "/auth/app-password", json={"identifier": account.handle, "password": account.password}
     )
@@ -36,7 +37,7 @@ async def sign_in(api: AsyncClient, account: Account) -> str:
 
 
 async def test_app_password_sign_in(api: AsyncClient, carol: Account) -> None:
-    token = await sign_in(api, carol)
+    token = await app_password_token(api, carol)
     me = (await api.get("/auth/me", headers={"Authorization": f"Bearer {token}"})).json()
     assert (me["did"], me["handle"], me["is_admin"]) == (carol.did, carol.handle, False)
     by_did = await api.post(
@@ -71,7 +72,7 @@ async def test_bad_sign_ins_are_refused(
 async def test_pds_client_writes_and_reads_records(
     api: AsyncClient, pds_app: FastAPI, carol: Account, tmp_path: Path
 ) -> None:
-    await sign_in(api, carol)
+    await app_password_token(api, carol)
     pds = await pds_for(pds_app.state.runtime, carol.did)
     assert pds is not None
     audio = make_audio(tmp_path / "a.mp3", "mp3", seconds=1)
@@ -132,7 +133,7 @@ async def test_every_collection_round_trips_through_the_pds(
     api: AsyncClient, pds_app: FastAPI, atproto_net: AtprotoNet
 ) -> None:
     account = create_account(atproto_net, unique_handle("rt"))
-    await sign_in(api, account)
+    await app_password_token(api, account)
     pds = await pds_for(pds_app.state.runtime, account.did)
     assert pds is not None
     build, when = RecordBuilder(Lexicons()), datetime(2026, 11, 21, 7, 0, tzinfo=UTC)

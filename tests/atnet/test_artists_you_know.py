@@ -8,9 +8,8 @@ from pathlib import Path
 
 from httpx import AsyncClient
 
-from tests.atnet.helpers import xrpc
+from tests.atnet.helpers import sign_in_app_password, xrpc
 from tests.atnet.network import AtprotoNet, create_account, unique_handle
-from tests.atnet.test_publishing import sign_in
 from tests.audio.media import make_audio
 from tests.helpers import upload_track
 
@@ -23,7 +22,7 @@ async def test_artists_i_follow_on_bluesky(
     stranger = create_account(atproto_net, unique_handle("ray"))
     silent = create_account(atproto_net, unique_handle("mae"))  # followed, but no tracks here
     for i, artist in enumerate((known, stranger)):
-        user = await sign_in(api, artist)
+        user = await sign_in_app_password(api, artist)
         path = make_audio(tmp_path / f"{i}.mp3", "mp3", seconds=1, frequency=700 + 10 * i)
         await upload_track(api, user, path)
     for followed in (known, silent):
@@ -38,7 +37,7 @@ async def test_artists_i_follow_on_bluesky(
             "com.atproto.repo.createRecord",
             json={"repo": listener.did, "collection": "app.bsky.graph.follow", "record": record},
         )
-    fay = await sign_in(api, listener)
+    fay = await sign_in_app_password(api, listener)
     response = await api.get("/artists/me/following", headers=fay.auth)
     assert response.status_code == 200
     assert [a["handle"] for a in response.json()] == [known.handle]

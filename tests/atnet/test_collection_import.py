@@ -3,89 +3,18 @@ likes, playlists and albums, through the sync at sign-in and through the firehos
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
-from typing import Any
-
 import pytest
-from atproto import Client, models
 from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import select
 
-from plyr.atproto.records import rfc3339, tid_for
-from plyr.models import Like, Playlist, PlaylistItem, Track
-from tests.atnet.conftest import Account, AtprotoNet, create_account, unique_handle
-from tests.atnet.test_sync_ingest import following
+from plyr.models import Like, Track
+from tests.atnet.helpers import OtherClient, playlists_of, tracks_of
+from tests.atnet.network import Account, AtprotoNet, create_account, unique_handle
 from tests.helpers import poll
-
-__all__ = ["following"]  # the firehose fixture, used here too
 
 UNKNOWN_TRACK = "at://did:plc:nobodyhere/fm.plyr.track/3m2abcdefgh22"
 SOME_CID = "bafyreigh2akiscaildcqabsyg3dfr6chu3fgpregiymsck7e7aqa4s52zy"
-
-
-class OtherClient:
-    """Another AT Protocol app writing `fm.plyr.*` records to the account's repo."""
-
-    def __init__(self, net: AtprotoNet, account: Account) -> None:
-        self.did = account.did
-        self.sdk = Client(base_url=net.pds_xrpc)
-        self.sdk.login(account.handle, account.password, fetch_bsky_profile=False)
-        self.clock = datetime.now(UTC)
-
-    def put(self, collection: str, **fields: Any) -> tuple[str, str, str]:
-        """(uri, cid, rkey) of a new record."""
-        self.clock += timedelta(milliseconds=1)
-        rkey = tid_for(self.clock)
-        record = {"$type": collection, "createdAt": rfc3339(self.clock), **fields}
-        out = self.sdk.com.atproto.repo.put_record(
-            models.ComAtprotoRepoPutRecord.Data(
-                repo=self.did, collection=collection, rkey=rkey, record=record
-            )
-        )
-        return out.uri, out.cid, rkey
-
-    def delete(self, collection: str, rkey: str) -> None:
-        self.sdk.com.atproto.repo.delete_record(
-            models.ComAtprotoRepoDeleteRecord.Data(repo=self.did, collection=collection, rkey=rkey)
-        )
-
-    def track(self, title: str) -> tuple[str, str]:
-        uri, cid, _ = self.put(
-            "fm.plyr.track",
-            title=title,
-            artist="Elsewhere",
-            fileType="mp3",
-            audioUrl=f"https://music.example/{title.replace(' ', '-')}.mp3",
-        )
-        return uri, cid
-
-    def like(self, subject: tuple[str, str]) -> str:
-        return self.put("fm.plyr.like", subject={"uri": subject[0], "cid": subject[1]})[2]
-
-    def list(self, name: str, list_type: str, items: list[tuple[str, str]]) -> str:
-        refs = [{"subject": {"uri": uri, "cid": cid}} for uri, cid in items]
-        return self.put("fm.plyr.list", name=name, listType=list_type, items=refs)[2]
-
-
-async def tracks_of(api: AsyncClient, did: str) -> dict[str, dict[str, Any]]:
-    page = (await api.get("/tracks/", params={"artist_did": did})).json()
-    return {t["title"]: t for t in page["tracks"]}
-
-
-async def playlists_of(app: FastAPI, did: str) -> dict[str, list[int]]:
-    """name -> track ids in order."""
-    async with app.state.runtime.sessionmaker() as db:
-        playlists = (await db.scalars(select(Playlist).where(Playlist.owner_did == did))).all()
-        out = {}
-        for playlist in playlists:
-            query = (
-                select(PlaylistItem.track_id)
-                .where(PlaylistItem.playlist_id == playlist.id)
-                .order_by(PlaylistItem.position)
-            )
-            out[playlist.name] = list((await db.scalars(query)).all())
-        return out
 
 
 async def likers(app: FastAPI, track_id: int) -> set[str]:

@@ -21,7 +21,8 @@ from plyr.atproto.oauth import OAuthAuth
 from plyr.atproto.sessions import pds_for, seal_oauth_session
 from plyr.core.config import Settings
 from plyr.models import Session
-from tests.atnet.conftest import AtprotoNet, create_account, running_on_network, unique_handle
+from tests.atnet.helpers import running_on_network
+from tests.atnet.network import AtprotoNet, create_account, unique_handle
 from tests.atnet.oauth_browser import oauth_sign_in
 from tests.atnet.tls import CLIENT_HOST, ServerCert
 from tests.servers import free_port

@@ -15,16 +15,17 @@ from sqlalchemy import func, select
 
 from plyr.core import outbox
 from plyr.models import PendingWrite
+from tests.app import User
+from tests.atnet.helpers import (
+    OtherClient,
+    item_uris,
+    liked_list,
+    sign_in_app_password,
+    tracks_of,
+    upload_tones,
+)
 from tests.atnet.network import AtprotoNet, create_account, list_records, record_at, unique_handle
-from tests.atnet.test_collection_import import OtherClient, tracks_of
-from tests.atnet.test_list_records import item_uris, tracks
-from tests.atnet.test_publishing import sign_in
-from tests.atnet.test_social_records import liked_list
-from tests.atnet.test_sync_ingest import following
-from tests.conftest import User
 from tests.helpers import poll
-
-__all__ = ["following"]  # the firehose fixture, used here too
 
 
 class Scene:
@@ -40,10 +41,10 @@ class Scene:
 
 
 async def scene(api: AsyncClient, net: AtprotoNet, tmp_path: Path) -> Scene:
-    artist = await sign_in(api, create_account(net, unique_handle("dep")))
-    fan = await sign_in(api, create_account(net, unique_handle("depfan")))
+    artist = await sign_in_app_password(api, create_account(net, unique_handle("dep")))
+    fan = await sign_in_app_password(api, create_account(net, unique_handle("depfan")))
     album = (await api.post("/albums/", json={"title": "Pair"}, headers=artist.auth)).json()
-    songs = await tracks(api, artist, tmp_path, "First", "Second", album_id=album["id"])
+    songs = await upload_tones(api, artist, tmp_path, "First", "Second", album_id=album["id"])
     ids = [s["id"] for s in songs]
     put = await api.put(
         f"/albums/{album['id']}/tracks", json={"track_ids": ids}, headers=artist.auth
@@ -165,7 +166,7 @@ async def test_a_track_deleted_by_another_client_takes_the_likes_naming_it(
 ) -> None:
     elsewhere = OtherClient(atproto_net, create_account(atproto_net, unique_handle("else")))
     uri, _ = elsewhere.track("Made elsewhere")
-    fan = await sign_in(api, create_account(atproto_net, unique_handle("elsefan")))
+    fan = await sign_in_app_password(api, create_account(atproto_net, unique_handle("elsefan")))
 
     async def indexed() -> int | None:
         found = (await tracks_of(api, elsewhere.did)).get("Made elsewhere")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from httpx import AsyncClient
 
-from tests.atnet.conftest import AtprotoNet, create_account, unique_handle
+from tests.atnet.network import AtprotoNet, create_account, unique_handle
 from tests.atnet.oauth_browser import callback_query, oauth_sign_in, sign_in_at_pds
 
 

@@ -26,7 +26,7 @@ from atproto import (
 )
 from atproto_client.models.dot_dict import DotDict
 
-from tests.atnet.conftest import Account, AtprotoNet, create_account, unique_handle
+from tests.atnet.network import Account, AtprotoNet, create_account, unique_handle
 
 TRACK = "fm.plyr.track"
 S32 = "234567abcdefghijklmnopqrstuvwxyz"

@@ -20,8 +20,8 @@ from plyr.atproto.indexers import IndexedRecord, Indexer, by_collection
 from plyr.atproto.lexicon import Lexicons
 from plyr.core import outbox
 from plyr.models import PendingWrite
-from tests.atnet.conftest import AtprotoNet, create_account, unique_handle
 from tests.atnet.helpers import put_track
+from tests.atnet.network import AtprotoNet, create_account, unique_handle
 from tests.helpers import poll
 
 FAST = {"retry_delays": (0.05, 0.1), "max_backoff_s": 0.5}

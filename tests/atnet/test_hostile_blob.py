@@ -11,8 +11,8 @@ from typing import Any
 from httpx import AsyncClient
 
 from plyr.atproto.records import tid_for
-from tests.atnet.conftest import AtprotoNet, create_account, unique_handle
 from tests.atnet.helpers import put_record, put_track, xrpc
+from tests.atnet.network import AtprotoNet, create_account, unique_handle
 from tests.helpers import poll
 
 PAGE = b"<!doctype html><title>not audio</title><script>alert(document.domain)</script>"

@@ -20,15 +20,11 @@ from sqlalchemy import select
 from plyr.atproto.firehose import Ingester
 from plyr.atproto.records import rfc3339, tid_for
 from plyr.models import Album, Like, Playlist, Track
-from tests.atnet.helpers import put_record, put_track
+from tests.atnet.helpers import playlists_of, put_record, put_track, sign_in_app_password
 from tests.atnet.network import Account, AtprotoNet, create_account, list_records, unique_handle
-from tests.atnet.test_collection_import import playlists_of
-from tests.atnet.test_publishing import sign_in
-from tests.atnet.test_sync_ingest import following
 from tests.helpers import poll
 from tests.hostile_pds import SOME_CID, HostilePds, commit_frame
 
-__all__ = ["following"]  # the firehose fixture
 COLLECTIONS = ("fm.plyr.track", "fm.plyr.list", "fm.plyr.like")
 LATER = datetime.now(UTC) + timedelta(days=3)
 
@@ -101,7 +97,7 @@ async def test_a_hostile_pds_cannot_touch_another_users_rows_or_repo(
     # the victim: a track published by another client, and a playlist made here
     victim_account: Account = create_account(atproto_net, unique_handle("victor"))
     rkey = put_track(atproto_net, victim_account, "Mine", audioUrl="https://music.example/m.mp3")
-    victim = await sign_in(api, victim_account)
+    victim = await sign_in_app_password(api, victim_account)
     track_uri = f"at://{victim.did}/fm.plyr.track/{rkey}"
 
     async def victims_track() -> dict[str, Any] | None:

@@ -7,9 +7,7 @@ nothing here."""
 from __future__ import annotations
 
 import asyncio
-import itertools
 from pathlib import Path
-from typing import Any
 
 from fastapi import FastAPI
 from httpx import AsyncClient
@@ -18,36 +16,26 @@ from sqlalchemy import func, select
 from plyr.atproto.firehose import ingest
 from plyr.core import outbox
 from plyr.models import PendingWrite, Playlist
+from tests.atnet.helpers import (
+    OtherClient,
+    item_uris,
+    playlists_of,
+    relayed_session,
+    sign_in_app_password,
+    upload_tones,
+)
 from tests.atnet.network import AtprotoNet, create_account, list_records, record_at, unique_handle
-from tests.atnet.test_collection_import import OtherClient, playlists_of
-from tests.atnet.test_publishing import relayed_session, sign_in
-from tests.conftest import User
-from tests.helpers import poll, upload_tone
+from tests.helpers import poll
 
 LIST = "fm.plyr.list"
-TONES = itertools.count()
-
-
-def item_uris(record: dict[str, Any]) -> list[str]:
-    return [item["subject"]["uri"] for item in record["value"]["items"]]
-
-
-async def tracks(
-    api: AsyncClient, user: User, tmp_path: Path, *titles: str, **fields: Any
-) -> list[dict[str, Any]]:
-    # a tone of its own for every track of the session (identical audio would be a duplicate)
-    return [
-        await upload_tone(api, user, tmp_path, title, 300 + 37 * next(TONES), **fields)
-        for title in titles
-    ]
 
 
 async def test_album_record_is_written_once_its_tracks_are_set(
     api: AsyncClient, atproto_net: AtprotoNet, tmp_path: Path
 ) -> None:
-    erin = await sign_in(api, create_account(atproto_net, unique_handle("erin")))
+    erin = await sign_in_app_password(api, create_account(atproto_net, unique_handle("erin")))
     album = (await api.post("/albums/", json={"title": "Tides"}, headers=erin.auth)).json()
-    songs = await tracks(api, erin, tmp_path, "Ebb", "Flow", "Slack", album_id=album["id"])
+    songs = await upload_tones(api, erin, tmp_path, "Ebb", "Flow", "Slack", album_id=album["id"])
     assert list_records(atproto_net, erin.did, LIST) == []  # uploads alone write no album record
     order = [songs[2], songs[0], songs[1]]
     put = await api.put(
@@ -85,9 +73,9 @@ async def test_album_record_is_written_once_its_tracks_are_set(
 async def test_playlist_record_follows_the_playlist(
     api: AsyncClient, atproto_net: AtprotoNet, tmp_path: Path
 ) -> None:
-    fay = await sign_in(api, create_account(atproto_net, unique_handle("fay")))
-    songs = await tracks(api, fay, tmp_path, "One", "Two", "Three")
-    secret = (await tracks(api, fay, tmp_path, "Four", visibility="private"))[0]
+    fay = await sign_in_app_password(api, create_account(atproto_net, unique_handle("fay")))
+    songs = await upload_tones(api, fay, tmp_path, "One", "Two", "Three")
+    secret = (await upload_tones(api, fay, tmp_path, "Four", visibility="private"))[0]
     mix = (await api.post("/lists/playlists", json={"name": "Mix"}, headers=fay.auth)).json()
     uri = mix["atproto_record_uri"]
     assert uri is not None and uri.startswith(f"at://{fay.did}/{LIST}/")
@@ -135,8 +123,8 @@ async def test_a_pds_that_is_down_gets_the_record_later(
     api: AsyncClient, pds_app: FastAPI, atproto_net: AtprotoNet, tmp_path: Path
 ) -> None:
     account = create_account(atproto_net, unique_handle("gil"))
-    gil = await sign_in(api, account)
-    song = (await tracks(api, gil, tmp_path, "Late Song"))[0]
+    gil = await sign_in_app_password(api, account)
+    song = (await upload_tones(api, gil, tmp_path, "Late Song"))[0]
     mix = (await api.post("/lists/playlists", json={"name": "Later"}, headers=gil.auth)).json()
     runtime = pds_app.state.runtime
     outage = await relayed_session(pds_app, atproto_net, account, gil.did)
@@ -169,9 +157,9 @@ async def test_the_firehose_echo_changes_nothing(
     atproto_net: AtprotoNet,
     tmp_path: Path,
 ) -> None:
-    hal = await sign_in(api, create_account(atproto_net, unique_handle("hal")))
-    songs = await tracks(api, hal, tmp_path, "A", "B", "C")
-    secret = (await tracks(api, hal, tmp_path, "D", visibility="private"))[0]
+    hal = await sign_in_app_password(api, create_account(atproto_net, unique_handle("hal")))
+    songs = await upload_tones(api, hal, tmp_path, "A", "B", "C")
+    secret = (await upload_tones(api, hal, tmp_path, "D", visibility="private"))[0]
     mix = (await api.post("/lists/playlists", json={"name": "Echoes"}, headers=hal.auth)).json()
     url = f"/lists/playlists/{mix['id']}"
     for track in (*songs, secret):

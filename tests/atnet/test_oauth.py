@@ -30,13 +30,9 @@ from plyr.atproto.records import RecordBuilder, tid_for
 from plyr.atproto.sessions import pds_for, seal_oauth_session
 from plyr.core.config import Settings
 from plyr.models import Session
-from tests.atnet.conftest import (
-    Account,
-    AtprotoNet,
-    create_account,
-    running_on_network,
-    unique_handle,
-)
+from tests.app import PUBLIC_URL
+from tests.atnet.helpers import running_on_network
+from tests.atnet.network import Account, AtprotoNet, create_account, unique_handle
 from tests.atnet.oauth_browser import (
     callback_query,
     oauth_sign_in,
@@ -44,7 +40,6 @@ from tests.atnet.oauth_browser import (
     start_sign_in,
 )
 from tests.audio.media import make_audio
-from tests.conftest import PUBLIC_URL
 
 
 @pytest.fixture

@@ -16,10 +16,8 @@ from plyr.atproto.records import rfc3339, tid_for
 from plyr.atproto.sync import sync_repo
 from plyr.core.config import Settings
 from plyr.tracks import repository, service
-from tests.atnet.conftest import Account, AtprotoNet, create_account, unique_handle
 from tests.atnet.helpers import put_record, put_track, xrpc
-from tests.atnet.network import get_record
-from tests.atnet.test_sync_ingest import following  # noqa: F401 (a fixture)
+from tests.atnet.network import Account, AtprotoNet, create_account, get_record, unique_handle
 from tests.audio.media import make_audio, make_image
 from tests.helpers import poll
 from tests.upstream import respond, running_upstream
@@ -53,7 +51,7 @@ async def test_a_track_with_its_audio_on_the_pds_comes_through_the_firehose(
     pds_app: FastAPI,
     api: AsyncClient,
     atproto_net: AtprotoNet,
-    following: None,  # noqa: F811
+    following: None,
     tmp_path: Path,
 ) -> None:
     account = create_account(atproto_net, unique_handle("fmblob"))
@@ -208,7 +206,7 @@ async def test_comments_come_and_go_with_the_firehose(
     pds_app: FastAPI,
     api: AsyncClient,
     atproto_net: AtprotoNet,
-    following: None,  # noqa: F811
+    following: None,
 ) -> None:
     artist = create_account(atproto_net, unique_handle("heard"))
     listener = create_account(atproto_net, unique_handle("talker"))
@@ -261,7 +259,7 @@ async def mine(app: FastAPI, account: Account) -> list[dict[str, Any]]:
 async def test_gate_labels_and_artwork_come_through_the_firehose(
     pds_app: FastAPI,
     atproto_net: AtprotoNet,
-    following: None,  # noqa: F811
+    following: None,
 ) -> None:
     """The firehose fetches the artwork before its transaction (the tests' strict check
     fails any request made inside one)."""

@@ -4,9 +4,6 @@ written on upload, rewritten on edit, removed when private or deleted, and writt
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,42 +11,19 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
-from sqlalchemy import update
 
-from plyr.atproto.records import tid_for
-from plyr.atproto.sessions import seal_password_session
-from plyr.models import Session
-from tests.atnet.network import Account, AtprotoNet, create_account, get_record, unique_handle
+from tests.app import PUBLIC_URL, User
+from tests.atnet.helpers import relayed_session, rkey_of, sign_in_app_password, track_record
+from tests.atnet.network import AtprotoNet, create_account, get_record, unique_handle
 from tests.audio.media import make_audio
-from tests.conftest import PUBLIC_URL, User
 from tests.helpers import finished, poll, post_upload, upload_track, wait_job
-from tests.servers import free_port
-
-
-async def sign_in(api: AsyncClient, account: Account) -> User:
-    body = (
-        await api.post(
-            "/auth/app-password", json={"identifier": account.handle, "password": account.password}
-        )
-    ).json()
-    return User(did=body["did"], handle=body["handle"], token=body["token"])
-
-
-def track_record(net: AtprotoNet, did: str, rkey: str) -> dict[str, Any] | None:
-    """The value of `did`'s fm.plyr.track record `rkey` on the PDS, or None."""
-    record = get_record(net, did, "fm.plyr.track", rkey)
-    return None if record is None else record["value"]
-
-
-def rkey_of(track: dict[str, Any]) -> str:
-    return tid_for(datetime.fromisoformat(track["created_at"]))
 
 
 async def test_track_record_follows_the_track(
     api: AsyncClient, atproto_net: AtprotoNet, tmp_path: Path
 ) -> None:
     account = create_account(atproto_net, unique_handle("erin"))
-    erin = await sign_in(api, account)
+    erin = await sign_in_app_password(api, account)
     track = await upload_track(
         api, erin, make_audio(tmp_path / "s.mp3", "mp3"), title="Dawn", album="Mornings"
     )
@@ -81,7 +55,7 @@ async def test_track_record_follows_the_track(
 async def test_private_upload_writes_no_record(
     api: AsyncClient, atproto_net: AtprotoNet, tmp_path: Path
 ) -> None:
-    erin = await sign_in(api, create_account(atproto_net, unique_handle("fay")))
+    erin = await sign_in_app_password(api, create_account(atproto_net, unique_handle("fay")))
     track = await upload_track(
         api, erin, make_audio(tmp_path / "s.mp3", "mp3"), title="Secret", visibility="private"
     )
@@ -89,56 +63,11 @@ async def test_private_upload_writes_no_record(
     assert track_record(atproto_net, erin.did, rkey_of(track)) is None
 
 
-class Outage:
-    """A TCP relay to the PDS that can be cut and restored, like a network outage."""
-
-    def __init__(self, target_port: int) -> None:
-        self.target_port, self.port = target_port, free_port()
-        self.server: asyncio.Server | None = None
-        self.links: set[asyncio.StreamWriter] = set()
-
-    async def restore(self) -> None:
-        self.server = await asyncio.start_server(self._relay, "127.0.0.1", self.port)
-
-    async def cut(self) -> None:
-        if self.server is not None:
-            self.server.close()
-            await self.server.wait_closed()
-        for writer in list(self.links):
-            writer.close()
-
-    async def _relay(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        up_reader, up_writer = await asyncio.open_connection("127.0.0.1", self.target_port)
-        self.links.update({writer, up_writer})
-
-        async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
-            with contextlib.suppress(ConnectionError, OSError):
-                while data := await src.read(65536):
-                    dst.write(data)
-                    await dst.drain()
-            dst.close()
-
-        await asyncio.gather(pipe(reader, up_writer), pipe(up_reader, writer))
-
-
-async def relayed_session(app: FastAPI, net: AtprotoNet, account: Account, did: str) -> Outage:
-    """Make plyr reach `did`'s PDS through a relay (restored now) that a test can cut."""
-    outage = Outage(int(net.pds_url.rsplit(":", 1)[1]))
-    await outage.restore()
-    runtime = app.state.runtime
-    tokens = {"did": did, "accessJwt": account.access_jwt, "refreshJwt": account.refresh_jwt}
-    sealed = seal_password_session(runtime, f"http://localhost:{outage.port}", tokens)
-    async with runtime.writer() as db:
-        await db.execute(update(Session).where(Session.did == did).values(oauth_data=sealed))
-        await db.commit()
-    return outage
-
-
 async def test_pds_down_leaves_the_track_pending_until_it_is_back(
     api: AsyncClient, pds_app: FastAPI, atproto_net: AtprotoNet, tmp_path: Path
 ) -> None:
     account = create_account(atproto_net, unique_handle("gus"))
-    gus = await sign_in(api, account)
+    gus = await sign_in_app_password(api, account)
     outage = await relayed_session(pds_app, atproto_net, account, gus.did)
     await outage.cut()
     try:
@@ -171,7 +100,7 @@ async def test_profile_is_mirrored_and_unchanged_profiles_are_not_rewritten(
     api: AsyncClient, atproto_net: AtprotoNet
 ) -> None:
     account = create_account(atproto_net, unique_handle("kim"))
-    kim = await sign_in(api, account)
+    kim = await sign_in_app_password(api, account)
 
     def profile_record() -> dict[str, Any] | None:
         return get_record(atproto_net, kim.did, "fm.plyr.actor.profile", "self")
@@ -198,7 +127,7 @@ async def test_profile_is_mirrored_and_unchanged_profiles_are_not_rewritten(
 async def test_audio_in_the_repo_when_asked(
     api: AsyncClient, atproto_net: AtprotoNet, tmp_path: Path
 ) -> None:
-    lee = await sign_in(api, create_account(atproto_net, unique_handle("lee")))
+    lee = await sign_in_app_password(api, create_account(atproto_net, unique_handle("lee")))
     source = make_audio(tmp_path / "s.mp3", "mp3", seconds=2)
     track = await upload_track(api, lee, source, title="Mine, all of it", audio_on_pds="true")
     record = track_record(atproto_net, lee.did, rkey_of(track))
@@ -220,7 +149,7 @@ async def test_audio_too_large_for_the_repo_falls_back_to_a_link(
     from plyr.tracks import publishing
 
     monkeypatch.setattr(publishing, "MAX_BLOB_BYTES", 1000)
-    max_ = await sign_in(api, create_account(atproto_net, unique_handle("max")))
+    max_ = await sign_in_app_password(api, create_account(atproto_net, unique_handle("max")))
     response = await post_upload(
         api, max_, make_audio(tmp_path / "s.mp3", "mp3"), title="Big", audio_on_pds="true"
     )

@@ -14,17 +14,17 @@ from sqlalchemy import select
 from plyr.atproto.sessions import seal_oauth_session
 from plyr.core.config import Settings
 from plyr.models import Session, Track
-from tests.atnet.conftest import Account, AtprotoNet, create_account, unique_handle
+from tests.app import User
+from tests.atnet.helpers import rkey_of, track_record
+from tests.atnet.network import Account, AtprotoNet, create_account, unique_handle
 from tests.atnet.oauth_browser import oauth_sign_in
-from tests.atnet.test_publishing import rkey_of, track_record
 from tests.audio.media import make_audio
-from tests.conftest import User
 from tests.helpers import poll, post_upload, row_counts, wait_job
 
 WITHOUT_TRACKS = "atproto repo:fm.plyr.like"
 
 
-async def sign_in(
+async def sign_in_oauth(
     api: AsyncClient, settings: Settings, account: Account, scope: str | None = None
 ) -> User:
     """Sign in through the PDS's pages, plyr asking for `scope` (None: its full scope)."""
@@ -49,7 +49,7 @@ async def test_a_write_outside_the_granted_scope_is_refused_before_anything_chan
     tmp_path: Path,
 ) -> None:
     account = create_account(atproto_net, unique_handle("noor"))
-    noor = await sign_in(api, settings, account, WITHOUT_TRACKS)
+    noor = await sign_in_oauth(api, settings, account, WITHOUT_TRACKS)
 
     refused = await post_upload(api, noor, make_audio(tmp_path / "a.mp3", "mp3"), title="No")
     assert refused.status_code == 403
@@ -63,7 +63,7 @@ async def test_a_write_outside_the_granted_scope_is_refused_before_anything_chan
     assert (await api.get("/artists/me", headers=noor.auth)).json()["bio"] is None
 
     # signing in again with plyr's full scope grants it
-    noor = await sign_in(api, settings, account)
+    noor = await sign_in_oauth(api, settings, account)
     accepted = await post_upload(api, noor, make_audio(tmp_path / "b.mp3", "mp3"), title="Yes")
     assert accepted.status_code == 202, accepted.text
     job = await wait_job(api, noor, accepted.json()["upload_id"])
@@ -107,7 +107,7 @@ async def test_a_publish_the_pds_refuses_waits_for_the_user_to_sign_in_again(
     tmp_path: Path,
 ) -> None:
     account = create_account(atproto_net, unique_handle("omar"))
-    omar = await sign_in(api, settings, account, WITHOUT_TRACKS)
+    omar = await sign_in_oauth(api, settings, account, WITHOUT_TRACKS)
     await claim_full_scope(pds_app, omar.did, "atproto repo:fm.plyr.track repo:fm.plyr.like")
 
     response = await post_upload(api, omar, make_audio(tmp_path / "a.mp3", "mp3"), title="Later")
@@ -127,7 +127,7 @@ async def test_a_publish_the_pds_refuses_waits_for_the_user_to_sign_in_again(
     await poll(lambda: nothing_queued(pds_app, *tasks), what="its tasks to stop")
     assert (await api.get(f"/jobs/{job_id}", headers=omar.auth)).json()["status"] == "processing"
 
-    omar = await sign_in(api, settings, account)
+    omar = await sign_in_oauth(api, settings, account)
     done = await wait_job(api, omar, job_id)
     assert done["status"] == "completed", done
     published = (await api.get(f"/tracks/{track.id}")).json()

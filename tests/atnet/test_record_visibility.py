@@ -8,15 +8,15 @@ from pathlib import Path
 
 from httpx import AsyncClient
 
+from tests.atnet.helpers import rkey_of, sign_in_app_password, track_record
 from tests.atnet.network import AtprotoNet, create_account, list_records, record_at, unique_handle
-from tests.atnet.test_publishing import rkey_of, sign_in, track_record
 from tests.helpers import upload_tone
 
 
 async def test_only_public_tracks_are_records(
     api: AsyncClient, atproto_net: AtprotoNet, tmp_path: Path
 ) -> None:
-    uma = await sign_in(api, create_account(atproto_net, unique_handle("uma")))
+    uma = await sign_in_app_password(api, create_account(atproto_net, unique_handle("uma")))
     unlisted = await upload_tone(api, uma, tmp_path, "By link", 311, visibility="unlisted")
     supporters = await upload_tone(api, uma, tmp_path, "For fans", 313, visibility="supporters")
     for track in (unlisted, supporters):
@@ -39,7 +39,7 @@ async def test_only_public_tracks_are_records(
 async def test_list_records_name_only_public_tracks(
     api: AsyncClient, atproto_net: AtprotoNet, tmp_path: Path
 ) -> None:
-    vic = await sign_in(api, create_account(atproto_net, unique_handle("vic")))
+    vic = await sign_in_app_password(api, create_account(atproto_net, unique_handle("vic")))
     album = (await api.post("/albums/", json={"title": "Mixed"}, headers=vic.auth)).json()
     shown = await upload_tone(api, vic, tmp_path, "Shown", 317, album_id=album["id"])
     fans = await upload_tone(

@@ -27,7 +27,8 @@ from plyr.auth.service import AuthContext, resolve
 from plyr.core.config import Settings
 from plyr.core.net import network_in_writer_allowed
 from plyr.models import Session
-from tests.atnet.conftest import AtprotoNet, create_account, running_on_network, unique_handle
+from tests.atnet.helpers import running_on_network
+from tests.atnet.network import AtprotoNet, create_account, unique_handle
 from tests.atnet.oauth_browser import oauth_sign_in
 from tests.services import using_postgres
 

@@ -13,17 +13,11 @@ from httpx import AsyncClient
 from sqlalchemy import select
 
 from plyr.core import outbox
-from plyr.likes.records import LIKED_LIST_RKEY
 from plyr.models import Artist, PendingWrite
-from tests.atnet.network import AtprotoNet, create_account, get_record, list_records, unique_handle
-from tests.atnet.test_publishing import relayed_session, sign_in
-from tests.conftest import User
+from tests.app import User
+from tests.atnet.helpers import liked_list, relayed_session, sign_in_app_password
+from tests.atnet.network import AtprotoNet, create_account, list_records, unique_handle
 from tests.helpers import upload_tone
-
-
-def liked_list(net: AtprotoNet, did: str) -> dict[str, Any] | None:
-    record = get_record(net, did, "fm.plyr.list", LIKED_LIST_RKEY)
-    return None if record is None else record["value"]
 
 
 def strong_ref(track: dict[str, Any]) -> dict[str, str]:
@@ -33,7 +27,7 @@ def strong_ref(track: dict[str, Any]) -> dict[str, str]:
 async def published(
     api: AsyncClient, net: AtprotoNet, tmp_path: Path, *titles: str
 ) -> list[dict[str, Any]]:
-    artist = await sign_in(api, create_account(net, unique_handle("art")))
+    artist = await sign_in_app_password(api, create_account(net, unique_handle("art")))
     made = []
     for i, title in enumerate(titles):
         made.append(await upload_tone(api, artist, tmp_path, title, 500 + 40 * i, seconds=2))
@@ -45,7 +39,7 @@ async def test_likes_are_records_and_the_liked_list_follows(
     api: AsyncClient, atproto_net: AtprotoNet, tmp_path: Path
 ) -> None:
     dawn, dusk = await published(api, atproto_net, tmp_path, "Dawn", "Dusk")
-    fan = await sign_in(api, create_account(atproto_net, unique_handle("fan")))
+    fan = await sign_in_app_password(api, create_account(atproto_net, unique_handle("fan")))
 
     for _ in range(2):  # a second like writes no second record
         assert (await api.post(f"/tracks/{dawn['id']}/like", headers=fan.auth)).is_success
@@ -82,7 +76,7 @@ async def test_comments_are_records_rewritten_on_edit_and_deleted(
     api: AsyncClient, atproto_net: AtprotoNet, tmp_path: Path
 ) -> None:
     (song,) = await published(api, atproto_net, tmp_path, "Talkative")
-    fan = await sign_in(api, create_account(atproto_net, unique_handle("cmt")))
+    fan = await sign_in_app_password(api, create_account(atproto_net, unique_handle("cmt")))
     posted = await api.post(
         f"/tracks/{song['id']}/comments",
         headers=fan.auth,
@@ -120,7 +114,7 @@ async def test_pds_down_leaves_pending_writes_that_complete_when_it_is_back(
 ) -> None:
     keep, drop = await published(api, atproto_net, tmp_path, "Kept", "Dropped")
     account = create_account(atproto_net, unique_handle("off"))
-    fan = await sign_in(api, account)
+    fan = await sign_in_app_password(api, account)
     # what a like before the outage left on the PDS, to be removed during it
     await api.post(f"/tracks/{drop['id']}/like", headers=fan.auth)
     assert len(list_records(atproto_net, fan.did, "fm.plyr.like")) == 1
@@ -172,12 +166,12 @@ async def test_pds_down_leaves_pending_writes_that_complete_when_it_is_back(
 async def test_a_like_of_a_track_without_a_record_has_none(
     api: AsyncClient, pds_app: FastAPI, atproto_net: AtprotoNet, tmp_path: Path
 ) -> None:
-    from tests.conftest import make_user
+    from tests.app import make_user
 
     local = await make_user(pds_app, "local.test")  # a developer session: no PDS, no record
     song = await upload_tone(api, local, tmp_path, "Local", 777)
     assert song["atproto_record_uri"] is None
-    fan: User = await sign_in(api, create_account(atproto_net, unique_handle("loc")))
+    fan: User = await sign_in_app_password(api, create_account(atproto_net, unique_handle("loc")))
     assert (await api.post(f"/tracks/{song['id']}/like", headers=fan.auth)).is_success
     posted = await api.post(
         f"/tracks/{song['id']}/comments", headers=fan.auth, json={"text": "hi", "timestamp_ms": 0}

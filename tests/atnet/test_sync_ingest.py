@@ -3,34 +3,18 @@ in, and by following the firehose for any account."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import select
 
-from plyr.atproto.firehose import ingest
 from plyr.models import IngestCursor
-from tests.atnet.conftest import AtprotoNet, create_account, unique_handle
 from tests.atnet.helpers import put_record, put_track, xrpc
+from tests.atnet.network import AtprotoNet, create_account, unique_handle
 from tests.audio.media import make_audio
 from tests.helpers import poll
-
-
-@pytest.fixture
-async def following(pds_app: FastAPI, atproto_net: AtprotoNet) -> AsyncIterator[None]:
-    """`ingest` following the local PDS's firehose from its beginning."""
-    stop = asyncio.Event()
-    follower = asyncio.create_task(
-        ingest(pds_app.state.runtime, atproto_net.pds_ws, stop, first_cursor=0)
-    )
-    yield
-    stop.set()
-    await asyncio.wait_for(follower, 15)
 
 
 async def test_sign_in_imports_what_the_repo_already_holds(

@@ -9,10 +9,10 @@ from pathlib import Path
 import httpx
 from atproto import Client
 
-from tests.atnet.conftest import AtprotoNet, create_account, unique_handle
+from tests.app import User
+from tests.atnet.network import AtprotoNet, create_account, unique_handle
 from tests.atnet.oauth_browser import oauth_sign_in
 from tests.audio.media import make_audio
-from tests.conftest import User
 from tests.helpers import upload_track
 from tests.servers import free_port, plyr_env, run_plyr, running_plyr
 

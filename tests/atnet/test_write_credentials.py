@@ -12,16 +12,16 @@ from sqlalchemy import update
 
 from plyr.models import Track
 from plyr.tracks import publishing
+from tests.atnet.helpers import rkey_of, sign_in_app_password, track_record
 from tests.atnet.network import AtprotoNet, create_account, unique_handle
-from tests.atnet.test_publishing import rkey_of, sign_in, track_record
 from tests.helpers import upload_tone
 
 
 async def test_another_users_action_rewrites_no_record(
     pds_app: FastAPI, api: AsyncClient, atproto_net: AtprotoNet, tmp_path: Path
 ) -> None:
-    wren = await sign_in(api, create_account(atproto_net, unique_handle("wren")))
-    other = await sign_in(api, create_account(atproto_net, unique_handle("other")))
+    wren = await sign_in_app_password(api, create_account(atproto_net, unique_handle("wren")))
+    other = await sign_in_app_password(api, create_account(atproto_net, unique_handle("other")))
     track = await upload_tone(api, wren, tmp_path, "Wren's", 341)
     runtime = pds_app.state.runtime
     async with runtime.writer() as db:  # a change only plyr's row knows about

@@ -16,8 +16,8 @@ from plyr.atproto.oauth.client import OAuthClient, OAuthServerUnusable
 from plyr.atproto.oauth.metadata import client_config
 from plyr.atproto.oauth.server_metadata import UnusableAuthServer, auth_server_of, issuer_of
 from plyr.core.config import Settings
+from tests.app import PUBLIC_URL
 from tests.atproto_oauth.auth_servers import PAR, RESOURCE, as_metadata, serve_pds_and_as
-from tests.conftest import PUBLIC_URL
 from tests.json_server import JsonServer
 
 

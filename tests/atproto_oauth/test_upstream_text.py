@@ -13,8 +13,8 @@ from httpx import ASGITransport, AsyncClient
 from plyr.atproto.pds import PdsClient, PublicAuth, XrpcError
 from plyr.core.config import Settings
 from plyr.core.net import GuardedClient, Policy
+from tests.app import PUBLIC_URL, running_app
 from tests.atproto_oauth.auth_servers import as_metadata
-from tests.conftest import PUBLIC_URL, running_app
 from tests.upstream import Upstream, respond, respond_json, running_upstream
 
 SECRET = "internal-db-password-hunter2"

@@ -13,7 +13,7 @@ from plyr.atproto.indexers import INDEXERS
 from plyr.atproto.pds import LIST_MAX_PAGES, LIST_MAX_RECORDS, PdsClient, PublicAuth
 from plyr.atproto.sync import sync_repo
 from plyr.core.config import Settings
-from tests.conftest import running_app
+from tests.app import running_app
 from tests.endless_pds import DID, EndlessPds, endless_pds
 
 COLLECTION = "fm.plyr.track"

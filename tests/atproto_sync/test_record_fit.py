@@ -14,7 +14,7 @@ from plyr.atproto.indexable import UnindexableRecord, validate_indexable
 from plyr.atproto.sync import sync_repo
 from plyr.core.config import Settings
 from plyr.models import Playlist, Track
-from tests.conftest import running_app
+from tests.app import running_app
 from tests.endless_pds import DID, endless_pds
 
 TRACK = "fm.plyr.track"

@@ -9,24 +9,9 @@ from typing import Any
 
 import pytest
 
-from tests.audio.media import make_audio, make_image
+from tests.audio.media import AudioFactory, make_audio, make_image
 
-# name -> (fmt, codec, expected format, expected codec)
-CASES: dict[str, tuple[str, str | None, str, str]] = {
-    "mp3": ("mp3", None, "mp3", "mp3"),
-    "flac": ("flac", None, "flac", "flac"),
-    "wav": ("wav", None, "wav", "pcm_s16le"),
-    "aiff": ("aiff", None, "aiff", "pcm_s16be"),
-    "m4a-aac": ("m4a", None, "m4a", "aac"),
-    "m4a-alac": ("m4a", "alac", "m4a", "alac"),
-    "ogg-vorbis": ("ogg", None, "ogg", "vorbis"),
-    "opus": ("opus", None, "opus", "opus"),
-    "webm-opus": ("webm", None, "webm", "opus"),
-    "webm-vorbis": ("webm", "vorbis", "webm", "vorbis"),
-}
 EXTENSIONS = {"m4a": "m4a", "ogg": "ogg", "opus": "opus", "webm": "webm"}
-
-AudioFactory = Callable[..., Path]
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import base64
 import io
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import cast
 
@@ -18,6 +18,22 @@ import numpy as np
 from mutagen.flac import FLAC, Picture
 from mutagen.id3 import APIC, ID3, TALB, TIT2, TPE1, TXXX, Frames
 from mutagen.mp4 import MP4, MP4Cover
+
+# name -> (fmt, codec, expected format, expected codec)
+CASES: dict[str, tuple[str, str | None, str, str]] = {
+    "mp3": ("mp3", None, "mp3", "mp3"),
+    "flac": ("flac", None, "flac", "flac"),
+    "wav": ("wav", None, "wav", "pcm_s16le"),
+    "aiff": ("aiff", None, "aiff", "pcm_s16be"),
+    "m4a-aac": ("m4a", None, "m4a", "aac"),
+    "m4a-alac": ("m4a", "alac", "m4a", "alac"),
+    "ogg-vorbis": ("ogg", None, "ogg", "vorbis"),
+    "opus": ("opus", None, "opus", "opus"),
+    "webm-opus": ("webm", None, "webm", "opus"),
+    "webm-vorbis": ("webm", "vorbis", "webm", "vorbis"),
+}
+
+AudioFactory = Callable[..., Path]  # the `audio` fixture: (fmt, **make_audio kwargs) -> a file
 
 # fmt -> (muxer, default codec)
 FORMATS: dict[str, tuple[str, str]] = {

@@ -10,8 +10,7 @@ import numpy as np
 import pytest
 
 from plyr.audio import CorruptAudio, analyze, probe
-from tests.audio.conftest import AudioFactory
-from tests.audio.media import write_samples
+from tests.audio.media import AudioFactory, write_samples
 
 
 @pytest.mark.parametrize("amplitude", [0.25, 0.5, 0.9])

@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 from plyr.audio import extract_cover, probe
-from tests.audio.conftest import AudioFactory
-from tests.audio.media import make_image
+from tests.audio.media import AudioFactory, make_image
 
 WITH_COVER = [("mp3", None), ("flac", None), ("m4a", None), ("m4a", "alac")]
 WITH_COVER += [("ogg", None), ("opus", None), ("wav", None), ("aiff", None)]

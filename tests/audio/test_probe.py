@@ -22,8 +22,7 @@ from plyr.audio import (
     probe,
     sniff_format,
 )
-from tests.audio.conftest import CASES, AudioFactory
-from tests.audio.media import make_audio, make_image, make_video
+from tests.audio.media import CASES, AudioFactory, make_audio, make_image, make_video
 
 TAGS = {"title": "Sonata «No. 1»", "artist": "Ünïcode Artist", "album": "Album"}
 

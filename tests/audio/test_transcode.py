@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from plyr.audio import AudioError, CorruptAudio, probe, transcode_to_mp3
-from tests.audio.conftest import AudioFactory
+from tests.audio.media import AudioFactory
 from tests.helpers import poll_sync
 
 HAS_FFMPEG = shutil.which("ffmpeg") is not None

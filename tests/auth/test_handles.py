@@ -19,7 +19,7 @@ from starlette.requests import Request
 from plyr.artists import repository as artists
 from plyr.core.config import Settings
 from plyr.models import Artist, utcnow
-from tests.conftest import User, make_user, running_app
+from tests.app import User, make_user, running_app
 from tests.json_server import Answer, JsonServer
 
 KEY = "zQ3shXjHeiBuRCKmM36cuYnm7YEMzhGnCmCyW92sRJ9pribSF"

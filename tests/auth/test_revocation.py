@@ -16,7 +16,7 @@ from httpx import AsyncClient
 from plyr.atproto.oauth.dpop import generate_key
 from plyr.atproto.sessions import seal_oauth_session
 from plyr.auth.service import create_session
-from tests.conftest import User
+from tests.app import User
 
 
 @dataclass
@@ -40,7 +40,7 @@ async def _trickle(
         for _ in range(600):
             await writer.drain()
             writer.write(b" ")
-            await asyncio.sleep(1)
+            await asyncio.sleep(1)  # the trickle itself (a slow server), not a wait
     except (ConnectionError, asyncio.IncompleteReadError):
         pass
     finally:

@@ -11,8 +11,8 @@ import pytest
 from httpx import AsyncClient
 
 from plyr.artists import repository as artists
+from tests.app import PUBLIC_URL, User
 from tests.atproto_oauth.auth_servers import PAR, serve_pds_and_as
-from tests.conftest import PUBLIC_URL, User
 from tests.json_server import JsonServer
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml"}

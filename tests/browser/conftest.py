@@ -9,15 +9,15 @@ from __future__ import annotations
 
 import os
 import shutil
-import time
 from collections.abc import AsyncIterator, Iterator
-from dataclasses import dataclass
-from pathlib import Path
+from functools import partial
+from typing import Any
 
 import pytest
 from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from tests.atnet.network import Account, AtprotoNet, create_account, unique_handle
+from tests.browser.helpers import DESKTOP, CatalogTrack, ConsoleErrors, LiveServer
 from tests.servers import free_port, plyr_env, run_plyr, running_plyr
 from tests.services import missing
 
@@ -32,16 +32,6 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--autoplay-policy=no-user-gesture-required",
 ]
-ROOT = Path(__file__).resolve().parents[2]
-SHOTS = ROOT / "test-artifacts" / "screenshots"
-DESKTOP = {"width": 1280, "height": 800}
-PHONE = {"width": 360, "height": 740}
-
-
-@dataclass(frozen=True)
-class LiveServer:
-    url: str
-    data_dir: Path
 
 
 @pytest.fixture(scope="session")
@@ -74,25 +64,6 @@ async def browser() -> AsyncIterator[Browser]:
         await instance.close()
 
 
-class ConsoleErrors(list[str]):
-    """Console errors and uncaught exceptions of a page: there must be none, except a
-    failed request a test provokes on purpose (`allow("status of 415")`)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.allowed: list[str] = []
-
-    def allow(self, text: str) -> None:
-        self.allowed.append(text)
-
-    def watch(self, page: Page) -> None:
-        page.on("console", lambda m: self.append(m.text) if m.type == "error" else None)
-        page.on("pageerror", lambda e: self.append(f"uncaught: {e}"))
-
-    def unexpected(self) -> list[str]:
-        return [e for e in self if not any(a in e for a in self.allowed)]
-
-
 @pytest.fixture
 async def context(browser: Browser, live_server: LiveServer) -> AsyncIterator[BrowserContext]:
     ctx = await browser.new_context(viewport=DESKTOP, base_url=live_server.url)
@@ -113,41 +84,9 @@ async def page(context: BrowserContext, console: ConsoleErrors) -> AsyncIterator
     assert not console.unexpected(), f"console errors: {console.unexpected()}"
 
 
-async def shoot(page: Page, name: str) -> Path:
-    """Save a screenshot of what the page shows now (test-artifacts/screenshots/NAME.png)."""
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    path = SHOTS / f"{name}.png"
-    await page.screenshot(path=str(path))
-    return path
-
-
-async def sign_in(page: Page, account: Account, return_to: str = "/") -> None:
-    """Sign in the way a person does: plyr's login page, then the PDS's sign-in and consent
-    pages, back to plyr."""
-    await page.goto(f"/login?return_to={return_to}")
-    await page.fill("#handle", account.handle)
-    await page.click("form[action='/auth/start'] button[type=submit]")
-    await page.wait_for_url("**/oauth/authorize**")
-    await page.fill("input[autocomplete=current-password]", account.password)
-    await page.click("button[type=submit]")
-    await page.get_by_role("button", name="Authorize").click()
-    await page.wait_for_url(f"**{return_to}")
-    terms = page.locator("#terms-dialog button[type=submit]")
-    if await terms.count():
-        await terms.click()
-        await page.locator("#terms-dialog").wait_for(state="detached")
-
-
 @pytest.fixture
 def listener(atproto_net: AtprotoNet) -> Account:
     return create_account(atproto_net, unique_handle("lis"))
-
-
-@dataclass(frozen=True)
-class CatalogTrack:
-    id: int
-    title: str
-    duration: float
 
 
 @pytest.fixture(scope="session")
@@ -159,30 +98,36 @@ def catalog(
     import httpx
 
     from tests.audio.media import make_audio
+    from tests.helpers import finished, poll_sync
     from tests.servers import dev_token
 
     env = plyr_env(live_server.data_dir, PLYR_PUBLIC_URL=live_server.url)
     token = dev_token(env)
     folder = tmp_path_factory.mktemp("catalog")
     songs = [("Long Road", 20.0, 220.0), ("Short One", 2.0, 440.0), ("Short Two", 2.0, 660.0)]
+    auth = {"Authorization": f"Bearer {token}"}
     made = []
     with httpx.Client(base_url=live_server.url, timeout=60) as http:
+
+        def finished_job(job_id: str) -> dict[str, Any] | None:
+            return finished(http.get(f"/jobs/{job_id}", headers=auth).json())
+
         for title, seconds, frequency in songs:
             path = make_audio(folder / f"{frequency:.0f}.mp3", "mp3", seconds, frequency=frequency)
             with path.open("rb") as f:
                 response = http.post(
                     "/tracks/",
-                    headers={"Authorization": f"Bearer {token}"},
+                    headers=auth,
                     data={"title": title, "tags": '["catalog"]'},
                     files={"file": (path.name, f, "audio/mpeg")},
                 )
             response.raise_for_status()
-            job_id = response.json()["upload_id"]
-            for _ in range(600):
-                job = http.get(f"/jobs/{job_id}", headers={"Authorization": f"Bearer {token}"})
-                if job.json()["status"] in ("completed", "failed"):
-                    break
-                time.sleep(0.05)
-            assert job.json()["status"] == "completed", job.json()
-            made.append(CatalogTrack(job.json()["track_id"], title, seconds))
+            job = poll_sync(
+                partial(finished_job, response.json()["upload_id"]),
+                timeout=30,
+                interval=0.05,
+                what=f"the upload of {title!r} to finish",
+            )
+            assert job["status"] == "completed", job
+            made.append(CatalogTrack(job["track_id"], title, seconds))
     return made

@@ -10,7 +10,7 @@ from playwright.async_api import Browser, BrowserContext, Page
 
 from tests.atnet.network import Account
 from tests.audio.media import make_audio
-from tests.browser.conftest import ConsoleErrors, LiveServer, sign_in
+from tests.browser.helpers import ConsoleErrors, LiveServer, sign_in_through_pages
 
 # an init script runs through the DevTools protocol, before the page's own scripts, and is
 # not subject to the page's policy
@@ -60,7 +60,7 @@ async def test_no_page_violates_the_policy(
     console = ConsoleErrors()
     console.watch(page)
     console.allow("status of 404")  # the 404 page is one of the pages
-    await sign_in(page, listener)
+    await sign_in_through_pages(page, listener)
     accent = await page.evaluate(
         """async () => (await fetch("/preferences", { method: "POST",
             headers: { "Content-Type": "application/json" },

@@ -11,7 +11,13 @@ import pytest
 from playwright.async_api import Browser, Page
 
 from tests.atnet.network import Account
-from tests.browser.conftest import CatalogTrack, ConsoleErrors, LiveServer, shoot, sign_in
+from tests.browser.helpers import (
+    CatalogTrack,
+    ConsoleErrors,
+    LiveServer,
+    shoot,
+    sign_in_through_pages,
+)
 
 OTHER = b"<!doctype html><html><head><title>another site</title></head><body></body></html>"
 
@@ -86,7 +92,7 @@ async def test_embed_fits_its_frame_and_plays(
 async def test_a_playlist_embed_plays_its_tracks_in_order(
     page: Page, listener: Account, catalog: list[CatalogTrack]
 ) -> None:
-    await sign_in(page, listener)
+    await sign_in_through_pages(page, listener)
     playlist_id = await page.evaluate(
         """async (ids) => {
             const json = { "Content-Type": "application/json" };

@@ -15,7 +15,7 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.atnet.network import Account, AtprotoNet, create_account, list_records, unique_handle
 from tests.audio.media import make_audio
-from tests.browser.conftest import ConsoleErrors, LiveServer, shoot, sign_in
+from tests.browser.helpers import ConsoleErrors, LiveServer, shoot, sign_in_through_pages
 
 COLLECTIONS = ("track", "list", "like", "comment")
 CURRENT_TIME = "window.plyr.player.audio.currentTime"
@@ -78,7 +78,7 @@ async def test_a_new_users_whole_journey(
 
     # another artist, with two tracks (set-up, in a browser of their own)
     friend_context, friend_page, friend_console = await new_tab(browser, live_server)
-    await sign_in(friend_page, friend)
+    await sign_in_through_pages(friend_page, friend)
     theirs = {
         title: await upload_via_api(
             friend_page,
@@ -89,7 +89,7 @@ async def test_a_new_users_whole_journey(
         for n, title in enumerate(["Harbour Lights", "Night Ferry"])
     }
 
-    await sign_in(page, maker)
+    await sign_in_through_pages(page, maker)
     album_tracks = await upload_album(page, tmp_path)
     await build_playlist(page, friend.handle)
     comment_ms = await like_and_comment(page, theirs["Harbour Lights"])

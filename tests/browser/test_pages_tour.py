@@ -10,14 +10,14 @@ from playwright.async_api import Browser, Page
 
 from tests.atnet.network import Account
 from tests.audio.media import make_audio
-from tests.browser.conftest import (
+from tests.browser.helpers import (
     DESKTOP,
     PHONE,
     CatalogTrack,
     ConsoleErrors,
     LiveServer,
     shoot,
-    sign_in,
+    sign_in_through_pages,
 )
 
 
@@ -46,7 +46,7 @@ async def test_every_page_at_desktop_and_phone_size(
     console = ConsoleErrors()
     console.watch(page)
     console.allow("status of 404")  # the 404 page is one of the pages
-    await sign_in(page, listener)
+    await sign_in_through_pages(page, listener)
     art = tmp_path / "cover.png"
     from PIL import Image
 

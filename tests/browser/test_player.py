@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from playwright.async_api import Page, expect
 
-from tests.browser.conftest import CatalogTrack, shoot
+from tests.browser.helpers import CatalogTrack, shoot
 
 CURRENT_TIME = "window.plyr.player.audio.currentTime"
 

@@ -10,7 +10,7 @@ from playwright.async_api import Page, expect
 
 from tests.atnet.network import Account
 from tests.audio.media import make_audio
-from tests.browser.conftest import PHONE, CatalogTrack, ConsoleErrors, shoot, sign_in
+from tests.browser.helpers import PHONE, CatalogTrack, ConsoleErrors, shoot, sign_in_through_pages
 
 
 async def add_to(page: Page, title: str, playlist: str) -> None:
@@ -27,7 +27,7 @@ async def test_make_a_playlist_add_tracks_and_play_it(
     page: Page, listener: Account, catalog: list[CatalogTrack], console: ConsoleErrors
 ) -> None:
     console.allow("status of 409")  # adding a track twice is refused on purpose below
-    await sign_in(page, listener, "/library")
+    await sign_in_through_pages(page, listener, "/library")
     await expect(page.locator("main h1")).to_have_text("library")
     await page.fill("#new-playlist-name", "Evening Walk")
     await page.click("[data-create-playlist] button[type=submit]")
@@ -78,7 +78,7 @@ async def test_make_a_playlist_add_tracks_and_play_it(
 async def test_upload_an_album_in_the_order_set(
     page: Page, listener: Account, tmp_path: Path
 ) -> None:
-    await sign_in(page, listener)
+    await sign_in_through_pages(page, listener)
     await page.goto("/upload")
     await page.click("[data-upload-mode=album]")
     await expect(page.locator("#album-upload-form")).to_be_visible()

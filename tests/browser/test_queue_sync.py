@@ -5,7 +5,7 @@ from __future__ import annotations
 from playwright.async_api import Browser, expect
 
 from tests.atnet.network import Account
-from tests.browser.conftest import CatalogTrack, ConsoleErrors, LiveServer, sign_in
+from tests.browser.helpers import CatalogTrack, ConsoleErrors, LiveServer, sign_in_through_pages
 
 
 async def test_the_queue_is_the_same_on_another_device(
@@ -19,12 +19,12 @@ async def test_the_queue_is_the_same_on_another_device(
     first, second = await laptop.new_page(), await phone.new_page()
     console.watch(first)
     console.watch(second)
-    await sign_in(first, listener, return_to="/tag/catalog")
+    await sign_in_through_pages(first, listener, return_to="/tag/catalog")
     await first.locator(".track-row", has_text="Long Road").locator("[data-action=play]").click()
     await first.wait_for_function("() => window.plyr.player.audio.currentTime > 0.2")
     await first.wait_for_timeout(1500)  # the debounced PUT /queue/
 
-    await sign_in(second, listener)
+    await sign_in_through_pages(second, listener)
     await second.wait_for_function("() => window.plyr && window.plyr.player.track")
     await expect(second.locator("#player-title")).to_have_text("Long Road")
     titles = await second.evaluate("window.plyr.queue.tracks.map((t) => t.title)")

@@ -7,7 +7,7 @@ import re
 
 from playwright.async_api import Page, expect
 
-from tests.browser.conftest import CatalogTrack, shoot
+from tests.browser.helpers import CatalogTrack, shoot
 
 
 async def test_the_dialog_and_the_results_page(page: Page, catalog: list[CatalogTrack]) -> None:

@@ -10,13 +10,13 @@ from urllib.parse import unquote
 from playwright.async_api import Browser, Page, expect
 
 from tests.atnet.network import Account
-from tests.browser.conftest import (
+from tests.browser.helpers import (
     PHONE,
     CatalogTrack,
     ConsoleErrors,
     LiveServer,
     shoot,
-    sign_in,
+    sign_in_through_pages,
 )
 
 CURRENT_TIME = "window.plyr.player.audio.currentTime"
@@ -26,7 +26,7 @@ async def test_like_comment_and_seek_from_a_comment(
     page: Page, listener: Account, catalog: list[CatalogTrack]
 ) -> None:
     song = next(t for t in catalog if t.title == "Long Road")
-    await sign_in(page, listener)
+    await sign_in_through_pages(page, listener)
     await page.goto(f"/track/{song.id}")
     like = page.locator(".track-actions [data-like]")
     count = like.locator("[data-like-count]")
@@ -104,7 +104,7 @@ async def test_a_shared_link_counts_its_visit_in_the_portal(
     catalog: list[CatalogTrack],
 ) -> None:
     song = next(t for t in catalog if t.title == "Short Two")
-    await sign_in(page, listener)
+    await sign_in_through_pages(page, listener)
     await page.context.grant_permissions(["clipboard-read", "clipboard-write"])
     await page.goto(f"/track/{song.id}")
     await page.click(".track-actions [data-share]")
@@ -148,7 +148,7 @@ async def test_likers_are_a_bottom_sheet_on_a_phone(
     page = await context.new_page()
     console = ConsoleErrors()
     console.watch(page)
-    await sign_in(page, listener)
+    await sign_in_through_pages(page, listener)
     await page.goto(f"/track/{song.id}")
     like = page.locator(".track-actions [data-like]")
     # a like the server refuses is rolled back, with a toast saying so

@@ -9,11 +9,11 @@ from playwright.async_api import Page, expect
 
 from tests.atnet.network import Account
 from tests.audio.media import make_audio
-from tests.browser.conftest import ConsoleErrors, shoot, sign_in
+from tests.browser.helpers import ConsoleErrors, shoot, sign_in_through_pages
 
 
 async def test_sign_in_then_upload_a_flac(page: Page, listener: Account, tmp_path: Path) -> None:
-    await sign_in(page, listener)
+    await sign_in_through_pages(page, listener)
     await expect(page.locator(".account summary")).to_be_visible()
 
     await page.click("nav >> text=upload")
@@ -38,7 +38,7 @@ async def test_an_upload_error_keeps_the_form(
     page: Page, listener: Account, tmp_path: Path, console: ConsoleErrors
 ) -> None:
     console.allow("status of 415")  # the browser logs the refused upload; that is the point
-    await sign_in(page, listener, return_to="/upload")
+    await sign_in_through_pages(page, listener, return_to="/upload")
     not_audio = tmp_path / "notes.mp3"
     not_audio.write_text("these are not sounds " * 100)
     await page.set_input_files("#upload-file", str(not_audio))

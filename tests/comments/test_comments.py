@@ -6,19 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
+from tests.app import User, make_user
 from tests.audio.media import make_audio
-from tests.conftest import User, make_user
 from tests.helpers import upload_track
-
-
-@pytest.fixture
-async def song(client: AsyncClient, alice: User, tmp_path: Path) -> dict[str, Any]:
-    path = make_audio(tmp_path / "song.mp3", "mp3", seconds=3, frequency=370)
-    return await upload_track(client, alice, path, title="Song")
 
 
 def comments_url(song: dict[str, Any]) -> str:

@@ -11,8 +11,8 @@ from httpx import ASGITransport, AsyncClient
 from starlette.types import Receive, Scope, Send
 
 from plyr.core.nul import MAX_TEXT_BODY, RefuseNul
+from tests.app import User
 from tests.audio.media import make_audio
-from tests.conftest import User
 from tests.helpers import post_upload, upload_tone
 
 

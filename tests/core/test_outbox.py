@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
-from datetime import timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -16,11 +16,12 @@ from sqlalchemy import select, update
 from plyr.core import outbox
 from plyr.core.config import Settings
 from plyr.core.outbox import Kind, UnknownKind
+from plyr.core.runtime import Runtime
 from plyr.effects import HANDLERS
 from plyr.models import PendingWrite, utcnow
+from tests.app import User, running_app
 from tests.audio.media import make_audio
-from tests.conftest import User, running_app
-from tests.helpers import media_files, upload_track
+from tests.helpers import media_files, poll, upload_track
 
 
 @pytest.fixture
@@ -60,11 +61,11 @@ async def test_an_entry_of_an_unknown_kind_is_never_taken_as_done(quiet: FastAPI
     assert entry.claimed_until is None  # released, to be retried
 
 
-async def slow_delete_entry(
-    app: FastAPI, monkeypatch: pytest.MonkeyPatch, name: str, *, seconds: float
+async def held_delete_entry(
+    app: FastAPI, monkeypatch: pytest.MonkeyPatch, name: str, finish: asyncio.Event
 ) -> tuple[str, int, list[str]]:
-    """A stored file and the entry that deletes it, whose delete takes `seconds`: the file's
-    key, the entry's id, and the keys each delete was started for."""
+    """A stored file and the entry that deletes it, whose delete lasts until `finish` is set:
+    the file's key, the entry's id, and the keys each delete was started for."""
     runtime = app.state.runtime
     key = f"audio/{name:0>16}.mp3"
     await runtime.storage.put_bytes(key, b"x", "audio/mpeg")
@@ -73,25 +74,33 @@ async def slow_delete_entry(
     runs: list[str] = []
     real_delete = runtime.storage.delete
 
-    async def slow_delete(key: str) -> None:
+    async def held_delete(key: str) -> None:
         runs.append(key)
-        await asyncio.sleep(seconds)
+        await finish.wait()
         await real_delete(key)
 
-    monkeypatch.setattr(runtime.storage, "delete", slow_delete)
+    monkeypatch.setattr(runtime.storage, "delete", held_delete)
     return key, entry_id, runs
+
+
+async def sweep_leaving_it(runtime: Runtime) -> int:
+    """A sweep that must not take the held entry over (if it did, its delete would wait for
+    `finish` too, and the test would fail here instead of hanging)."""
+    failed: int = await asyncio.wait_for(outbox.drain(runtime, due_now=True), timeout=15)
+    return failed
 
 
 async def test_two_performers_never_run_one_entry_at_once(
     quiet: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     runtime = quiet.state.runtime
-    # the other performer tries while the first one's delete takes 0.2 s
-    key, entry_id, runs = await slow_delete_entry(quiet, monkeypatch, "ee", seconds=0.2)
-    failed = await asyncio.gather(
-        outbox.perform(runtime, [entry_id]), outbox.drain(runtime, due_now=True)
-    )
-    assert failed == [0, 0] and runs == [key]
+    finish = asyncio.Event()
+    key, entry_id, runs = await held_delete_entry(quiet, monkeypatch, "ee", finish)
+    performer = asyncio.create_task(outbox.perform(runtime, [entry_id]))
+    await poll(lambda: runs, what="the first performer's delete to start")
+    assert await sweep_leaving_it(runtime) == 0  # the other performer tries meanwhile
+    finish.set()
+    assert await performer == 0 and runs == [key]
     assert not await runtime.storage.exists(key)
     assert (await entries(quiet))[0].done
 
@@ -156,17 +165,31 @@ async def test_the_same_effect_waiting_is_not_recorded_twice(quiet: FastAPI) -> 
     assert len(await entries(quiet)) == 1
 
 
+async def claim_of(app: FastAPI, entry_id: int) -> datetime | None:
+    """Until when the entry is claimed (None: not claimed)."""
+    async with app.state.runtime.sessionmaker() as db:
+        entry = await db.get(PendingWrite, entry_id)
+        assert entry is not None
+        return entry.claimed_until
+
+
 async def test_a_performer_keeps_its_claim_while_it_works(
     quiet: FastAPI, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """An effect that outlasts the lease (a large blob upload) is not taken over."""
     runtime = quiet.state.runtime
     monkeypatch.setattr(outbox, "LEASE", timedelta(seconds=0.6))
-    key, entry_id, runs = await slow_delete_entry(quiet, monkeypatch, "f1", seconds=1.5)
+    finish = asyncio.Event()
+    key, entry_id, runs = await held_delete_entry(quiet, monkeypatch, "f1", finish)
+    performer = asyncio.create_task(outbox.perform(runtime, [entry_id]))
+    first = await poll(lambda: claim_of(quiet, entry_id), what="the performer's claim")
 
-    async def late_sweep() -> int:
-        await asyncio.sleep(1.0)  # after the first lease would have ended
-        return await outbox.drain(runtime, due_now=True)
+    async def renewed_after_the_first_lease() -> bool:
+        # renewed at t, a claim holds until t + LEASE: so t is past the first lease's end
+        until = await claim_of(quiet, entry_id)
+        return until is not None and until >= first + outbox.LEASE
 
-    failed = await asyncio.gather(outbox.perform(runtime, [entry_id]), late_sweep())
-    assert failed == [0, 0] and runs == [key]
+    await poll(renewed_after_the_first_lease, timeout=15, interval=0.05, what="a renewal")
+    assert await sweep_leaving_it(runtime) == 0
+    finish.set()
+    assert await performer == 0 and runs == [key]

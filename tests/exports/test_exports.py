@@ -8,8 +8,8 @@ from pathlib import Path
 
 from httpx import AsyncClient
 
+from tests.app import User
 from tests.audio.media import make_audio
-from tests.conftest import User
 from tests.helpers import upload_track, wait_job
 
 

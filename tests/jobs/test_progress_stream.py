@@ -11,7 +11,7 @@ from httpx import AsyncClient
 
 from plyr.jobs import repository
 from plyr.models import Job
-from tests.conftest import User
+from tests.app import User
 from tests.helpers import poll
 
 

@@ -10,7 +10,7 @@ from httpx import AsyncClient
 from sqlalchemy import func, select
 
 from plyr.models import Like, PendingWrite
-from tests.conftest import User, make_user
+from tests.app import User, make_user
 from tests.helpers import upload_tone
 
 

@@ -12,10 +12,9 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 
 from plyr.housekeeping import remove_orphan_media
+from tests.app import User
 from tests.audio.media import make_image
-from tests.conftest import User
-from tests.helpers import media_files, upload_tone
-from tests.lists.conftest import add, new_playlist
+from tests.helpers import add_to_playlist, media_files, new_playlist, upload_tone
 
 
 async def titles(client: AsyncClient, playlist_id: int, user: User | None) -> list[str]:
@@ -34,7 +33,7 @@ async def test_create_list_and_show(
     assert mix["owner"]["handle"] == "bob.test" and mix["atproto_record_uri"] is None
     hidden = await new_playlist(client, bob, "Secret Mix", is_private=True)
     for track in songs[:2]:
-        assert await add(client, bob, mix["id"], track["id"]) == 200
+        assert await add_to_playlist(client, bob, mix["id"], track["id"]) == 200
     mine = (await client.get("/lists/playlists", headers=bob.auth)).json()
     assert [(p["name"], p["track_count"]) for p in mine] == [("Road Mix", 2), ("Secret Mix", 0)]
     assert (await client.get("/lists/playlists", headers=alice.auth)).json() == []
@@ -70,12 +69,12 @@ async def test_add_remove_and_duplicates(
     client: AsyncClient, alice: User, bob: User, songs: list[dict[str, Any]], tmp_path: Path
 ) -> None:
     mix = await new_playlist(client, bob, "Mix")
-    assert await add(client, bob, mix["id"], songs[1]["id"]) == 200
-    assert await add(client, bob, mix["id"], songs[0]["id"]) == 200
-    assert await add(client, bob, mix["id"], songs[1]["id"]) == 409  # once each
-    assert await add(client, bob, mix["id"], 999_999) == 404
+    assert await add_to_playlist(client, bob, mix["id"], songs[1]["id"]) == 200
+    assert await add_to_playlist(client, bob, mix["id"], songs[0]["id"]) == 200
+    assert await add_to_playlist(client, bob, mix["id"], songs[1]["id"]) == 409  # once each
+    assert await add_to_playlist(client, bob, mix["id"], 999_999) == 404
     private = await upload_tone(client, alice, tmp_path, "Hers Alone", 812, visibility="private")
-    assert await add(client, bob, mix["id"], private["id"]) == 404  # bob may not see it
+    assert await add_to_playlist(client, bob, mix["id"], private["id"]) == 404  # bob may not see it
     assert await titles(client, mix["id"], bob) == ["Noon", "Morning"]
     url = f"/lists/playlists/{mix['id']}/tracks"
     removed = await client.delete(f"{url}/{songs[1]['id']}", headers=bob.auth)
@@ -97,7 +96,7 @@ async def test_third_people_see_only_public_tracks(
     own_private = await upload_tone(client, bob, tmp_path, "Bob Demo", 733, visibility="private")
     mix = await new_playlist(client, bob, "Mix")
     for track_id in (songs[0]["id"], unlisted["id"], own_private["id"], songs[1]["id"]):
-        assert await add(client, bob, mix["id"], track_id) == 200
+        assert await add_to_playlist(client, bob, mix["id"], track_id) == 200
     assert await titles(client, mix["id"], bob) == ["Morning", "By Link", "Bob Demo", "Noon"]
     assert await titles(client, mix["id"], alice) == ["Morning", "By Link", "Noon"]  # hers
     for viewer in (carol, None):
@@ -119,7 +118,7 @@ async def test_reorder_takes_a_permutation(
     mix = await new_playlist(client, bob, "Mix")
     ids = [s["id"] for s in songs]
     for track_id in ids:
-        await add(client, bob, mix["id"], track_id)
+        await add_to_playlist(client, bob, mix["id"], track_id)
     url = f"/lists/playlists/{mix['id']}/reorder"
     for wrong in ([ids[0], ids[1]], [*ids, ids[0]], [ids[0], ids[1], 999_999], []):
         response = await client.put(url, json={"track_ids": wrong}, headers=bob.auth)
@@ -172,7 +171,7 @@ async def test_cover_set_and_removed(client: AsyncClient, bob: User, app: FastAP
 
 async def test_delete(client: AsyncClient, bob: User, songs: list[dict[str, Any]]) -> None:
     mix = await new_playlist(client, bob, "Mix")
-    await add(client, bob, mix["id"], songs[0]["id"])
+    await add_to_playlist(client, bob, mix["id"], songs[0]["id"])
     url = f"/lists/playlists/{mix['id']}"
     assert (await client.delete(url, headers=bob.auth)).status_code == 204
     assert (await client.get(url, headers=bob.auth)).status_code == 404
@@ -186,8 +185,8 @@ async def test_only_the_owner_changes_a_playlist(
     public = await new_playlist(client, alice, "Open")
     private = await new_playlist(client, alice, "Closed", is_private=True)
     for playlist in (public, private):
-        await add(client, alice, playlist["id"], songs[0]["id"])
-        await add(client, alice, playlist["id"], songs[1]["id"])
+        await add_to_playlist(client, alice, playlist["id"], songs[0]["id"])
+        await add_to_playlist(client, alice, playlist["id"], songs[1]["id"])
     before = {
         p["id"]: (await client.get(f"/lists/playlists/{p['id']}", headers=alice.auth)).json()
         for p in (public, private)

@@ -6,7 +6,7 @@ import asyncio
 
 from httpx import AsyncClient
 
-from tests.conftest import User
+from tests.app import User
 
 STATE = {
     "track_ids": [3, 1, 2],

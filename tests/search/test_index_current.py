@@ -10,8 +10,8 @@ from httpx import AsyncClient
 from sqlalchemy import insert, select, text
 
 from plyr.models import Album, Artist, Playlist, Tag, Track
+from tests.app import User
 from tests.audio.media import make_audio
-from tests.conftest import User
 from tests.helpers import upload_track
 from tests.search.catalog import add_album, add_playlist, add_track, search, titles
 

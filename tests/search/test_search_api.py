@@ -10,7 +10,7 @@ import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from tests.conftest import User, make_user
+from tests.app import User, make_user
 from tests.search.catalog import (
     add_album,
     add_playlist,

@@ -8,19 +8,12 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
+from tests.app import PUBLIC_URL, User, make_user
 from tests.audio.media import make_audio
-from tests.conftest import PUBLIC_URL, User, make_user
 from tests.helpers import upload_track
-
-
-@pytest.fixture
-async def song(client: AsyncClient, alice: User, tmp_path: Path) -> dict[str, Any]:
-    path = make_audio(tmp_path / "song.mp3", "mp3", seconds=1, frequency=410)
-    return await upload_track(client, alice, path, title="Song")
 
 
 def browser(app: FastAPI, ip: str = "192.0.2.1") -> AsyncClient:

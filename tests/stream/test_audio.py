@@ -9,8 +9,8 @@ from httpx import AsyncClient
 
 from plyr.core import outbox
 from plyr.core.config import Settings
+from tests.app import User
 from tests.audio.media import make_audio
-from tests.conftest import User
 from tests.helpers import media_files, upload_track
 
 

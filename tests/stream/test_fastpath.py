@@ -11,8 +11,8 @@ from httpx import AsyncClient
 
 from plyr.stream import files, router, service
 from plyr.stream.files import OpenFiles, Unsatisfiable, parse_range, read_at
+from tests.app import User
 from tests.audio.media import make_audio
-from tests.conftest import User
 from tests.helpers import upload_track
 
 

@@ -12,7 +12,7 @@ from httpx import ASGITransport, AsyncClient
 
 from plyr.core.config import Settings
 from plyr.models import Artist, AudioFile, Track
-from tests.conftest import PUBLIC_URL, running_app
+from tests.app import PUBLIC_URL, running_app
 from tests.upstream import Upstream, respond, running_upstream
 
 DID = "did:plc:bbbbbbbbbbbbbbbbbbbbbbbb"

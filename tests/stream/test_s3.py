@@ -17,8 +17,8 @@ from pydantic import ValidationError
 from plyr.core import outbox
 from plyr.core.config import Settings
 from plyr.core.storage import StorageError
+from tests.app import PUBLIC_URL, make_user, running_app
 from tests.audio.media import make_audio
-from tests.conftest import PUBLIC_URL, make_user, running_app
 from tests.helpers import temp_files, upload_track, wait_job
 
 

@@ -11,8 +11,8 @@ from httpx import ASGITransport, AsyncClient
 from PIL import Image
 
 from plyr.core.config import Settings
+from tests.app import PUBLIC_URL, User, make_user, running_app
 from tests.audio.media import make_audio
-from tests.conftest import PUBLIC_URL, User, make_user, running_app
 from tests.helpers import media_files, row_counts, upload_track
 
 

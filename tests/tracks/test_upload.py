@@ -11,8 +11,8 @@ from httpx import AsyncClient
 from PIL import Image
 
 from plyr.core.config import Settings
+from tests.app import User
 from tests.audio.media import make_audio
-from tests.conftest import User
 from tests.helpers import media_files, post_upload, temp_files, upload_track, wait_job
 
 

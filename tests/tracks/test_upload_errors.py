@@ -13,8 +13,8 @@ from httpx import AsyncClient
 
 from plyr.core.config import Settings
 from plyr.core.storage import StorageError
+from tests.app import User
 from tests.audio.media import make_audio
-from tests.conftest import User
 from tests.helpers import media_files, post_upload, row_counts, temp_files, wait_job
 
 

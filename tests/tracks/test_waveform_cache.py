@@ -6,7 +6,7 @@ from pathlib import Path
 
 from httpx import AsyncClient
 
-from tests.conftest import User
+from tests.app import User
 from tests.helpers import upload_tone
 
 

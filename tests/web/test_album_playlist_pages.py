@@ -10,13 +10,9 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from tests.albums.conftest import new_album, songs
-from tests.conftest import PUBLIC_URL, User
-from tests.helpers import upload_tone
-from tests.lists.conftest import add, new_playlist
-from tests.web.test_pages import BROWSER, HTMX, cookie, data_tracks
-
-__all__ = ["songs"]  # the fixture, used here too
+from tests.app import PUBLIC_URL, User
+from tests.helpers import add_to_playlist, new_album, new_playlist, upload_tone
+from tests.web.helpers import BROWSER, HTMX, cookie, data_tracks
 
 
 @pytest.fixture
@@ -39,8 +35,8 @@ async def mixes(
     public = await new_playlist(client, bob, "Road Mix")
     private = await new_playlist(client, bob, "Diary", is_private=True)
     for track in (songs[1], songs[0]):
-        await add(client, bob, public["id"], track["id"])
-    await add(client, bob, private["id"], songs[2]["id"])
+        await add_to_playlist(client, bob, public["id"], track["id"])
+    await add_to_playlist(client, bob, private["id"], songs[2]["id"])
     return public, private
 
 

@@ -8,8 +8,8 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
+from tests.app import PUBLIC_URL, User
 from tests.audio.media import make_audio
-from tests.conftest import PUBLIC_URL, User
 from tests.helpers import upload_track
 
 

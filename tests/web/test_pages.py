@@ -3,7 +3,6 @@ what, error pages inside the shell, and sign-in redirects."""
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 from typing import Any
@@ -14,22 +13,10 @@ from httpx import AsyncClient
 from sqlalchemy import event
 
 from plyr.models import Track
+from tests.app import PUBLIC_URL, User
 from tests.audio.media import make_audio
-from tests.conftest import PUBLIC_URL, User
 from tests.helpers import upload_tone, upload_track
-
-BROWSER = {"Accept": "text/html,application/xhtml+xml"}
-HTMX = {**BROWSER, "HX-Request": "true", "HX-Boosted": "true"}
-
-
-def cookie(user: User) -> dict[str, str]:
-    return {**BROWSER, "Cookie": f"session_id={user.token}"}
-
-
-def data_tracks(html: str) -> list[dict[str, Any]]:
-    import html as html_lib
-
-    return [json.loads(html_lib.unescape(m)) for m in re.findall(r'data-track="([^"]+)"', html)]
+from tests.web.helpers import BROWSER, HTMX, cookie, data_tracks
 
 
 @pytest.fixture

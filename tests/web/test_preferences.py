@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from httpx import AsyncClient
 
-from tests.conftest import User
+from tests.app import User
 
 
 async def test_defaults_then_merge(client: AsyncClient, alice: User) -> None:

@@ -8,9 +8,9 @@ import html as html_lib
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from tests.conftest import User
+from tests.app import User
 from tests.search.catalog import add_album, add_playlist, add_track, set_display_name
-from tests.web.test_pages import BROWSER, HTMX, cookie, data_tracks
+from tests.web.helpers import BROWSER, HTMX, cookie, data_tracks
 
 
 async def test_results_in_sections(client: AsyncClient, app: FastAPI, alice: User) -> None:

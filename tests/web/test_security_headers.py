@@ -18,8 +18,8 @@ from plyr.core.config import Settings
 from plyr.core.headers import page_policy
 from plyr.models import Artist, AudioFile
 from plyr.tracks.indexing import index_track_record
+from tests.app import PUBLIC_URL, User, running_app
 from tests.audio.media import make_audio, make_image
-from tests.conftest import PUBLIC_URL, User, running_app
 from tests.helpers import upload_track
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml"}

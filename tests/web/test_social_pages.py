@@ -9,20 +9,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
+from tests.app import User
 from tests.audio.media import make_audio
-from tests.conftest import User
 from tests.helpers import upload_track
-from tests.web.test_pages import BROWSER, cookie, data_tracks
-
-
-@pytest.fixture
-async def song(client: AsyncClient, alice: User, tmp_path: Path) -> dict[str, Any]:
-    path = make_audio(tmp_path / "song.mp3", "mp3", seconds=3, frequency=510)
-    return await upload_track(client, alice, path, title="Song")
+from tests.web.helpers import BROWSER, cookie, data_tracks
 
 
 def like_button(html: str) -> str:
