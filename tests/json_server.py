@@ -48,7 +48,7 @@ class JsonServer:
     async def __aenter__(self) -> JsonServer:
         self._task = asyncio.create_task(self.server.serve(sockets=[self.sock]))
         while not self.server.started:
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.01)  # polling for the server to start
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -13,9 +13,9 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 
 from plyr.core.config import Settings
-from tests.app import User
+from tests.app import User, empty_tables, make_user
 from tests.audio.media import make_audio
-from tests.helpers import media_files, poll, post_upload, temp_files, wait_job
+from tests.helpers import job_row, media_files, poll, post_upload, temp_files, wait_job
 from tests.servers import PLYR, dev_token, free_port, plyr_env, start_plyr, stop, wait_until_up
 
 SLOW_FFMPEG = """#!/bin/sh
@@ -49,8 +49,6 @@ def alive(pid: int) -> bool:
 
 
 async def wait_for_phase(app: FastAPI, job_id: str, phase: str, timeout: float = 30) -> None:
-    from tests.helpers import job_row
-
     async def reached() -> bool:
         return (await job_row(app, job_id)).phase == phase
 
@@ -88,8 +86,6 @@ async def test_killed_worker_is_replaced_and_the_job_completes(
 ) -> None:
     from httpx import ASGITransport
 
-    from tests.app import empty_tables, make_user
-
     ffmpeg, pidfile = slow_ffmpeg(tmp_path)
     env = worker_env(scaled_settings, ffmpeg)
     async with api_only.router.lifespan_context(api_only):
@@ -123,7 +119,6 @@ async def test_embedded_server_restart_resumes_the_upload(
     settings: Settings, tmp_path: Path
 ) -> None:
     """With the in-process queue, a restarted `plyr serve` picks unfinished uploads back up."""
-    from tests.app import empty_tables
 
     ffmpeg, pidfile = slow_ffmpeg(tmp_path)
     env = worker_env(settings, ffmpeg)

@@ -3,25 +3,17 @@ stored file of it is gone, and other people's counts stay right."""
 
 from __future__ import annotations
 
-import io
 from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI
 from httpx import AsyncClient
-from PIL import Image
 from sqlalchemy import select
 
 from plyr.models import Base, Comment, Like, PlayEvent, Playlist, PlaylistItem, QueueState, Track
 from tests.app import User
-from tests.audio.media import make_audio
+from tests.audio.media import make_audio, make_image
 from tests.helpers import upload_track, wait_job
-
-
-def png() -> bytes:
-    out = io.BytesIO()
-    Image.new("RGB", (64, 64), (200, 40, 40)).save(out, "PNG")
-    return out.getvalue()
 
 
 async def rows_mentioning(app: FastAPI, needle: str) -> list[str]:
@@ -53,7 +45,7 @@ async def test_nothing_of_a_deleted_account_remains(
         client,
         alice,
         make_audio(tmp_path / "a.aiff", "aiff", seconds=1, frequency=350),
-        image=("cover.png", png(), "image/png"),
+        image=("cover.png", make_image("png", (32, 32)), "image/png"),
     )
     await upload_track(
         client,

@@ -212,17 +212,19 @@ async def playlists_of(app: FastAPI, did: str) -> dict[str, list[int]]:
         return out
 
 
-TONES = itertools.count()
-
-
 def item_uris(record: dict[str, Any]) -> list[str]:
+    """The subjects of an fm.plyr.list record, in order."""
     return [item["subject"]["uri"] for item in record["value"]["items"]]
+
+
+TONES = itertools.count()  # a tone of its own for every track of the session
 
 
 async def upload_tones(
     api: AsyncClient, user: User, tmp_path: Path, *titles: str, **fields: Any
 ) -> list[dict[str, Any]]:
-    # a tone of its own for every track of the session (identical audio would be a duplicate)
+    """Upload a track for each title (each a tone of its own: identical audio would be
+    refused as a duplicate)."""
     return [
         await upload_tone(api, user, tmp_path, title, 300 + 37 * next(TONES), **fields)
         for title in titles
@@ -230,5 +232,6 @@ async def upload_tones(
 
 
 def liked_list(net: AtprotoNet, did: str) -> dict[str, Any] | None:
+    """The value of `did`'s liked list on the PDS, or None."""
     record = get_record(net, did, "fm.plyr.list", LIKED_LIST_RKEY)
     return None if record is None else record["value"]

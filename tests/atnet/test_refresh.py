@@ -85,7 +85,7 @@ async def test_rotated_tokens_are_stored_while_the_database_is_busy(
         async with runtime.writer() as db:
             await db.execute(text("SELECT 1"))  # BEGIN IMMEDIATE: SQLite's write lock
             held.set()
-            await asyncio.sleep(seconds)
+            await asyncio.sleep(seconds)  # holds the lock that long, on purpose
             await db.rollback()
 
     holder = asyncio.create_task(hold_the_write_lock(11))  # past SQLite's 10 s busy timeout

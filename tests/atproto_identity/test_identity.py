@@ -117,7 +117,7 @@ def make_app(world: World) -> Any:
         path = request.url.path
         world.requests.append(f"http:{host}{path}")
         if world.delay_s:
-            await asyncio.sleep(world.delay_s)
+            await asyncio.sleep(world.delay_s)  # a slow web server, on purpose
         if path == "/.well-known/atproto-did":
             body = world.well_known.get(host)
             if body is None:
@@ -197,7 +197,7 @@ class Network:
         self.dns_port = transport.get_extra_info("sockname")[1]
         serving = asyncio.create_task(self.server.serve(sockets=[self.sock]))
         while not self.server.started and not serving.done():
-            await asyncio.sleep(0.01)
+            await asyncio.sleep(0.01)  # polling for the server to start
         self._ready.set()
         try:
             await serving

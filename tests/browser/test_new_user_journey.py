@@ -15,7 +15,8 @@ from playwright.async_api import Browser, BrowserContext, Page, expect
 
 from tests.atnet.network import Account, AtprotoNet, create_account, list_records, unique_handle
 from tests.audio.media import make_audio
-from tests.browser.helpers import ConsoleErrors, LiveServer, shoot, sign_in_through_pages
+from tests.browser.helpers import DESKTOP, ConsoleErrors, LiveServer, shoot, sign_in_through_pages
+from tests.helpers import finished, poll
 
 COLLECTIONS = ("track", "list", "like", "comment")
 CURRENT_TIME = "window.plyr.player.audio.currentTime"
@@ -48,17 +49,17 @@ async def upload_via_api(page: Page, live: LiveServer, path: Path, title: str) -
         )
     assert response.ok, await response.text()
     job_id = (await response.json())["upload_id"]
-    for _ in range(600):
-        job = await (await page.request.get(f"/jobs/{job_id}")).json()
-        if job["status"] in ("completed", "failed"):
-            break
-        await page.wait_for_timeout(100)
+
+    async def finished_job() -> dict[str, Any] | None:
+        return finished(await (await page.request.get(f"/jobs/{job_id}")).json())
+
+    job = await poll(finished_job, what=f"the upload of {title!r} to finish")
     assert job["status"] == "completed", job
     return int(job["track_id"])
 
 
 async def new_tab(browser: Browser, live: LiveServer) -> tuple[BrowserContext, Page, ConsoleErrors]:
-    context = await browser.new_context(base_url=live.url, viewport={"width": 1280, "height": 800})
+    context = await browser.new_context(base_url=live.url, viewport=DESKTOP)
     page = await context.new_page()
     console = ConsoleErrors()
     console.watch(page)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
@@ -30,39 +31,56 @@ async def engine(tmp_path: Path) -> AsyncIterator[AsyncEngine]:
     await engine.dispose()
 
 
-async def read_then_write(engine: AsyncEngine, *, writer: bool, midway: asyncio.Event) -> None:
+@dataclass
+class Meanwhile:
+    """What the other unit of work has done so far."""
+
+    midway: asyncio.Event = field(default_factory=asyncio.Event)  # the first one has read
+    trying: asyncio.Event = field(default_factory=asyncio.Event)
+    committed: asyncio.Event = field(default_factory=asyncio.Event)
+
+
+async def read_then_write(engine: AsyncEngine, meanwhile: Meanwhile, *, writer: bool) -> None:
     async with create_sessionmaker(engine, writer=writer)() as db:
         artist = (await db.scalars(select(Artist))).one()
-        midway.set()
-        await asyncio.sleep(0.05)  # the other unit of work commits now, if it can
+        meanwhile.midway.set()
+        if writer:
+            await meanwhile.trying.wait()
+            # let its UPDATE reach SQLite and wait on our lock (nothing reports that it
+            # does; the outcome asserted is the same if it has not yet)
+            await asyncio.sleep(0.05)
+        else:
+            await meanwhile.committed.wait()  # a deferred transaction does not hold it off
         artist.bio = f"{artist.bio or ''}+"
         await db.commit()
 
 
-async def commit_elsewhere(engine: AsyncEngine, midway: asyncio.Event) -> None:
-    await midway.wait()
+async def commit_elsewhere(engine: AsyncEngine, meanwhile: Meanwhile) -> None:
+    await meanwhile.midway.wait()
     async with create_sessionmaker(engine)() as db:
+        meanwhile.trying.set()
         await db.execute(update(Artist).values(display_name="changed meanwhile"))
         await db.commit()
+    meanwhile.committed.set()
 
 
 async def test_a_deferred_read_then_write_loses_to_a_concurrent_commit(
     engine: AsyncEngine,
 ) -> None:
-    midway = asyncio.Event()
+    meanwhile = Meanwhile()
     results = await asyncio.gather(
-        read_then_write(engine, writer=False, midway=midway),
-        commit_elsewhere(engine, midway),
+        read_then_write(engine, meanwhile, writer=False),
+        commit_elsewhere(engine, meanwhile),
         return_exceptions=True,
     )
     assert isinstance(results[0], OperationalError) and is_lock_conflict(results[0])
 
 
 async def test_a_writer_waits_its_turn_and_nothing_is_lost(engine: AsyncEngine) -> None:
-    midway = asyncio.Event()
+    meanwhile = Meanwhile()
     await asyncio.gather(
-        read_then_write(engine, writer=True, midway=midway),
-        commit_elsewhere(engine, midway),
+        read_then_write(engine, meanwhile, writer=True),
+        commit_elsewhere(engine, meanwhile),
     )
     async with create_sessionmaker(engine)() as db:
         artist = (await db.scalars(select(Artist))).one()

@@ -24,7 +24,7 @@ async def test_a_slow_refresh_keeps_its_lock_past_the_expiry(
         async with auth.refresh_lock(cache, "session:s1"):
             inside.append(name)
             assert inside == [name], "two holders at once"
-            await asyncio.sleep(seconds)
+            await asyncio.sleep(seconds)  # a slow refresh, on purpose: it outlasts the TTL
             inside.remove(name)
 
     # the second starts while the first is still refreshing, well past the lock's expiry,
