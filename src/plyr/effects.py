@@ -18,7 +18,7 @@ from plyr.core.runtime import Runtime
 from plyr.likes import records as like_records
 from plyr.lists import records as list_records
 from plyr.models import PendingWrite
-from plyr.tracks import media, publishing
+from plyr.tracks import placement, publishing
 
 
 async def _storage_delete(runtime: Runtime, entry: PendingWrite) -> None:
@@ -27,7 +27,7 @@ async def _storage_delete(runtime: Runtime, entry: PendingWrite) -> None:
 
 
 async def _storage_place(runtime: Runtime, entry: PendingWrite) -> None:
-    await media.place_audio(runtime, list(entry.payload.get("file_ids", [])))
+    await placement.place_audio(runtime, list(entry.payload.get("file_ids", [])))
 
 
 async def _audio_changed(runtime: Runtime, entry: PendingWrite) -> None:

@@ -13,8 +13,8 @@ from plyr.core import outbox
 from plyr.core.multipart import remove_tree
 from plyr.core.runtime import Runtime
 from plyr.jobs import repository as jobs
+from plyr.media import repository as media
 from plyr.models import utcnow
-from plyr.tracks import repository as tracks
 
 log = logging.getLogger(__name__)
 
@@ -71,7 +71,7 @@ async def _unreferenced(db: AsyncSession, keys: list[str]) -> list[str]:
     ids = {key: _id_and_ext(key)[0].removesuffix("_thumb") for key in keys}
     audio = [ids[key] for key in keys if key.startswith("audio/")]
     images = [ids[key] for key in keys if key.startswith("images/")]
-    used = await tracks.files_in_use(db, audio) | await tracks.images_in_use(db, images)
+    used = await media.files_in_use(db, audio) | await media.images_in_use(db, images)
     return [key for key in keys if ids[key] not in used]
 
 

@@ -19,8 +19,8 @@ from plyr.core.errors import AppError, BadRequest
 from plyr.core.outbox import Kind
 from plyr.core.runtime import Runtime
 from plyr.exports.service import export_key
+from plyr.media.release import queue_delete, unreferenced_keys
 from plyr.tracks.edits import delete_track
-from plyr.tracks.media import queue_delete, unreferenced_keys
 
 log = logging.getLogger(__name__)
 RECORD_NAMES = ("track", "like", "comment", "list", "actor.profile")

@@ -10,7 +10,6 @@ from fastapi import APIRouter, Path, Request, Response
 from fastapi.responses import StreamingResponse
 
 from plyr.albums import service
-from plyr.albums.covers import COVER_FORM, received_image
 from plyr.albums.download import attachment, safe_name, zip_stream
 from plyr.albums.schemas import AlbumDetail, AlbumId, AlbumIn, AlbumOut, AlbumPatch, AlbumTracksIn
 from plyr.artists import service as artists
@@ -18,6 +17,7 @@ from plyr.atproto.writes import ensure_scope
 from plyr.auth.dependencies import CurrentUser, OptionalUser
 from plyr.core import outbox
 from plyr.core.deps import DbSession, RuntimeDep
+from plyr.media.covers import COVER_FORM, received_image
 
 router = APIRouter(prefix="/albums", tags=["albums"])
 

@@ -15,12 +15,13 @@ from plyr.artists.schemas import ArtistOut
 from plyr.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from plyr.core.runtime import Runtime
 from plyr.lists import records as list_records
+from plyr.media.artwork import replace_artwork
+from plyr.media.release import release_image
+from plyr.media.urls import image_urls
 from plyr.models import Album, Artist, Track, utcnow
-from plyr.tracks import edits, media, publishing
+from plyr.tracks import edits, publishing
 from plyr.tracks import repository as tracks_repo
 from plyr.tracks import service as tracks
-from plyr.tracks.media import prepare_image, store_image, unreferenced_keys
-from plyr.tracks.urls import image_urls
 
 
 def _out(runtime: Runtime, album: Album, artist: ArtistOut, count: int) -> AlbumOut:
@@ -147,13 +148,7 @@ async def _queue_records(db: AsyncSession, album: Album, track_ids: list[int], d
 
 async def set_cover(db: AsyncSession, runtime: Runtime, album: Album, path: Path) -> None:
     """Store new artwork; the old one goes once committed, when nothing else uses it."""
-    image = await prepare_image(path)
-    stored = await store_image(runtime, image.data, image.thumbnail, image.ext)
-    old = (album.image_id, album.image_type)
-    album.image_id, album.image_type = stored.image_id, stored.ext
-    await db.flush()
-    if old[0] and old[1] and old[0] != stored.image_id:
-        await media.queue_delete(db, await unreferenced_keys(db, [], [(old[0], old[1])]))
+    await replace_artwork(db, runtime, album, path)
 
 
 async def set_tracks(db: AsyncSession, album: Album, track_ids: Sequence[int], did: str) -> None:
@@ -203,8 +198,7 @@ async def delete(db: AsyncSession, album: Album, *, with_tracks: bool) -> None:
             await publishing.queue_sync(db, track.id, album.artist_did)
     if rkey:
         await list_records.queue_delete(db, album.artist_did, rkey)
-    if image_id and image_type:
-        await media.queue_delete(db, await unreferenced_keys(db, [], [(image_id, image_type)]))
+    await release_image(db, image_id, image_type)
 
 
 def downloads_allowed(album: Album, viewer_did: str | None) -> bool:

@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from pydantic import BaseModel
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plyr.models import PlayEvent, Track, utcnow
+from plyr.artists import repository
+from plyr.models import utcnow
 
 DAYS = 30
 
@@ -37,38 +37,17 @@ class Analytics(BaseModel):
 
 
 async def _per_track(db: AsyncSession, did: str) -> list[TrackStats]:
-    query = (
-        select(
-            Track.id,
-            Track.title,
-            Track.visibility,
-            Track.play_count,
-            Track.like_count,
-            Track.comment_count,
-        )
-        .where(Track.artist_did == did, Track.status == "published")
-        .order_by(Track.play_count.desc(), Track.id.desc())
-    )
     return [
         TrackStats(track_id=i, title=t, visibility=v, plays=p, likes=lk, comments=c)
-        for i, t, v, p, lk, c in (await db.execute(query)).all()
+        for i, t, v, p, lk, c in await repository.published_track_stats(db, did)
     ]
 
 
 async def _per_day(db: AsyncSession, did: str) -> list[DayPlays]:
     since = utcnow() - timedelta(days=DAYS - 1)
     start = since.date()
-    day = func.date(PlayEvent.created_at)
-    query = (
-        select(day, func.count())
-        .join(Track, Track.id == PlayEvent.track_id)
-        .where(
-            Track.artist_did == did,
-            PlayEvent.created_at >= since.replace(hour=0, minute=0, second=0, microsecond=0),
-        )
-        .group_by(day)
-    )
-    counts = {str(d): n for d, n in (await db.execute(query)).all()}
+    midnight = since.replace(hour=0, minute=0, second=0, microsecond=0)
+    counts = await repository.plays_per_day(db, did, midnight)
     return [
         DayPlays(
             date=start + timedelta(days=i), plays=counts.get(str(start + timedelta(days=i)), 0)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plyr.models import Artist, Track
+from plyr.models import Artist, PlayEvent, Track
 
 
 async def get(db: AsyncSession, did: str) -> Artist | None:
@@ -51,6 +53,10 @@ async def upsert_identity(
     return artist
 
 
+async def pds_url(db: AsyncSession, did: str) -> str | None:
+    return await db.scalar(select(Artist.pds_url).where(Artist.did == did))
+
+
 async def public_track_count(db: AsyncSession, did: str) -> int:
     query = select(func.count(Track.id)).where(
         Track.artist_did == did, Track.visibility == "public", Track.status == "published"
@@ -73,3 +79,36 @@ async def with_public_tracks(db: AsyncSession, dids: list[str]) -> list[Artist]:
         select(Artist).where(Artist.did.in_(dids), Artist.did.in_(listed)).order_by(Artist.handle)
     )
     return list((await db.scalars(query)).all())
+
+
+async def published_track_stats(
+    db: AsyncSession, did: str
+) -> Sequence[Row[int, str, str, int, int, int]]:
+    """(id, title, visibility, plays, likes, comments) of the artist's published tracks,
+    most played first."""
+    query = (
+        select(
+            Track.id,
+            Track.title,
+            Track.visibility,
+            Track.play_count,
+            Track.like_count,
+            Track.comment_count,
+        )
+        .where(Track.artist_did == did, Track.status == "published")
+        .order_by(Track.play_count.desc(), Track.id.desc())
+    )
+    return (await db.execute(query)).all()
+
+
+async def plays_per_day(db: AsyncSession, did: str, since: datetime) -> dict[str, int]:
+    """Plays of the artist's tracks from `since` on, by day ("YYYY-MM-DD": the engines
+    return a date or a string)."""
+    day = func.date(PlayEvent.created_at)
+    query = (
+        select(day, func.count())
+        .join(Track, Track.id == PlayEvent.track_id)
+        .where(Track.artist_did == did, PlayEvent.created_at >= since)
+        .group_by(day)
+    )
+    return {str(d): n for d, n in (await db.execute(query)).all()}

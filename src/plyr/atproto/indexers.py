@@ -16,10 +16,10 @@ from plyr.comments.indexing import index_comment_record, remove_comment_record
 from plyr.core.runtime import Runtime
 from plyr.likes.indexing import index_like_record, remove_like_record
 from plyr.lists.indexing import index_list_record, remove_list_record
+from plyr.media.images import StoredImage
 from plyr.models import Artist
 from plyr.tracks import repository as tracks
 from plyr.tracks.indexing import fetch_artwork, index_track_record, remove_track_record
-from plyr.tracks.media import StoredImage
 
 log = logging.getLogger(__name__)
 

@@ -17,8 +17,8 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 import httpx
-from sqlalchemy import select
 
+from plyr.artists import repository as artists
 from plyr.atproto.lexicon import Lexicons
 from plyr.atproto.pds import PdsClient, RecordRef, XrpcError
 from plyr.atproto.sessions import pds_for
@@ -26,7 +26,6 @@ from plyr.atproto.writes import SESSION_ENDED, NeedsSignIn, failure
 from plyr.core import outbox
 from plyr.core.outbox import Kind
 from plyr.core.runtime import Runtime
-from plyr.models import Artist
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +43,7 @@ async def pds_of(runtime: Runtime, did: str) -> PdsClient | None:
     if pds is not None:
         return pds
     async with runtime.sessionmaker() as db:
-        pds_url = await db.scalar(select(Artist.pds_url).where(Artist.did == did))
+        pds_url = await artists.pds_url(db, did)
     if pds_url:
         raise NeedsSignIn("session_expired", SESSION_ENDED)
     return None

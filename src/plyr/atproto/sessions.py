@@ -12,9 +12,9 @@ from collections.abc import AsyncIterator, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import or_, select, update
 from sqlalchemy.exc import OperationalError
 
+from plyr.atproto import repository
 from plyr.atproto.oauth.auth import OAuthAuth, TokensNotSaved
 from plyr.atproto.oauth.client import OAuthClient, OAuthSessionExpired, credentials_expire_at
 from plyr.atproto.pds import PasswordAuth, PdsClient, ScopeUpgradeRequired, XrpcError
@@ -22,7 +22,7 @@ from plyr.atproto.scopes import GrantedScopes, repo_scope
 from plyr.core.locks import LockBusy, owned_lock
 from plyr.core.runtime import Runtime
 from plyr.core.secrets import SecretBoxError
-from plyr.models import Session, utcnow
+from plyr.models import utcnow
 
 log = logging.getLogger(__name__)
 
@@ -49,10 +49,9 @@ async def _store(runtime: Runtime, session_id: str, sealed: str, **values: Any) 
     while True:
         try:
             async with runtime.writer() as db:
-                query = update(Session).where(Session.id == session_id)
-                result = await db.execute(query.values(oauth_data=sealed, **values))
+                stored = await repository.store_credentials(db, session_id, sealed, **values)
                 await db.commit()
-            return bool(getattr(result, "rowcount", 0))
+            return stored
         except OperationalError:
             if time.monotonic() > deadline:
                 raise
@@ -96,7 +95,7 @@ async def _load(runtime: Runtime, session_id: str) -> dict[str, Any]:
             await runtime.cache.delete(_pending_key(session_id))
         return data
     async with runtime.sessionmaker() as db:
-        sealed = await db.scalar(select(Session.oauth_data).where(Session.id == session_id))
+        sealed = await repository.sealed_credentials(db, session_id)
     if sealed is None:
         raise OAuthSessionExpired("the session was signed out")
     return runtime.secrets.open(sealed)
@@ -107,8 +106,7 @@ async def end_credentials(runtime: Runtime, session_id: str) -> None:
     again), and its dead tokens are dropped so nothing tries them again."""
     log.info("PDS session ended for session %s…", session_id[:8])
     async with runtime.sessionmaker() as db:
-        query = update(Session).where(Session.id == session_id)
-        await db.execute(query.values(oauth_data=None, expires_at=utcnow()))
+        await repository.drop_credentials(db, session_id, utcnow())
         await db.commit()
 
 
@@ -197,20 +195,11 @@ def password_auth(
 async def _credentials(runtime: Runtime, did: str) -> tuple[str, dict[str, Any]] | None:
     """(session id, opened credentials) of the user's newest live session that has any."""
     async with runtime.sessionmaker() as db:
-        query = (
-            select(Session.id, Session.oauth_data)
-            .where(
-                Session.did == did,
-                Session.oauth_data.is_not(None),
-                or_(Session.expires_at.is_(None), Session.expires_at > utcnow()),
-            )
-            .order_by(Session.created_at.desc())
-            .limit(1)
-        )
-        row = (await db.execute(query)).first()
-    if row is None or row.oauth_data is None:
+        found = await repository.newest_credentials(db, did)
+    if found is None:
         return None
-    return row.id, runtime.secrets.open(row.oauth_data)
+    session_id, sealed = found
+    return session_id, runtime.secrets.open(sealed)
 
 
 async def pds_for(runtime: Runtime, did: str) -> PdsClient | None:

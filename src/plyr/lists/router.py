@@ -8,7 +8,6 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
 
-from plyr.albums.covers import COVER_FORM, received_image
 from plyr.atproto.writes import ensure_scope
 from plyr.auth.dependencies import CurrentUser, OptionalUser
 from plyr.core import outbox
@@ -24,8 +23,8 @@ from plyr.lists.schemas import (
     PlaylistPatch,
     PlaylistTrackIn,
 )
+from plyr.media.covers import COVER_FORM, received_image
 from plyr.models import Playlist
-from plyr.tracks import media
 from plyr.tracks.schemas import TrackId
 
 router = APIRouter(prefix="/lists", tags=["playlists"])
@@ -161,8 +160,7 @@ async def set_playlist_cover(
     owned = partial(service.get_owned, playlist_id=playlist_id, did=user.did)
     async with received_image(request, runtime, allowed=owned) as path:
         playlist = await service.get_owned(db, playlist_id, user.did)
-        stale = await service.set_cover(db, runtime, playlist, path)
-    await media.queue_delete(db, stale)
+        await service.set_cover(db, runtime, playlist, path)
     return await _detail(db, runtime, playlist_id, user.did, mirror=False)
 
 
@@ -172,8 +170,7 @@ async def remove_playlist_cover(
 ) -> PlaylistDetail:
     """Remove a playlist's artwork."""
     playlist = await service.get_owned(db, playlist_id, user.did)
-    stale = await service.set_cover(db, runtime, playlist, None)
-    await media.queue_delete(db, stale)
+    await service.set_cover(db, runtime, playlist, None)
     return await _detail(db, runtime, playlist_id, user.did, mirror=False)
 
 
@@ -182,8 +179,7 @@ async def delete_playlist(
     playlist: EditablePlaylist, user: CurrentUser, db: DbSession, runtime: RuntimeDep
 ) -> Response:
     """Delete a playlist and its record on your PDS."""
-    key, stale = await service.delete(db, playlist)
+    key = await service.delete(db, playlist)
     if key:
         await records.queue_delete(db, user.did, key)
-    await media.queue_delete(db, stale)
     return Response(status_code=204)

@@ -15,11 +15,12 @@ from plyr.core.errors import BadRequest, Conflict, Forbidden, NotFound
 from plyr.core.runtime import Runtime
 from plyr.lists import repository
 from plyr.lists.schemas import PlaylistDetail, PlaylistIn, PlaylistOut, PlaylistPatch
+from plyr.media.artwork import replace_artwork
+from plyr.media.release import release_image
+from plyr.media.urls import image_urls
 from plyr.models import Playlist, Track
 from plyr.tracks import repository as tracks_repo
 from plyr.tracks import service as tracks
-from plyr.tracks.media import prepare_image, store_image, unreferenced_keys
-from plyr.tracks.urls import image_urls
 
 
 def _out(runtime: Runtime, playlist: Playlist, owner: ArtistOut, count: int) -> PlaylistOut:
@@ -155,28 +156,18 @@ async def reorder(db: AsyncSession, playlist: Playlist, track_ids: Sequence[int]
 
 async def set_cover(
     db: AsyncSession, runtime: Runtime, playlist: Playlist, path: Path | None
-) -> list[str]:
-    """New artwork (or none with `path=None`); returns the old artwork's storage keys when
-    nothing else uses it."""
-    old = (playlist.image_id, playlist.image_type)
-    if path is not None:
-        image = await prepare_image(path)
-        stored = await store_image(runtime, image.data, image.thumbnail, image.ext)
-        playlist.image_id, playlist.image_type = stored.image_id, stored.ext
-    else:
-        playlist.image_id, playlist.image_type = None, None
+) -> None:
+    """New artwork (or none with `path=None`); the old one goes once committed, when nothing
+    else uses it."""
+    await replace_artwork(db, runtime, playlist, path)
     await repository.touch(db, playlist)
-    if old[0] and old[1] and old[0] != playlist.image_id:
-        return await unreferenced_keys(db, [], [(old[0], old[1])])
-    return []
 
 
-async def delete(db: AsyncSession, playlist: Playlist) -> tuple[str | None, list[str]]:
-    """Delete the playlist; returns its record's key and its artwork's storage keys."""
+async def delete(db: AsyncSession, playlist: Playlist) -> str | None:
+    """Delete the playlist (its artwork goes once committed, when nothing else uses it);
+    returns its record's key."""
     key = _record_key(playlist)
     image_id, image_type = playlist.image_id, playlist.image_type
     await repository.delete_playlist(db, playlist)
-    keys = (
-        await unreferenced_keys(db, [], [(image_id, image_type)]) if image_id and image_type else []
-    )
-    return key, keys
+    await release_image(db, image_id, image_type)
+    return key

@@ -5,9 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
-from sqlalchemy import text
 
 from plyr.audio import ACCEPTED_FORMATS
+from plyr.core.db import ping
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.tracks import repository as tracks
 
@@ -34,8 +34,7 @@ class StatsOut(BaseModel):
 async def health(runtime: RuntimeDep) -> JSONResponse:
     """Liveness: 503 when the database is unreachable."""
     try:
-        async with runtime.engine.connect() as conn:
-            await conn.execute(text("SELECT 1"))
+        await ping(runtime.engine)
     except Exception:
         return JSONResponse({"status": "unavailable", "detail": "database unreachable"}, 503)
     return JSONResponse({"status": "ok"})

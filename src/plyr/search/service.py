@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from plyr.core.errors import Invalid
 from plyr.core.runtime import Runtime
 from plyr.core.text import normalize
+from plyr.media.urls import image_urls
 from plyr.search import repository
 from plyr.search.repository import KINDS, Kind
 from plyr.search.schemas import (
@@ -22,7 +23,6 @@ from plyr.search.schemas import (
     TagResult,
     TrackResult,
 )
-from plyr.tracks.urls import image_urls
 
 MAX_NORMALIZED = 200  # NFKD can make 100 characters many more (one ligature is 18)
 

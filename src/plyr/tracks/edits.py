@@ -12,10 +12,12 @@ from plyr.albums import repository as albums
 from plyr.core import outbox
 from plyr.core.outbox import Kind
 from plyr.core.runtime import Runtime
+from plyr.media.artwork import replace_artwork
+from plyr.media.release import queue_delete, unreferenced_keys
 from plyr.models import Track
-from plyr.tracks import dependents, media, publishing, repository
+from plyr.tracks import dependents, publishing, repository
 from plyr.tracks.forms import TrackFields
-from plyr.tracks.media import prepare_image, queue_placement, store_image, unreferenced_keys
+from plyr.tracks.placement import queue_placement
 
 EDIT_FIELDS = {
     "title",
@@ -52,16 +54,9 @@ async def apply_edit(
         track.self_labels = fields.self_labels or None
     if fields.album is not None:
         await _set_album(db, track, fields.album)
-    old_image = (track.image_id, track.image_type)
-    if image_path is not None:
-        image = await prepare_image(image_path)
-        stored = await store_image(runtime, image.data, image.thumbnail, image.ext)
-        track.image_id, track.image_type = stored.image_id, stored.ext
-    elif remove_image:
-        track.image_id, track.image_type = None, None
+    if image_path is not None or remove_image:
+        await replace_artwork(db, runtime, track, image_path)
     await db.flush()
-    if old_image[0] and old_image[0] != track.image_id:
-        await media.queue_delete(db, await unreferenced_keys(db, [], [old_image]))  # type: ignore[list-item]
     await audio_changed(db, track)
     await publishing.queue_sync(db, track.id, track.artist_did)
 
@@ -101,7 +96,7 @@ async def delete_track(db: AsyncSession, track: Track, *, leaving: str | None = 
     for file_id, _ in audio:
         if not await repository.file_in_use(db, file_id):
             await repository.delete_audio_file(db, file_id)
-    await media.queue_delete(db, keys)
+    await queue_delete(db, keys)
     await outbox.add(db, Kind.CATALOG_CHANGED)
 
 

@@ -18,9 +18,9 @@ from plyr.audio import ImageError, content_type_for, process_image
 from plyr.core.net import bounds
 from plyr.core.runtime import Runtime
 from plyr.core.storage import StorageError
+from plyr.media.images import StoredImage, store_image
 from plyr.models import Artist, AudioFile, Track
 from plyr.tracks import dependents, repository
-from plyr.tracks.media import StoredImage, store_image
 
 log = logging.getLogger(__name__)
 ARTWORK_DEADLINE_S = 30.0

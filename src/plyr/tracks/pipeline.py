@@ -30,17 +30,11 @@ from plyr.core.runtime import Runtime
 from plyr.core.storage import audio_key
 from plyr.jobs import repository as jobs
 from plyr.jobs.service import JobReporter
+from plyr.media.images import StoredImage, image_id_of, image_keys, store_image
+from plyr.media.release import queue_delete, unreferenced_keys
 from plyr.models import utcnow
-from plyr.tracks import media, publishing, records, repository
-from plyr.tracks.media import (
-    StoredImage,
-    image_id_of,
-    image_keys,
-    private_audio,
-    queue_placement,
-    store_image,
-    unreferenced_keys,
-)
+from plyr.tracks import publishing, records, repository
+from plyr.tracks.placement import private_audio, queue_placement
 from plyr.tracks.progress import run_with_progress
 from plyr.tracks.uploads import upload_dir
 
@@ -264,7 +258,7 @@ async def _fail(runtime: Runtime, job_id: str, error: str, prepared: Prepared | 
     so that a watcher who sees `failed` also sees a clean slate."""
     if prepared is not None and prepared.stored_keys:
         async with runtime.writer() as db:
-            await media.queue_delete(db, await _orphaned(db, prepared))
+            await queue_delete(db, await _orphaned(db, prepared))
             await outbox.commit(runtime, db)
     await anyio.to_thread.run_sync(remove_tree, upload_dir(runtime, job_id))
     async with runtime.sessionmaker() as db:

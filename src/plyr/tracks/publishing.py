@@ -26,9 +26,9 @@ from plyr.core import outbox
 from plyr.core.outbox import Kind
 from plyr.core.runtime import Runtime
 from plyr.jobs.service import JobReporter
+from plyr.media.urls import audio_url, image_urls
 from plyr.models import Track
 from plyr.tracks import dependents, repository
-from plyr.tracks.urls import audio_url, image_urls
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload, undefer
 
-from plyr.models import Album, Artist, AudioFile, Like, PlayEvent, Playlist, Tag, Track, TrackTag
+from plyr.models import Artist, AudioFile, Like, PlayEvent, Tag, Track, TrackTag
 
 LISTED = ("public",)
 # anyone with the link may play these: their audio may sit behind the public CDN
@@ -203,15 +203,6 @@ async def files_shared(db: AsyncSession, file_ids: Sequence[str], track_id: int)
     return bool(file_ids) and (await db.execute(query)).first() is not None
 
 
-async def files_in_use(db: AsyncSession, file_ids: Sequence[str]) -> set[str]:
-    """Those of `file_ids` a track plays or keeps as its original: one query."""
-    if not file_ids:
-        return set()
-    played = select(Track.file_id).where(Track.file_id.in_(file_ids))
-    kept = select(Track.original_file_id).where(Track.original_file_id.in_(file_ids))
-    return {row for row in (await db.scalars(played.union(kept))).all() if row}
-
-
 async def files_playable_by_link(db: AsyncSession, file_ids: Sequence[str]) -> set[str]:
     """Those of `file_ids` some public or unlisted track plays (or keeps as its original)."""
     if not file_ids:
@@ -220,16 +211,6 @@ async def files_playable_by_link(db: AsyncSession, file_ids: Sequence[str]) -> s
     played = select(Track.file_id).where(Track.file_id.in_(file_ids), linkable)
     kept = select(Track.original_file_id).where(Track.original_file_id.in_(file_ids), linkable)
     return {row for row in (await db.scalars(played.union(kept))).all() if row}
-
-
-async def images_in_use(db: AsyncSession, image_ids: Sequence[str]) -> set[str]:
-    """Those of `image_ids` a track, album or playlist shows: one query."""
-    if not image_ids:
-        return set()
-    track, album, playlist = (
-        select(m.image_id).where(m.image_id.in_(image_ids)) for m in (Track, Album, Playlist)
-    )
-    return {row for row in (await db.scalars(track.union(album, playlist))).all() if row}
 
 
 async def count_play(db: AsyncSession, track_id: int, listener: str, ref: str | None) -> int:

@@ -13,10 +13,10 @@ from plyr.artists.schemas import ArtistRef
 from plyr.core.cache import Cache
 from plyr.core.errors import BadRequest, Forbidden, NotFound
 from plyr.core.runtime import Runtime
+from plyr.media.urls import audio_url, image_urls
 from plyr.models import Artist, Track, utcnow
 from plyr.tracks import repository
 from plyr.tracks.schemas import AlbumRef, FeatureRef, TrackOut, TrackPage
-from plyr.tracks.urls import audio_url, image_urls
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from plyr.core.errors import BadRequest, Forbidden, Invalid, NotFound, Unsupport
 from plyr.core.multipart import ReceivedForm, receive_form, remove_tree
 from plyr.core.runtime import Runtime
 from plyr.jobs import repository as jobs
+from plyr.media.images import prepare_image
 from plyr.models import Job
 from plyr.tracks.forms import TrackFields, parse_fields
-from plyr.tracks.media import prepare_image
 
 UPLOAD_FIELDS = {
     "file",

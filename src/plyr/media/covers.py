@@ -1,4 +1,4 @@
-"""Receiving artwork for an album or a playlist (an `image` field of a multipart form)."""
+"""Receiving new artwork for an album or a playlist (an `image` field of a multipart form)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,13 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import anyio
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.core.errors import Invalid
-from plyr.core.multipart import receive_form
+from plyr.core.multipart import receive_form, remove_tree
 from plyr.core.runtime import Runtime
-from plyr.tracks import edits
 
 Check = Callable[[AsyncSession], Awaitable[object]]  # raises when the user may not
 COVER_FORM: dict[str, Any] = {
@@ -53,4 +53,4 @@ async def received_image(
             raise Invalid("image: an image file (jpg, png, webp or gif) is required")
         yield image.path
     finally:
-        await edits.remove_dir(work)
+        await anyio.to_thread.run_sync(remove_tree, work)

@@ -1,4 +1,4 @@
-"""Public URLs of a track's media."""
+"""Public URLs of stored media."""
 
 from __future__ import annotations
 
