@@ -6,7 +6,7 @@ from __future__ import annotations
 from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Request, Response
+from fastapi import APIRouter, Depends, Path, Request, Response
 from fastapi.responses import StreamingResponse
 
 from plyr.albums import service
@@ -16,8 +16,9 @@ from plyr.artists import service as artists
 from plyr.atproto.writes import ensure_scope
 from plyr.auth.dependencies import CurrentUser, OptionalUser
 from plyr.core import outbox
-from plyr.core.deps import DbSession, RuntimeDep
+from plyr.core.deps import Checked, DbSession, RuntimeDep, check_apart
 from plyr.media.covers import COVER_FORM, received_image
+from plyr.models import Album
 
 router = APIRouter(prefix="/albums", tags=["albums"])
 
@@ -87,57 +88,81 @@ async def download_album(
     )
 
 
-@router.patch("/{album_id}")
-async def edit_album(
-    album_id: AlbumId, body: AlbumPatch, user: CurrentUser, db: DbSession, runtime: RuntimeDep
-) -> AlbumOut:
-    """Change an album's title or description (its artist only); a new title moves its URL."""
+async def editable_album(
+    album_id: AlbumId, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+) -> Album:
+    """The caller's own album (else 403/404), when their session may rewrite its record
+    (else 403 scope_upgrade_required)."""
     album = await service.get_owned(db, album_id, user.did)
     await ensure_scope(runtime, user.did, "list", "create", "update")
+    return album
+
+
+async def deletable_album(
+    album_id: AlbumId, user: CurrentUser, db: DbSession, runtime: RuntimeDep, cascade: bool = False
+) -> Album:
+    """The caller's own album (else 403/404), when their session may delete its record,
+    and with `cascade` its tracks' records too (else 403 scope_upgrade_required)."""
+    album = await service.get_owned(db, album_id, user.did)
+    await ensure_scope(runtime, user.did, "list", "delete")
+    if cascade:
+        await ensure_scope(runtime, user.did, "track", "delete")
+    return album
+
+
+async def own_album(album_id: AlbumId, user: CurrentUser, runtime: RuntimeDep) -> Checked[Album]:
+    """The caller's own album (else 403/404), checked in a read session of its own: a new
+    cover takes the request's writer only once the image has arrived."""
+    return await check_apart(
+        runtime, album_id, partial(service.get_owned, album_id=album_id, did=user.did)
+    )
+
+
+EditableAlbum = Annotated[Album, Depends(editable_album)]
+DeletableAlbum = Annotated[Album, Depends(deletable_album)]
+OwnAlbum = Annotated[Checked[Album], Depends(own_album)]
+
+
+@router.patch("/{album_id}")
+async def edit_album(
+    album: EditableAlbum, body: AlbumPatch, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+) -> AlbumOut:
+    """Change an album's title or description (its artist only); a new title moves its URL."""
     await service.update(db, album, body, user.did)
     await outbox.commit(runtime, db)  # the answer shows the records as they are now
-    album = await service.get(db, album_id)
+    album = await service.get(db, album.id)
     return (await service.present(db, runtime, [album], user.did))[0]
 
 
 @router.post("/{album_id}/cover", openapi_extra=COVER_FORM)
 async def set_album_cover(
-    album_id: AlbumId, request: Request, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+    owned: OwnAlbum, request: Request, user: CurrentUser, db: DbSession, runtime: RuntimeDep
 ) -> AlbumOut:
     """Set an album's artwork (jpg, png, webp or gif; its artist only)."""
-    owned = partial(service.get_owned, album_id=album_id, did=user.did)
-    async with received_image(request, runtime, allowed=owned) as path:
-        album = await service.get_owned(db, album_id, user.did)
+    async with received_image(request, runtime) as path:
+        album = await owned.load(db)
         await service.set_cover(db, runtime, album, path)
     return (await service.present(db, runtime, [album], user.did))[0]
 
 
 @router.put("/{album_id}/tracks")
 async def set_album_tracks(
-    album_id: AlbumId, body: AlbumTracksIn, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+    album: EditableAlbum,
+    body: AlbumTracksIn,
+    user: CurrentUser,
+    db: DbSession,
+    runtime: RuntimeDep,
 ) -> AlbumDetail:
     """Set which of your tracks the album holds, in order; writes the album's record."""
-    album = await service.get_owned(db, album_id, user.did)
-    await ensure_scope(runtime, user.did, "list", "create", "update")
     await service.set_tracks(db, album, body.track_ids, user.did)
     await outbox.commit(runtime, db)  # the answer shows the records as they are now
-    album = await service.get(db, album_id)
+    album = await service.get(db, album.id)
     return await service.detail(db, runtime, album, user.did)
 
 
 @router.delete("/{album_id}", status_code=204)
-async def delete_album(
-    album_id: AlbumId,
-    user: CurrentUser,
-    db: DbSession,
-    runtime: RuntimeDep,
-    cascade: bool = False,
-) -> Response:
+async def delete_album(album: DeletableAlbum, db: DbSession, cascade: bool = False) -> Response:
     """Delete an album and its record; `cascade=true` deletes its tracks too, otherwise
     they stay, album-less (its artist only)."""
-    album = await service.get_owned(db, album_id, user.did)
-    await ensure_scope(runtime, user.did, "list", "delete")
-    if cascade:
-        await ensure_scope(runtime, user.did, "track", "delete")
     await service.delete(db, album, with_tracks=cascade)
     return Response(status_code=204)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends
 
 from plyr.artists import analytics, following, repository, service
 from plyr.artists.schemas import ArtistOut, ProfileIn
@@ -41,15 +43,24 @@ async def my_profile(user: CurrentUser, db: DbSession) -> ArtistOut:
     return await _out(db, await repository.get(db, user.did))
 
 
-@router.put("/me")
-async def update_my_profile(
-    body: ProfileIn, user: CurrentUser, db: DbSession, runtime: RuntimeDep
-) -> ArtistOut:
-    """Update my profile; the bio is mirrored to my repo as fm.plyr.actor.profile."""
+async def editable_profile(user: CurrentUser, db: DbSession, runtime: RuntimeDep) -> Artist:
+    """The caller's own profile (404 when there is none), when their session may rewrite
+    its record (else 403 scope_upgrade_required)."""
     artist = await repository.get(db, user.did)
     if artist is None:
         raise NotFound("artist not found")
     await ensure_scope(runtime, user.did, "actor.profile", "create", "update")
+    return artist
+
+
+EditableProfile = Annotated[Artist, Depends(editable_profile)]
+
+
+@router.put("/me")
+async def update_my_profile(
+    body: ProfileIn, artist: EditableProfile, user: CurrentUser, db: DbSession
+) -> ArtistOut:
+    """Update my profile; the bio is mirrored to my repo as fm.plyr.actor.profile."""
     if body.display_name is not None:
         artist.display_name = body.display_name
     if body.bio is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Response
+from fastapi import APIRouter, Depends, Path, Response
 
 from plyr.atproto.writes import ensure_scope
 from plyr.auth.dependencies import CurrentUser, OptionalUser
@@ -13,6 +13,7 @@ from plyr.auth.ratelimits import CommentLimit
 from plyr.comments import records, service
 from plyr.comments.schemas import CommentEdit, CommentIn, CommentOut
 from plyr.core.deps import DbSession, RuntimeDep
+from plyr.models import Comment, Track
 from plyr.tracks import service as tracks
 from plyr.tracks.schemas import MAX_ID, TrackId
 
@@ -27,41 +28,70 @@ async def list_comments(track_id: TrackId, db: DbSession, user: OptionalUser) ->
     return await service.for_track(db, track)
 
 
-@router.post("/{track_id}/comments", status_code=201, dependencies=[CommentLimit])
-async def post_comment(
-    track_id: TrackId, body: CommentIn, user: CurrentUser, db: DbSession, runtime: RuntimeDep
-) -> CommentOut:
-    """Comment at a position in a track (at most 20 comments per track)."""
+async def commentable_track(
+    track_id: TrackId, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+) -> Track:
+    """A track the caller may see (else 404), when their session may write a comment record
+    (else 403 scope_upgrade_required)."""
     track = await tracks.get_visible(db, track_id, user.did)
     await ensure_scope(runtime, user.did, "comment", "create")
+    return track
+
+
+CommentableTrack = Annotated[Track, Depends(commentable_track)]
+
+
+@router.post("/{track_id}/comments", status_code=201, dependencies=[CommentLimit])
+async def post_comment(
+    track: CommentableTrack, body: CommentIn, user: CurrentUser, db: DbSession
+) -> CommentOut:
+    """Comment at a position in a track (at most 20 comments per track)."""
     comment = await service.add(db, track, user.artist, body.text, body.timestamp_ms)
     await db.flush()  # the comment's id, for its record
     await records.queue_sync(db, comment.id, user.did)
     return comment
 
 
-@router.patch("/comments/{comment_id}")
-async def edit_comment(
-    comment_id: CommentId,
-    body: CommentEdit,
-    user: CurrentUser,
-    db: DbSession,
-    runtime: RuntimeDep,
-) -> CommentOut:
-    """Edit my comment's text."""
-    comment = await service.edit(db, comment_id, user.artist, body.text)
+async def own_comment(
+    comment_id: CommentId, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+) -> Comment:
+    """The caller's own comment (else 403/404), when their session may rewrite its record
+    (else 403 scope_upgrade_required)."""
+    comment = await service.get_own(db, comment_id, user.did)
     await ensure_scope(runtime, user.did, "comment", "create", "update")
-    await records.queue_sync(db, comment.id, user.did)
     return comment
 
 
-@router.delete("/comments/{comment_id}", status_code=204)
-async def delete_comment(
+async def deletable_comment(
     comment_id: CommentId, user: CurrentUser, db: DbSession, runtime: RuntimeDep
-) -> Response:
-    """Delete my comment (its record too), or any comment on my own track."""
-    deleted = await service.delete(db, comment_id, user.did)
-    if deleted.rkey is not None:  # a record to delete: the grant must allow it
+) -> service.Deletion:
+    """The caller's own comment, or one on their track (else 403/404); when the deletion
+    removes a record (the author's own), their session must allow it (else 403
+    scope_upgrade_required)."""
+    deletion = await service.deletion(db, comment_id, user.did)
+    if deletion.rkey is not None:
         await ensure_scope(runtime, user.did, "comment", "delete")
-        await records.queue_delete(db, deleted.did, deleted.rkey)
+    return deletion
+
+
+OwnComment = Annotated[Comment, Depends(own_comment)]
+DeletableComment = Annotated[service.Deletion, Depends(deletable_comment)]
+
+
+@router.patch("/comments/{comment_id}")
+async def edit_comment(
+    comment: OwnComment, body: CommentEdit, user: CurrentUser, db: DbSession
+) -> CommentOut:
+    """Edit my comment's text."""
+    edited = await service.edit(db, comment, user.artist, body.text)
+    await records.queue_sync(db, comment.id, user.did)
+    return edited
+
+
+@router.delete("/comments/{comment_id}", status_code=204)
+async def delete_comment(comment: DeletableComment, db: DbSession) -> Response:
+    """Delete my comment (its record too), or any comment on my own track."""
+    await service.delete(db, comment)
+    if comment.rkey is not None:
+        await records.queue_delete(db, comment.did, comment.rkey)
     return Response(status_code=204)

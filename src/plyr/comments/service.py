@@ -69,7 +69,8 @@ async def add(
     return to_out(comment, author)
 
 
-async def _own(db: AsyncSession, comment_id: int, did: str) -> Comment:
+async def get_own(db: AsyncSession, comment_id: int, did: str) -> Comment:
+    """The comment, when `did` wrote it: 404 when there is none, 403 when it is not theirs."""
     comment = await repository.get(db, comment_id)
     if comment is None:
         raise NotFound("comment not found")
@@ -78,8 +79,7 @@ async def _own(db: AsyncSession, comment_id: int, did: str) -> Comment:
     return comment
 
 
-async def edit(db: AsyncSession, comment_id: int, author: Artist, text: str) -> CommentOut:
-    comment = await _own(db, comment_id, author.did)
+async def edit(db: AsyncSession, comment: Comment, author: Artist, text: str) -> CommentOut:
     if comment.text != text:
         comment.text = text
         comment.updated_at = utcnow()
@@ -88,16 +88,19 @@ async def edit(db: AsyncSession, comment_id: int, author: Artist, text: str) -> 
 
 
 @dataclass(frozen=True)
-class Deleted:
-    """What a comment's deletion leaves to do on the PDS once it committed."""
+class Deletion:
+    """A comment someone may delete, and what its deletion leaves to do on the PDS once it
+    committed: the author's record to delete (`rkey`), when there is one."""
 
-    did: str
+    comment: Comment
+    did: str  # the author's, whose repo holds the record
     rkey: str | None
 
 
-async def delete(db: AsyncSession, comment_id: int, did: str) -> Deleted:
-    """By its author, or by the artist of the track (moderation). Only the author's own
-    deletion removes the record: plyr writes to a repo only for its owner."""
+async def deletion(db: AsyncSession, comment_id: int, did: str) -> Deletion:
+    """By its author, or by the artist of the track (moderation): 404 when there is none,
+    403 to anyone else. Only the author's own deletion removes the record: plyr writes to
+    a repo only for its owner."""
     found = await repository.with_track(db, comment_id)
     if found is None:
         raise NotFound("comment not found")
@@ -110,8 +113,11 @@ async def delete(db: AsyncSession, comment_id: int, did: str) -> Deleted:
             rkey = rkey_of(comment.atproto_record_uri)
         elif track.atproto_record_uri:
             rkey = tid_for(comment.created_at)  # a write whose answer was lost
-    await repository.remove(db, comment)
-    return Deleted(did=comment.did, rkey=rkey)
+    return Deletion(comment=comment, did=comment.did, rkey=rkey)
+
+
+async def delete(db: AsyncSession, deletion: Deletion) -> None:
+    await repository.remove(db, deletion.comment)
 
 
 async def page_context(db: AsyncSession, track: Track) -> dict[str, Any]:

@@ -3,8 +3,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from typing import Annotated
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Annotated, Generic, TypeVar
 
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -71,3 +72,29 @@ StorageDep = Annotated[Storage, Depends(get_storage)]
 CacheDep = Annotated[Cache, Depends(get_cache)]
 DbSession = Annotated[AsyncSession, Depends(get_db, scope="function")]
 WriterDbSession = Annotated[AsyncSession, Depends(get_writer_db, scope="function")]
+
+
+RowT = TypeVar("RowT")
+Fetch = Callable[[AsyncSession], Awaitable[RowT]]  # the row, or raises when the user may not
+
+
+@dataclass(frozen=True)
+class Checked(Generic[RowT]):
+    """A row the caller may change, checked before the request's body is read, in a short
+    read session of its own (`check_apart`): a route that receives an upload must not take
+    the writer first, or a slow client would hold SQLite's one write lock for every user.
+    `load` fetches the row in the request's session once the body is in, checking again
+    (it may have gone meanwhile)."""
+
+    id: int
+    fetch: Fetch[RowT]
+
+    async def load(self, db: AsyncSession) -> RowT:
+        return await self.fetch(db)
+
+
+async def check_apart(runtime: Runtime, row_id: int, fetch: Fetch[RowT]) -> Checked[RowT]:
+    """`fetch` in a read session of its own (403/404 before a byte of the body is read)."""
+    async with runtime.sessionmaker() as db:
+        await fetch(db)
+    return Checked(row_id, fetch)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 
 from plyr.atproto.writes import ensure_scope
 from plyr.auth.dependencies import CurrentUser, OptionalUser
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.likes import records, service
 from plyr.likes.schemas import LikeOut, LikerOut
+from plyr.models import Track
 from plyr.tracks import service as tracks
 from plyr.tracks.schemas import TrackId, TrackOut
 
@@ -23,13 +24,33 @@ async def my_liked_tracks(user: CurrentUser, db: DbSession, runtime: RuntimeDep)
     return await service.liked_tracks(db, runtime, user.did)
 
 
-@router.post("/{track_id}/like")
-async def like_track(
+async def likable_track(
     track_id: TrackId, user: CurrentUser, db: DbSession, runtime: RuntimeDep
-) -> LikeOut:
-    """Like a track (again: nothing changes); mirrored as an `fm.plyr.like` record."""
+) -> Track:
+    """A track the caller may see (else 404), when their session may write a like record
+    (else 403 scope_upgrade_required)."""
     track = await tracks.get_visible(db, track_id, user.did)
     await ensure_scope(runtime, user.did, "like", "create")
+    return track
+
+
+async def unlikable_track(
+    track_id: TrackId, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+) -> Track:
+    """A track the caller may see (else 404), when their session may delete a like record
+    (else 403 scope_upgrade_required)."""
+    track = await tracks.get_visible(db, track_id, user.did)
+    await ensure_scope(runtime, user.did, "like", "delete")
+    return track
+
+
+LikableTrack = Annotated[Track, Depends(likable_track)]
+UnlikableTrack = Annotated[Track, Depends(unlikable_track)]
+
+
+@router.post("/{track_id}/like")
+async def like_track(track: LikableTrack, user: CurrentUser, db: DbSession) -> LikeOut:
+    """Like a track (again: nothing changes); mirrored as an `fm.plyr.like` record."""
     like, created = await service.like(db, track, user.did)
     await db.flush()  # the like's id, for its record
     if created or (like.atproto_record_uri is None and track.atproto_record_uri):
@@ -40,12 +61,8 @@ async def like_track(
 
 
 @router.delete("/{track_id}/like")
-async def unlike_track(
-    track_id: TrackId, user: CurrentUser, db: DbSession, runtime: RuntimeDep
-) -> LikeOut:
+async def unlike_track(track: UnlikableTrack, user: CurrentUser, db: DbSession) -> LikeOut:
     """Unlike a track (when not liked: nothing changes); its record is deleted."""
-    track = await tracks.get_visible(db, track_id, user.did)
-    await ensure_scope(runtime, user.did, "like", "delete")
     gone = await service.unlike(db, track, user.did)
     if gone is not None:
         if gone.rkey is not None:

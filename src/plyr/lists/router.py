@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Request, Response
 from plyr.atproto.writes import ensure_scope
 from plyr.auth.dependencies import CurrentUser, OptionalUser
 from plyr.core import outbox
-from plyr.core.deps import DbSession, RuntimeDep
+from plyr.core.deps import Checked, DbSession, RuntimeDep, check_apart
 from plyr.core.runtime import Runtime
 from plyr.lists import records, service
 from plyr.lists.schemas import (
@@ -44,7 +44,18 @@ async def editable_playlist(
     return playlist
 
 
+async def own_playlist(
+    playlist_id: PlaylistId, user: CurrentUser, runtime: RuntimeDep
+) -> Checked[Playlist]:
+    """The caller's own playlist (else 403/404), checked in a read session of its own: a
+    new cover takes the request's writer only once the image has arrived. (Its cover is
+    not in its record: no scope to check.)"""
+    owned = partial(service.get_owned, playlist_id=playlist_id, did=user.did)
+    return await check_apart(runtime, playlist_id, owned)
+
+
 EditablePlaylist = Annotated[Playlist, Depends(editable_playlist)]
+OwnPlaylist = Annotated[Checked[Playlist], Depends(own_playlist)]
 
 
 @router.post("/playlists", status_code=201)
@@ -92,7 +103,6 @@ async def _detail(
 
 @router.patch("/playlists/{playlist_id}")
 async def edit_playlist(
-    playlist_id: PlaylistId,
     playlist: EditablePlaylist,
     body: PlaylistPatch,
     user: CurrentUser,
@@ -103,12 +113,11 @@ async def edit_playlist(
     stale_key = await service.update(db, playlist, body)
     if stale_key:
         await records.queue_delete(db, user.did, stale_key)
-    return await _detail(db, runtime, playlist_id, user.did)
+    return await _detail(db, runtime, playlist.id, user.did)
 
 
 @router.post("/playlists/{playlist_id}/tracks")
 async def add_playlist_track(
-    playlist_id: PlaylistId,
     playlist: EditablePlaylist,
     body: PlaylistTrackIn,
     user: CurrentUser,
@@ -117,12 +126,11 @@ async def add_playlist_track(
 ) -> PlaylistDetail:
     """Append a track (one you may see: else 404; one already there: 409)."""
     await service.add_track(db, playlist, body.track_id, user.did)
-    return await _detail(db, runtime, playlist_id, user.did)
+    return await _detail(db, runtime, playlist.id, user.did)
 
 
 @router.delete("/playlists/{playlist_id}/tracks/{track_id}")
 async def remove_playlist_track(
-    playlist_id: PlaylistId,
     playlist: EditablePlaylist,
     track_id: TrackId,
     user: CurrentUser,
@@ -131,12 +139,11 @@ async def remove_playlist_track(
 ) -> PlaylistDetail:
     """Remove a track from a playlist (404 when it is not in it)."""
     await service.remove_track(db, playlist, track_id)
-    return await _detail(db, runtime, playlist_id, user.did)
+    return await _detail(db, runtime, playlist.id, user.did)
 
 
 @router.put("/playlists/{playlist_id}/reorder")
 async def reorder_playlist(
-    playlist_id: PlaylistId,
     playlist: EditablePlaylist,
     body: PlaylistOrderIn,
     user: CurrentUser,
@@ -145,33 +152,26 @@ async def reorder_playlist(
 ) -> PlaylistDetail:
     """Put a playlist's tracks in a new order: `track_ids` is a permutation of them (else 400)."""
     await service.reorder(db, playlist, body.track_ids, user.did)
-    return await _detail(db, runtime, playlist_id, user.did)
+    return await _detail(db, runtime, playlist.id, user.did)
 
 
 @router.post("/playlists/{playlist_id}/cover", openapi_extra=COVER_FORM)
 async def set_playlist_cover(
-    playlist_id: PlaylistId,
-    request: Request,
-    user: CurrentUser,
-    db: DbSession,
-    runtime: RuntimeDep,
+    owned: OwnPlaylist, request: Request, user: CurrentUser, db: DbSession, runtime: RuntimeDep
 ) -> PlaylistDetail:
     """Set a playlist's artwork (jpg, png, webp or gif)."""
-    owned = partial(service.get_owned, playlist_id=playlist_id, did=user.did)
-    async with received_image(request, runtime, allowed=owned) as path:
-        playlist = await service.get_owned(db, playlist_id, user.did)
-        await service.set_cover(db, runtime, playlist, path)
-    return await _detail(db, runtime, playlist_id, user.did, mirror=False)
+    async with received_image(request, runtime) as path:
+        await service.set_cover(db, runtime, await owned.load(db), path)
+    return await _detail(db, runtime, owned.id, user.did, mirror=False)
 
 
 @router.delete("/playlists/{playlist_id}/cover")
 async def remove_playlist_cover(
-    playlist_id: PlaylistId, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+    owned: OwnPlaylist, user: CurrentUser, db: DbSession, runtime: RuntimeDep
 ) -> PlaylistDetail:
     """Remove a playlist's artwork."""
-    playlist = await service.get_owned(db, playlist_id, user.did)
-    await service.set_cover(db, runtime, playlist, None)
-    return await _detail(db, runtime, playlist_id, user.did, mirror=False)
+    await service.set_cover(db, runtime, await owned.load(db), None)
+    return await _detail(db, runtime, owned.id, user.did, mirror=False)
 
 
 @router.delete("/playlists/{playlist_id}", status_code=204)

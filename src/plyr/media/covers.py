@@ -3,20 +3,18 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import anyio
 from fastapi import Request
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.core.errors import Invalid
 from plyr.core.multipart import receive_form, remove_tree
 from plyr.core.runtime import Runtime
 
-Check = Callable[[AsyncSession], Awaitable[object]]  # raises when the user may not
 COVER_FORM: dict[str, Any] = {
     "requestBody": {
         "required": True,
@@ -34,15 +32,10 @@ COVER_FORM: dict[str, Any] = {
 
 
 @asynccontextmanager
-async def received_image(
-    request: Request, runtime: Runtime, *, allowed: Check
-) -> AsyncIterator[Path]:
+async def received_image(request: Request, runtime: Runtime) -> AsyncIterator[Path]:
     """The uploaded image, on disk for the length of the block (jpg, png, webp or gif up to
-    the image limit; checked when it is processed). `allowed` runs first, in a short
-    session of its own, so someone who may not change the cover is refused before a byte
-    of the body is read."""
-    async with runtime.sessionmaker() as db:
-        await allowed(db)
+    the image limit; checked when it is processed). The route checks who may change the
+    cover before (`plyr.core.deps.check_apart`), so nobody else makes it read the body."""
     work = runtime.settings.tmp_dir / "covers" / uuid.uuid4().hex
     try:
         form = await receive_form(

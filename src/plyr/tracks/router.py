@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from functools import partial
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from fastapi.responses import JSONResponse
 
 from plyr.atproto.writes import ensure_scope
 from plyr.auth.dependencies import CurrentUser, OptionalUser
 from plyr.auth.ratelimits import UploadLimits
+from plyr.auth.service import AuthContext
 from plyr.core import outbox
-from plyr.core.deps import CacheDep, DbSession, RuntimeDep
+from plyr.core.deps import CacheDep, Checked, DbSession, RuntimeDep, check_apart
 from plyr.core.errors import NotFound
 from plyr.core.multipart import receive_form
 from plyr.core.ratelimit import client_ip
+from plyr.models import Track
 from plyr.shares import service as shares
 from plyr.tracks import edits, repository, service, uploads
 from plyr.tracks.forms import parse_fields
@@ -57,6 +60,16 @@ EDIT_FORM = _form_schema(
 )
 
 
+async def track_publisher(user: CurrentUser, runtime: RuntimeDep) -> AuthContext:
+    """The caller, when their session may write track records (else 403
+    scope_upgrade_required)."""
+    await ensure_scope(runtime, user.did, "track", "create")
+    return user
+
+
+TrackPublisher = Annotated[AuthContext, Depends(track_publisher)]
+
+
 @router.post(
     "/",
     status_code=202,
@@ -65,10 +78,9 @@ EDIT_FORM = _form_schema(
     responses={413: {"description": "too large"}, 415: {"description": "not audio"}},
 )
 async def upload_track(
-    request: Request, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+    request: Request, user: TrackPublisher, db: DbSession, runtime: RuntimeDep
 ) -> UploadAccepted:
     """Upload a track; processing continues in the background (watch the job)."""
-    await ensure_scope(runtime, user.did, "track", "create")
     job = await uploads.accept(request, user, db, runtime)
     await queue_upload(db, job.id)
     return UploadAccepted(upload_id=job.id)
@@ -175,19 +187,42 @@ async def get_waveform(
     return Waveform(file_id=audio.file_id, duration=audio.duration, peaks=peaks)
 
 
+async def editable_track(
+    track_id: TrackId, user: CurrentUser, runtime: RuntimeDep
+) -> Checked[Track]:
+    """The caller's own track (else 403/404), when their session may rewrite its record
+    (else 403 scope_upgrade_required). Checked in a read session of its own: the edit
+    takes the request's writer only once its form has arrived."""
+    await ensure_scope(runtime, user.did, "track", "create", "update", "delete")
+    owned = partial(service.get_owned, track_id=track_id, did=user.did)
+    return await check_apart(runtime, track_id, owned)
+
+
+async def deletable_track(
+    track_id: TrackId, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+) -> Track:
+    """The caller's own track (else 403/404), when their session may delete its record
+    (else 403 scope_upgrade_required)."""
+    track = await service.get_owned(db, track_id, user.did)
+    await ensure_scope(runtime, user.did, "track", "delete")
+    return track
+
+
+EditableTrack = Annotated[Checked[Track], Depends(editable_track)]
+DeletableTrack = Annotated[Track, Depends(deletable_track)]
+
+
 @router.patch("/{track_id}", openapi_extra=EDIT_FORM)
 async def edit_track(
-    track_id: TrackId, request: Request, user: CurrentUser, db: DbSession, runtime: RuntimeDep
+    track: EditableTrack, request: Request, user: CurrentUser, db: DbSession, runtime: RuntimeDep
 ) -> TrackOut:
     """Edit a track's details or artwork (its artist only)."""
-    await ensure_scope(runtime, user.did, "track", "create", "update", "delete")
     work = runtime.settings.tmp_dir / "edits" / uuid.uuid4().hex
     try:
         # the body first: the request's transaction must not wait on the network
         form = await receive_form(
             request, work, file_limits={"image": runtime.settings.max_image_bytes}
         )
-        track = await service.get_owned(db, track_id, user.did)
         fields = parse_fields(
             {k: v for k, v in form.fields.items() if k != "remove_image"}, allowed=edits.EDIT_FIELDS
         )
@@ -195,7 +230,7 @@ async def edit_track(
         await edits.apply_edit(
             db,
             runtime,
-            track,
+            await track.load(db),
             fields,
             image_path=image.path if image and image.size else None,
             remove_image=form.fields.get("remove_image", "").lower() in ("1", "true", "yes"),
@@ -203,17 +238,13 @@ async def edit_track(
     finally:
         await edits.remove_dir(work)
     await outbox.commit(runtime, db)  # the answer shows the track's record as it is now
-    track = await service.get_visible(db, track_id, user.did)
-    return (await service.present(db, runtime, [track], user.did))[0]
+    edited = await service.get_visible(db, track.id, user.did)
+    return (await service.present(db, runtime, [edited], user.did))[0]
 
 
 @router.delete("/{track_id}", status_code=204)
-async def delete_track(
-    track_id: TrackId, user: CurrentUser, db: DbSession, runtime: RuntimeDep
-) -> Response:
+async def delete_track(track: DeletableTrack, db: DbSession) -> Response:
     """Delete a track and its media (its artist only)."""
-    track = await service.get_owned(db, track_id, user.did)
-    await ensure_scope(runtime, user.did, "track", "delete")
     await edits.delete_track(db, track)
     return Response(status_code=204)
 
