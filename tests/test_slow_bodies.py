@@ -13,10 +13,9 @@ from typing import Any
 import pytest
 from httpx import AsyncClient
 
-from tests.albums.conftest import new_album
+from tests.app import User
 from tests.audio.media import make_image
-from tests.conftest import User
-from tests.helpers import upload_tone
+from tests.helpers import new_album, upload_tone
 
 BOUNDARY = "plyr-slow-body"
 Target = Callable[[AsyncClient, User, Path], Awaitable[str]]  # the URL of a row of the user's

@@ -7,11 +7,9 @@ from __future__ import annotations
 from fastapi import FastAPI
 from httpx import AsyncClient
 
-from tests.albums.conftest import new_album
+from tests.app import User
 from tests.audio.media import make_image
-from tests.conftest import User
-from tests.helpers import media_files
-from tests.lists.conftest import new_playlist
+from tests.helpers import media_files, new_album, new_playlist
 
 
 def stored_images(app: FastAPI) -> list[str]:
