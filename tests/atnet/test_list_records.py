@@ -15,8 +15,8 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
-from plyr.atproto.firehose import ingest
 from plyr.core import outbox
+from plyr.ingest.firehose import ingest
 from plyr.models import PendingWrite, Playlist
 from tests.atnet.network import AtprotoNet, create_account, list_records, record_at, unique_handle
 from tests.atnet.test_collection_import import OtherClient, playlists_of

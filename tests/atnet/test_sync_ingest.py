@@ -13,7 +13,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import select
 
-from plyr.atproto.firehose import ingest
+from plyr.ingest.firehose import ingest
 from plyr.models import IngestCursor
 from tests.atnet.conftest import AtprotoNet, create_account, unique_handle
 from tests.atnet.helpers import put_record, put_track, xrpc

@@ -23,7 +23,6 @@ from plyr.core.deps import RuntimeDep, WriterDbSession
 from plyr.core.errors import AppError, BadRequest, ErrorOut, NotFound
 from plyr.core.urls import MAX_RETURN_TO, safe_return_to
 from plyr.models import utcnow
-from plyr.tracks.tasks import queue_after_sign_in
 from plyr.web.templating import render
 
 router = APIRouter(tags=["auth"])
@@ -323,7 +322,7 @@ async def oauth_callback(
         sealed_credentials=seal_oauth_session(runtime, grant.data),
         expires_at=session_expires_at(grant.data),
     )
-    await queue_after_sign_in(db, grant.did)
+    await service.queue_after_sign_in(db, grant.did)
     response = RedirectResponse(safe_return_to(grant.return_to), status_code=302)
     set_session_cookie(response, token, runtime.settings.cookie_secure)
     response.delete_cookie(BROWSER_COOKIE, path=BROWSER_COOKIE_PATH)

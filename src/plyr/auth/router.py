@@ -20,7 +20,6 @@ from plyr.auth.schemas import (
 )
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.core.errors import BadRequest, NotFound, Unauthorized
-from plyr.tracks.tasks import queue_after_sign_in
 
 router = APIRouter(prefix="/auth", tags=["auth"])
 
@@ -65,7 +64,7 @@ async def app_password_sign_in(
         pds_url=identity.pds_url,
         sealed_credentials=seal_password_session(runtime, identity.pds_url, auth.tokens),
     )
-    await queue_after_sign_in(db, identity.did)
+    await service.queue_after_sign_in(db, identity.did)
     set_session_cookie(response, token, runtime.settings.cookie_secure)
     return SessionOut(token=token, did=identity.did, handle=handle)
 
