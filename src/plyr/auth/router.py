@@ -8,6 +8,7 @@ from plyr.atproto.identity import IdentityError
 from plyr.atproto.pds import PasswordAuth, XrpcError
 from plyr.atproto.sessions import revoke_all, seal_password_session
 from plyr.auth import repository, service
+from plyr.auth.cookies import set_session_cookie
 from plyr.auth.dependencies import SESSION_COOKIE, BrowserUser, CurrentUser
 from plyr.auth.ratelimits import SignInLimit
 from plyr.auth.schemas import (
@@ -22,14 +23,6 @@ from plyr.core.deps import DbSession, RuntimeDep
 from plyr.core.errors import BadRequest, NotFound, Unauthorized
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-
-COOKIE_AGE = 14 * 24 * 3600
-
-
-def set_session_cookie(response: Response, token: str, secure: bool) -> None:
-    response.set_cookie(
-        SESSION_COOKIE, token, max_age=COOKIE_AGE, httponly=True, samesite="lax", secure=secure
-    )
 
 
 @router.post("/app-password", dependencies=[SignInLimit])
