@@ -11,7 +11,19 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload, undefer
 
-from plyr.models import Album, Artist, AudioFile, Like, PlayEvent, Playlist, Tag, Track, TrackTag
+from plyr.models import (
+    Album,
+    Artist,
+    AudioFile,
+    Comment,
+    Like,
+    PlayEvent,
+    Playlist,
+    PlaylistItem,
+    Tag,
+    Track,
+    TrackTag,
+)
 
 LISTED = ("public",)
 # anyone with the link may play these: their audio may sit behind the public CDN
@@ -132,6 +144,40 @@ async def liked_ids(db: AsyncSession, did: str, track_ids: Sequence[int]) -> set
         return set()
     query = select(Like.track_id).where(Like.did == did, Like.track_id.in_(track_ids))
     return set((await db.execute(query)).scalars())
+
+
+# the rows whose records name these tracks' records (`tracks.dependents`)
+async def lists_holding(db: AsyncSession, track_ids: Sequence[int]) -> list[tuple[str, int, str]]:
+    """(kind, id, owner did) of the playlists and albums with a record that hold any of the
+    tracks: the records that name them."""
+    playlists = (
+        select(Playlist.id, Playlist.owner_did)
+        .join(PlaylistItem, PlaylistItem.playlist_id == Playlist.id)
+        .where(PlaylistItem.track_id.in_(track_ids), Playlist.atproto_record_uri.is_not(None))
+        .distinct()
+    )
+    albums = (
+        select(Album.id, Album.artist_did)
+        .join(Track, and_(Track.album_id == Album.id, Track.artist_did == Album.artist_did))
+        .where(Track.id.in_(track_ids), Album.atproto_record_uri.is_not(None))
+        .distinct()
+    )
+    found = [("playlist", i, did) for i, did in (await db.execute(playlists)).all()]
+    return found + [("album", i, did) for i, did in (await db.execute(albums)).all()]
+
+
+async def likes_of(db: AsyncSession, track_ids: Sequence[int]) -> list[tuple[str, str | None]]:
+    """(liker did, like record URI or None) of every like of the tracks."""
+    query = select(Like.did, Like.atproto_record_uri).where(Like.track_id.in_(track_ids))
+    return [(did, uri) for did, uri in (await db.execute(query)).all()]
+
+
+async def comment_records_of(db: AsyncSession, track_ids: Sequence[int]) -> list[tuple[str, str]]:
+    """(author did, record URI) of the comments on the tracks that have records."""
+    query = select(Comment.did, Comment.atproto_record_uri).where(
+        Comment.track_id.in_(track_ids), Comment.atproto_record_uri.is_not(None)
+    )
+    return [(did, str(uri)) for did, uri in (await db.execute(query)).all()]
 
 
 async def find_by_upload(db: AsyncSession, artist_did: str, upload_file_id: str) -> int | None:
