@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -11,6 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload, undefer
 
+from plyr.core.text import slugify
 from plyr.models import (
     Album,
     Artist,
@@ -178,6 +180,52 @@ async def comment_records_of(db: AsyncSession, track_ids: Sequence[int]) -> list
         Comment.track_id.in_(track_ids), Comment.atproto_record_uri.is_not(None)
     )
     return [(did, str(uri)) for did, uri in (await db.execute(query)).all()]
+
+
+# a track names its album by title: the album's row is made when first named
+def album_slug(title: str) -> str:
+    """The slug of an album title; a title with no Latin letters or digits (`東京`) gets a
+    stable `album-<hash>` so two such titles never share one album."""
+    slug = slugify(title)
+    if slug:
+        return slug
+    digest = hashlib.sha256(" ".join(title.split()).lower().encode()).hexdigest()[:10]
+    return f"album-{digest}"
+
+
+async def get_album(db: AsyncSession, album_id: int) -> Album | None:
+    return await db.get(Album, album_id)
+
+
+async def get_or_create_album(db: AsyncSession, artist_did: str, title: str) -> Album:
+    """The artist's album with this title's slug, created when missing (idempotent)."""
+    album, _ = await get_or_create_album_reporting(db, artist_did, title)
+    return album
+
+
+async def get_or_create_album_reporting(
+    db: AsyncSession, artist_did: str, title: str, description: str | None = None
+) -> tuple[Album, bool]:
+    """(the album, whether it was created now)."""
+    slug = album_slug(title)
+    query = select(Album).where(Album.artist_did == artist_did, Album.slug == slug)
+    album = (await db.execute(query)).scalars().first()
+    if album is not None:
+        return album, False
+    album = Album(artist_did=artist_did, slug=slug, title=title.strip(), description=description)
+    try:
+        async with db.begin_nested():
+            db.add(album)
+    except IntegrityError:  # created concurrently: take that one
+        return (await db.execute(query)).scalars().one(), False
+    return album, True
+
+
+async def next_album_position(db: AsyncSession, album_id: int) -> int:
+    query = select(func.coalesce(func.max(Track.album_position), -1)).where(
+        Track.album_id == album_id
+    )
+    return int((await db.execute(query)).scalar_one() or 0) + 1
 
 
 async def find_by_upload(db: AsyncSession, artist_did: str, upload_file_id: str) -> int | None:
