@@ -1,5 +1,5 @@
 """Page routes: each gathers what its template shows through the domains' services and
-renders it (`templating.render`). Pages are GET and HEAD; changes go through the API."""
+renders it (`plyr.html.templating.render`). Pages are GET and HEAD; changes go through the API."""
 
 from __future__ import annotations
 
