@@ -1,4 +1,5 @@
-"""Every background task, registered with the docket; and what a worker does when it starts."""
+"""Every background task, registered with the docket (each domain's from its `tasks.py`,
+and here those that span domains); and what a worker does when it starts."""
 
 from __future__ import annotations
 
