@@ -28,6 +28,7 @@ from plyr.jobs.router import router as jobs_router
 from plyr.likes.router import router as likes_router
 from plyr.lists.router import router as lists_router
 from plyr.meta.router import router as meta_router
+from plyr.plays.router import router as plays_router
 from plyr.preferences.router import router as preferences_router
 from plyr.queue.router import router as queue_router
 from plyr.search.router import router as search_router
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
         comments_router,
         shares_router,
         tracks_router,
+        plays_router,
         jobs_router,
         stream_router,
         artists_router,

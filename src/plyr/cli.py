@@ -119,7 +119,7 @@ def ingest(
 
 
 async def _run_ingest(service: str, cursor: int | None) -> None:
-    from plyr.atproto.firehose import ingest as follow
+    from plyr.ingest.firehose import ingest as follow
     from plyr.wiring import start_runtime
 
     runtime = await start_runtime(get_settings(), with_worker=False)

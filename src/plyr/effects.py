@@ -2,19 +2,21 @@
 
 Every handler is idempotent (an entry may be performed again after a crash or a lost
 lease). One that waits on its owner signing in again tells them (`/auth/me`) and fails, to
-be retried; signing in retries it at once (`tracks.tasks.resume_pds_writes`)."""
+be retried; signing in retries it at once (`plyr.tasks.resume_pds_writes`)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 
 from plyr.artists import profile
-from plyr.atproto import firehose, mirror
+from plyr.artists.service import flag_problem
+from plyr.atproto import mirror
 from plyr.atproto.sessions import revoke_all
-from plyr.atproto.writes import NeedsSignIn, flag_problem
+from plyr.atproto.writes import NeedsSignIn
 from plyr.comments import records as comment_records
 from plyr.core.outbox import Handler, Kind
 from plyr.core.runtime import Runtime
+from plyr.ingest import firehose
 from plyr.likes import records as like_records
 from plyr.lists import records as list_records
 from plyr.models import PendingWrite

@@ -1,66 +1,35 @@
-"""The ORM tables, in one place. A user is an artist row keyed by DID."""
+"""The ORM tables, in one place (but the outbox's, which core owns: `plyr.core.outbox.models`).
+A user is an artist row keyed by DID."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
-    JSON,
     BigInteger,
     Boolean,
-    DateTime,
     Float,
     ForeignKey,
     Index,
     Integer,
-    MetaData,
     String,
     Text,
-    TypeDecorator,
     UniqueConstraint,
     event,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import (
-    DeclarativeBase,
     InstrumentedAttribute,
     Mapped,
     mapped_column,
     relationship,
 )
 
+from plyr.core.orm import Base as Base
+from plyr.core.orm import utcnow as utcnow
+from plyr.core.outbox.models import PendingWrite as PendingWrite  # core's; named with the rest
 from plyr.core.text import normalize
-
-NAMING = {
-    "ix": "ix_%(column_0_label)s",
-    "uq": "uq_%(table_name)s_%(column_0_name)s",
-    "ck": "ck_%(table_name)s_%(constraint_name)s",
-    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
-    "pk": "pk_%(table_name)s",
-}
-
-
-def utcnow() -> datetime:
-    return datetime.now(UTC)
-
-
-class UTCDateTime(TypeDecorator[datetime]):
-    """Timezone-aware UTC datetimes on every backend (SQLite stores them naive)."""
-
-    impl = DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=UTC)
-        return value.astimezone(UTC) if value is not None else None
-
-    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
-        if value is not None and value.tzinfo is None:
-            return value.replace(tzinfo=UTC)
-        return value
 
 
 def _normal_of(source: str) -> Callable[[Any], str]:
@@ -71,11 +40,6 @@ def _normal_of(source: str) -> Callable[[Any], str]:
         return normalize(context.get_current_parameters().get(source))
 
     return default
-
-
-class Base(DeclarativeBase):
-    metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime, dict[str, Any]: JSON, list[Any]: JSON}
 
 
 class Timestamped:
@@ -374,25 +338,6 @@ class IngestCursor(Base):
     service: Mapped[str] = mapped_column(String(512), primary_key=True)
     cursor: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
-
-
-class PendingWrite(Base):
-    """An outbox entry (`plyr.core.outbox`): an effect outside the database, retried until done."""
-
-    __tablename__ = "pending_writes"
-
-    id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    kind: Mapped[str] = mapped_column(String(32))
-    did: Mapped[str | None] = mapped_column(String(255), index=True)  # whose PDS, if any
-    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    last_error: Mapped[str | None] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(default=utcnow)
-    next_attempt_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
-    done: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
-    # a process performing the entry (its claim's token) holds it until then
-    claimed_by: Mapped[str | None] = mapped_column(String(32))
-    claimed_until: Mapped[datetime | None] = mapped_column()
 
 
 def _keep_search_text(attribute: InstrumentedAttribute[Any]) -> None:

@@ -1,4 +1,5 @@
-"""Every background task, registered with the docket; and what a worker does when it starts."""
+"""Every background task, registered with the docket (each domain's from its `tasks.py`,
+and here those that span domains); and what a worker does when it starts."""
 
 from __future__ import annotations
 
@@ -8,18 +9,15 @@ from datetime import timedelta
 
 from docket import Docket, Perpetual
 
+from plyr.artists import repository as artists
+from plyr.core import outbox
 from plyr.core.runtime import Runtime, current_runtime
 from plyr.exports.tasks import export_tracks
 from plyr.housekeeping import sweep, sweep_storage
+from plyr.ingest.tasks import sync_repo
 from plyr.jobs import repository as jobs
-from plyr.tracks.tasks import (
-    enqueue_publish,
-    enqueue_upload,
-    process_upload,
-    publish_track,
-    resume_pds_writes,
-    sync_repo,
-)
+from plyr.tracks import publishing
+from plyr.tracks.tasks import enqueue_publish, enqueue_upload, process_upload, publish_track
 from plyr.tracks.uploads import upload_dir
 
 log = logging.getLogger(__name__)
@@ -37,6 +35,18 @@ async def storage_housekeeping(
 ) -> None:
     """Remove orphaned media and expired exports (each a listing of the whole store)."""
     await sweep_storage(current_runtime())
+
+
+async def resume_pds_writes(did: str) -> None:
+    """After the user signs in again: what waited on them (pending tracks, their outbox
+    entries) goes through now."""
+    runtime = current_runtime()
+    async with runtime.sessionmaker() as db:
+        await artists.set_pds_problem(db, did, None)
+        await db.commit()
+    for track_id in await publishing.pending_track_ids(runtime, did):
+        await enqueue_publish(runtime, track_id)
+    await outbox.drain(runtime, did=did, due_now=True)
 
 
 TASKS: list[Callable[..., Awaitable[None]]] = [

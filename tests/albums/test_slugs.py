@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from plyr.albums.repository import album_slug
 from plyr.core.text import SLUG_MAX, slugify
+from plyr.tracks.repository import album_slug
 
 
 @pytest.mark.parametrize(

@@ -12,8 +12,8 @@ import pytest
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 
-from plyr.atproto.firehose import ingest
 from plyr.core.config import Settings
+from plyr.ingest.firehose import ingest
 from tests.app import PUBLIC_URL
 from tests.atnet.helpers import running_on_network
 from tests.atnet.network import Account, AtprotoNet, create_account, unique_handle

@@ -15,10 +15,10 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import select
 
-from plyr.atproto import firehose
-from plyr.atproto.indexers import IndexedRecord, Indexer, by_collection
 from plyr.atproto.lexicon import Lexicons
 from plyr.core import outbox
+from plyr.ingest import firehose
+from plyr.ingest.indexers import IndexedRecord, Indexer, by_collection
 from plyr.models import PendingWrite
 from tests.atnet.helpers import put_track
 from tests.atnet.network import AtprotoNet, create_account, unique_handle

@@ -17,8 +17,8 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import select
 
-from plyr.atproto.firehose import Ingester
 from plyr.atproto.records import rfc3339, tid_for
+from plyr.ingest.firehose import Ingester
 from plyr.models import Album, Like, Playlist, Track
 from tests.atnet.helpers import playlists_of, put_record, put_track, sign_in_app_password
 from tests.atnet.network import Account, AtprotoNet, create_account, list_records, unique_handle

@@ -13,8 +13,8 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import func, select
 
-from plyr.atproto.firehose import ingest
 from plyr.core import outbox
+from plyr.ingest.firehose import ingest
 from plyr.models import PendingWrite, Playlist
 from tests.atnet.helpers import (
     OtherClient,

@@ -13,8 +13,8 @@ from httpx import AsyncClient
 
 from plyr.atproto.lexicon import SELF_LABELS
 from plyr.atproto.records import rfc3339, tid_for
-from plyr.atproto.sync import sync_repo
 from plyr.core.config import Settings
+from plyr.ingest.sync import sync_repo
 from plyr.tracks import repository, service
 from tests.atnet.helpers import put_record, put_track, xrpc
 from tests.atnet.network import Account, AtprotoNet, create_account, get_record, unique_handle

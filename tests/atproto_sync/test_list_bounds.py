@@ -9,10 +9,10 @@ import asyncio
 import httpx
 import pytest
 
-from plyr.atproto.indexers import INDEXERS
 from plyr.atproto.pds import LIST_MAX_PAGES, LIST_MAX_RECORDS, PdsClient, PublicAuth
-from plyr.atproto.sync import sync_repo
 from plyr.core.config import Settings
+from plyr.ingest.indexers import INDEXERS
+from plyr.ingest.sync import sync_repo
 from tests.app import running_app
 from tests.endless_pds import DID, EndlessPds, endless_pds
 

@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy import select
 
 from plyr.atproto.indexable import UnindexableRecord, validate_indexable
-from plyr.atproto.sync import sync_repo
 from plyr.core.config import Settings
+from plyr.ingest.sync import sync_repo
 from plyr.models import Playlist, Track
 from tests.app import running_app
 from tests.endless_pds import DID, endless_pds

@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import ColumnElement, UnaryExpression, and_, func, or_, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from plyr.core.text import slugify
 from plyr.models import Album, AudioFile, Track
-
-
-def album_slug(title: str) -> str:
-    """The slug of an album title; a title with no Latin letters or digits (`東京`) gets a
-    stable `album-<hash>` so two such titles never share one album."""
-    slug = slugify(title)
-    if slug:
-        return slug
-    digest = hashlib.sha256(" ".join(title.split()).lower().encode()).hexdigest()[:10]
-    return f"album-{digest}"
 
 
 async def get(db: AsyncSession, album_id: int) -> Album | None:
@@ -54,42 +41,11 @@ async def by_artist(db: AsyncSession, artist_did: str) -> list[Album]:
     return list((await db.execute(query)).scalars())
 
 
-async def get_or_create(db: AsyncSession, artist_did: str, title: str) -> Album:
-    """The artist's album with this title's slug, created when missing (idempotent)."""
-    album, _ = await get_or_create_reporting(db, artist_did, title)
-    return album
-
-
-async def get_or_create_reporting(
-    db: AsyncSession, artist_did: str, title: str, description: str | None = None
-) -> tuple[Album, bool]:
-    """(the album, whether it was created now)."""
-    slug = album_slug(title)
-    query = select(Album).where(Album.artist_did == artist_did, Album.slug == slug)
-    album = (await db.execute(query)).scalars().first()
-    if album is not None:
-        return album, False
-    album = Album(artist_did=artist_did, slug=slug, title=title.strip(), description=description)
-    try:
-        async with db.begin_nested():
-            db.add(album)
-    except IntegrityError:  # created concurrently: take that one
-        return (await db.execute(query)).scalars().one(), False
-    return album, True
-
-
 async def slug_taken(db: AsyncSession, artist_did: str, slug: str, except_id: int) -> bool:
     query = select(Album.id).where(
         Album.artist_did == artist_did, Album.slug == slug, Album.id != except_id
     )
     return (await db.execute(query.limit(1))).first() is not None
-
-
-async def next_position(db: AsyncSession, album_id: int) -> int:
-    query = select(func.coalesce(func.max(Track.album_position), -1)).where(
-        Track.album_id == album_id
-    )
-    return int((await db.execute(query)).scalar_one() or 0) + 1
 
 
 def _album_order() -> tuple[UnaryExpression[Any], ...]:

@@ -9,16 +9,11 @@ from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from plyr.artists.schemas import ArtistOut
+from plyr.core.nul import no_nul
 from plyr.tracks.schemas import MAX_ID, TrackOut
 
 AlbumId = Annotated[int, Path(ge=1, le=MAX_ID)]
 MAX_TRACKS = 500  # an album record lists at most 500 tracks
-
-
-def no_nul(value: str | None) -> str | None:
-    if value is not None and "\x00" in value:
-        raise ValueError("must not contain NUL characters")
-    return value
 
 
 Title = Annotated[str, Field(min_length=1, max_length=256), AfterValidator(no_nul)]

@@ -109,7 +109,7 @@ async def get_owned(db: AsyncSession, album_id: int, did: str) -> Album:
 
 async def create(db: AsyncSession, did: str, body: AlbumIn) -> tuple[Album, bool]:
     """The artist's album with this title's slug: the existing one, or a new one."""
-    album, created = await repository.get_or_create_reporting(
+    album, created = await tracks_repo.get_or_create_album_reporting(
         db, did, body.title, body.description or None
     )
     await db.flush()
@@ -121,7 +121,7 @@ async def update(db: AsyncSession, album: Album, patch: AlbumPatch, did: str) ->
     its published tracks (they name it) and then its own."""
     renamed = patch.title is not None and patch.title != album.title
     if patch.title is not None and renamed:
-        slug = repository.album_slug(patch.title)
+        slug = tracks_repo.album_slug(patch.title)
         if await repository.slug_taken(db, album.artist_did, slug, album.id):
             raise Conflict(f"you already have an album at /{slug}: choose another title")
         album.title, album.slug = patch.title, slug

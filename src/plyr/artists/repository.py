@@ -18,8 +18,8 @@ async def get(db: AsyncSession, did: str) -> Artist | None:
 
 async def get_by_handle(db: AsyncSession, handle: str) -> Artist | None:
     """The artist whose handle this is. A handle verified anew is taken off every other row
-    (`upsert_identity`), so two rows share one only from before that rule: then the most
-    recently updated wins, the same one every time."""
+    (`auth.repository.upsert_identity`), so two rows share one only from before that rule:
+    then the most recently updated wins, the same one every time."""
     query = (
         select(Artist)
         .where(func.lower(Artist.handle) == handle.lower())
@@ -27,34 +27,6 @@ async def get_by_handle(db: AsyncSession, handle: str) -> Artist | None:
         .limit(1)
     )
     return (await db.execute(query)).scalars().first()
-
-
-async def upsert_identity(
-    db: AsyncSession, *, did: str, handle: str, display_name: str | None = None
-) -> Artist:
-    """Create or update the artist row of `did`. `handle` must be verified both ways (DID
-    document and handle resolution agree), or be the DID itself: whoever held the handle
-    before has moved on and loses it, so `/u/<handle>` cannot name two accounts."""
-    if handle != did:
-        await db.execute(
-            update(Artist)
-            .where(func.lower(Artist.handle) == handle.lower(), Artist.did != did)
-            .values(handle=Artist.did)
-        )
-    artist = await db.get(Artist, did)
-    if artist is None:
-        artist = Artist(did=did, handle=handle, display_name=display_name or handle)
-        db.add(artist)
-    else:
-        artist.handle = handle
-        if display_name:
-            artist.display_name = display_name
-    await db.flush()
-    return artist
-
-
-async def pds_url(db: AsyncSession, did: str) -> str | None:
-    return await db.scalar(select(Artist.pds_url).where(Artist.did == did))
 
 
 async def public_track_count(db: AsyncSession, did: str) -> int:

@@ -6,7 +6,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.artists import repository
 from plyr.artists.schemas import ArtistOut
+from plyr.atproto.writes import NeedsSignIn
 from plyr.core.errors import NotFound
+from plyr.core.runtime import Runtime
 from plyr.models import Artist
 
 
@@ -32,3 +34,10 @@ async def by_handle(db: AsyncSession, handle: str) -> Artist:
     if artist is None:
         raise NotFound("no artist with that handle here")
     return artist
+
+
+async def flag_problem(runtime: Runtime, did: str, problem: NeedsSignIn) -> None:
+    """Tell the user (`/auth/me`) that a write waits on them signing in again."""
+    async with runtime.sessionmaker() as db:
+        await repository.set_pds_problem(db, did, problem.problem)
+        await db.commit()

@@ -18,7 +18,7 @@ from typing import Any
 
 import httpx
 
-from plyr.artists import repository as artists
+from plyr.atproto import repository
 from plyr.atproto.lexicon import Lexicons
 from plyr.atproto.pds import PdsClient, RecordRef, XrpcError
 from plyr.atproto.sessions import pds_for
@@ -43,7 +43,7 @@ async def pds_of(runtime: Runtime, did: str) -> PdsClient | None:
     if pds is not None:
         return pds
     async with runtime.sessionmaker() as db:
-        pds_url = await artists.pds_url(db, did)
+        pds_url = await repository.pds_url(db, did)
     if pds_url:
         raise NeedsSignIn("session_expired", SESSION_ENDED)
     return None

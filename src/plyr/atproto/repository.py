@@ -1,4 +1,5 @@
-"""The PDS credentials (sealed) kept on session rows."""
+"""What the protocol layer reads and writes: the PDS credentials (sealed) kept on session
+rows, and where an account's repo lives."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from sqlalchemy import or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plyr.models import Session, utcnow
+from plyr.models import Artist, Session, utcnow
 
 
 async def store_credentials(db: AsyncSession, session_id: str, sealed: str, **values: Any) -> bool:
@@ -45,3 +46,8 @@ async def newest_credentials(db: AsyncSession, did: str) -> tuple[str, str] | No
     if row is None or row.oauth_data is None:
         return None
     return row.id, row.oauth_data
+
+
+async def pds_url(db: AsyncSession, did: str) -> str | None:
+    """The PDS an account's repo was last seen on (its artist row), if known."""
+    return await db.scalar(select(Artist.pds_url).where(Artist.did == did))

@@ -1,6 +1,7 @@
 """How a write to a user's PDS can fail, and what happens then: `PdsUnavailable` (the PDS
 is down or erring: retried with backoff) or `NeedsSignIn` (their session ended or lacks a
-scope: it waits, flagged on `/auth/me`, until they sign in again, which resumes it)."""
+scope: it waits, flagged on `/auth/me` (`artists.service.flag_problem`), until they sign in
+again, which resumes it)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,6 @@ import httpx
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 
-from plyr.artists import repository as artists
 from plyr.atproto.lexicon import Lexicons
 from plyr.atproto.oauth.auth import OAuthRefreshFailed
 from plyr.atproto.pds import ScopeUpgradeRequired, XrpcError
@@ -62,13 +62,6 @@ async def ensure_scope(runtime: Runtime, did: str, name: str, *actions: str) -> 
         await require_repo_scope(runtime, did, collection, *actions)
     except ScopeUpgradeRequired as e:
         raise scope_upgrade_error(e) from e
-
-
-async def flag_problem(runtime: Runtime, did: str, problem: NeedsSignIn) -> None:
-    """Tell the user (`/auth/me`) that a write waits on them signing in again."""
-    async with runtime.sessionmaker() as db:
-        await artists.set_pds_problem(db, did, problem.problem)
-        await db.commit()
 
 
 def install_pds_error_handlers(app: FastAPI) -> None:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from plyr.atproto.oauth.client import OAuthClient, OAuthError
 from plyr.atproto.sessions import revoke_all
 from plyr.auth import repository
+from plyr.auth.cookies import browser_cookie, browser_secret
 from plyr.auth.dependencies import BrowserUser, CurrentUser
 from plyr.auth.ratelimits import SignInLimit
 from plyr.core.deps import DbSession, RuntimeDep
@@ -47,8 +48,6 @@ async def start_developer_token(
     body: DeveloperTokenStart, request: Request, user: BrowserUser, runtime: RuntimeDep
 ) -> JSONResponse:
     """Begin the OAuth grant that will back a new token; open `auth_url` in the browser."""
-    from plyr.auth.oauth_router import browser_cookie, browser_secret  # it imports us
-
     secret = browser_secret(request)
     extra = {EXTRA_KEY: {**body.model_dump(), "for_did": user.did}}
     try:

@@ -3,8 +3,6 @@ and keys the authorization server fetches (see `plyr.atproto.oauth`)."""
 
 from __future__ import annotations
 
-import re
-import secrets
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
@@ -15,23 +13,24 @@ from plyr.atproto.oauth.client import OAuthClient, OAuthError, OAuthGrant, OAuth
 from plyr.atproto.oauth.metadata import client_config, client_metadata, jwks
 from plyr.atproto.sessions import seal_oauth_session, session_expires_at
 from plyr.auth import developer_tokens, service
+from plyr.auth.cookies import (
+    BROWSER_COOKIE,
+    BROWSER_COOKIE_PATH,
+    browser_cookie,
+    browser_secret,
+    set_session_cookie,
+)
 from plyr.auth.dependencies import CurrentUser, FromOwnPage, OptionalUser
 from plyr.auth.ratelimits import SignInLimit
-from plyr.auth.router import set_session_cookie
 from plyr.auth.service import AuthContext
 from plyr.core.deps import RuntimeDep, WriterDbSession
 from plyr.core.errors import AppError, BadRequest, ErrorOut, NotFound
 from plyr.core.urls import MAX_RETURN_TO, safe_return_to
+from plyr.html.templating import render
 from plyr.models import utcnow
-from plyr.tracks.tasks import queue_after_sign_in
-from plyr.web.templating import render
 
 router = APIRouter(tags=["auth"])
 
-BROWSER_COOKIE = "oauth_browser"
-BROWSER_COOKIE_PATH = "/auth"
-BROWSER_COOKIE_AGE = 600
-_BROWSER_SECRET_RE = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
 
 UNUSABLE_SERVER: dict[int | str, dict[str, Any]] = {
     502: {"model": ErrorOut, "description": "the PDS's OAuth servers break the atproto profile"}
@@ -56,14 +55,6 @@ def _redirecting_post(path: str) -> Any:
         response_class=RedirectResponse,
         dependencies=[FromOwnPage, SignInLimit],
     )
-
-
-def browser_secret(request: Request) -> str:
-    """The browser's pending-sign-in secret: reused when present (several tabs), else new."""
-    current = request.cookies.get(BROWSER_COOKIE)
-    if current and _BROWSER_SECRET_RE.match(current):
-        return current
-    return secrets.token_urlsafe(32)
 
 
 def _loopback_hop(
@@ -138,19 +129,6 @@ def _confirm_page(
 def _refusal(e: OAuthError) -> AppError:
     """A 400 for what the user sent, a 502 when their PDS's servers break the profile."""
     return AppError(str(e), status_code=502 if isinstance(e, OAuthServerUnusable) else 400)
-
-
-def browser_cookie(response: Response, secret: str, secure: bool) -> None:
-    """Bind the pending sign-in to this browser (checked again at the callback)."""
-    response.set_cookie(
-        BROWSER_COOKIE,
-        secret,
-        max_age=BROWSER_COOKIE_AGE,
-        path=BROWSER_COOKIE_PATH,
-        httponly=True,
-        samesite="lax",
-        secure=secure,
-    )
 
 
 HANDLE_HELP = "handle, DID or PDS URL"
@@ -323,7 +301,7 @@ async def oauth_callback(
         sealed_credentials=seal_oauth_session(runtime, grant.data),
         expires_at=session_expires_at(grant.data),
     )
-    await queue_after_sign_in(db, grant.did)
+    await service.queue_after_sign_in(db, grant.did)
     response = RedirectResponse(safe_return_to(grant.return_to), status_code=302)
     set_session_cookie(response, token, runtime.settings.cookie_secure)
     response.delete_cookie(BROWSER_COOKIE, path=BROWSER_COOKIE_PATH)

@@ -1,11 +1,12 @@
-"""Session rows."""
+"""Session rows, and the artist row a sign-in creates or updates (its identity: DID and
+verified handle)."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.models import Artist, Session
@@ -86,3 +87,27 @@ async def delete_sessions(db: AsyncSession, session_ids: list[str]) -> list[str 
 async def delete_sessions_of(db: AsyncSession, did: str) -> list[str | None]:
     """Delete every session of an account; returns their sealed PDS credentials."""
     return await _delete_returning_credentials(db, Session.did == did)
+
+
+async def upsert_identity(
+    db: AsyncSession, *, did: str, handle: str, display_name: str | None = None
+) -> Artist:
+    """Create or update the artist row of `did`. `handle` must be verified both ways (DID
+    document and handle resolution agree), or be the DID itself: whoever held the handle
+    before has moved on and loses it, so `/u/<handle>` cannot name two accounts."""
+    if handle != did:
+        await db.execute(
+            update(Artist)
+            .where(func.lower(Artist.handle) == handle.lower(), Artist.did != did)
+            .values(handle=Artist.did)
+        )
+    artist = await db.get(Artist, did)
+    if artist is None:
+        artist = Artist(did=did, handle=handle, display_name=display_name or handle)
+        db.add(artist)
+    else:
+        artist.handle = handle
+        if display_name:
+            artist.display_name = display_name
+    await db.flush()
+    return artist

@@ -8,6 +8,7 @@ from plyr.atproto.identity import IdentityError
 from plyr.atproto.pds import PasswordAuth, XrpcError
 from plyr.atproto.sessions import revoke_all, seal_password_session
 from plyr.auth import repository, service
+from plyr.auth.cookies import set_session_cookie
 from plyr.auth.dependencies import SESSION_COOKIE, BrowserUser, CurrentUser
 from plyr.auth.ratelimits import SignInLimit
 from plyr.auth.schemas import (
@@ -20,17 +21,8 @@ from plyr.auth.schemas import (
 )
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.core.errors import BadRequest, NotFound, Unauthorized
-from plyr.tracks.tasks import queue_after_sign_in
 
 router = APIRouter(prefix="/auth", tags=["auth"])
-
-COOKIE_AGE = 14 * 24 * 3600
-
-
-def set_session_cookie(response: Response, token: str, secure: bool) -> None:
-    response.set_cookie(
-        SESSION_COOKIE, token, max_age=COOKIE_AGE, httponly=True, samesite="lax", secure=secure
-    )
 
 
 @router.post("/app-password", dependencies=[SignInLimit])
@@ -65,7 +57,7 @@ async def app_password_sign_in(
         pds_url=identity.pds_url,
         sealed_credentials=seal_password_session(runtime, identity.pds_url, auth.tokens),
     )
-    await queue_after_sign_in(db, identity.did)
+    await service.queue_after_sign_in(db, identity.did)
     set_session_cookie(response, token, runtime.settings.cookie_secure)
     return SessionOut(token=token, did=identity.did, handle=handle)
 

@@ -4,16 +4,20 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plyr.artists import repository as artists
 from plyr.auth import repository
+from plyr.core import outbox
 from plyr.models import Artist, Session, utcnow
 
 TOUCH_EVERY = timedelta(minutes=5)
+# the worker's tasks (`plyr.tasks`) that signing in queues: by name, as they sit above auth
+SYNC_REPO = "sync_repo"
+RESUME_PDS_WRITES = "resume_pds_writes"
 
 
 @dataclass(frozen=True)
@@ -49,7 +53,7 @@ async def create_session(
 ) -> str:
     """Create (or refresh) the artist row and a session for it; returns the token, once.
     The session ends at `expires_at` when given, else after `ttl` (None: never)."""
-    artist = await artists.upsert_identity(db, did=did, handle=handle, display_name=display_name)
+    artist = await repository.upsert_identity(db, did=did, handle=handle, display_name=display_name)
     if pds_url:
         artist.pds_url = pds_url
     token = secrets.token_urlsafe(32)
@@ -109,3 +113,11 @@ async def reissue(db: AsyncSession, session: Session) -> str:
     token = secrets.token_urlsafe(32)
     await repository.rekey(db, session.id, hash_token(token), token[:8])
     return token
+
+
+async def queue_after_sign_in(db: AsyncSession, did: str) -> None:
+    """Once the session is committed: bring in what their repo already holds
+    (`sync_repo`), and publish what waited for them (`resume_pds_writes`)."""
+    await outbox.enqueue(db, SYNC_REPO, did, key=f"sync-{did}", did=did)
+    resume = f"resume-{did}-{uuid.uuid4().hex[:8]}"
+    await outbox.enqueue(db, RESUME_PDS_WRITES, did, key=resume, did=did)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -89,14 +88,6 @@ async def _count(db: AsyncSession, track_id: int, delta: int) -> None:
     await db.execute(
         update(Track).where(Track.id == track_id).values(comment_count=Track.comment_count + delta)
     )
-
-
-async def records_of_tracks(db: AsyncSession, track_ids: Sequence[int]) -> list[tuple[str, str]]:
-    """(author did, record URI) of the comments on the tracks that have records."""
-    query = select(Comment.did, Comment.atproto_record_uri).where(
-        Comment.track_id.in_(track_ids), Comment.atproto_record_uri.is_not(None)
-    )
-    return [(did, str(uri)) for did, uri in (await db.execute(query)).all()]
 
 
 async def by_record(db: AsyncSession, did: str, record_uri: str) -> Comment | None:

@@ -117,3 +117,10 @@ async def _refuse(send: Send, status: int, detail: str) -> None:
     headers = [(b"content-type", b"application/json"), (b"content-length", b"%d" % len(content))]
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": content})
+
+
+def no_nul(value: str | None) -> str | None:
+    """A field validator (`AfterValidator(no_nul)`), for text the middleware does not see."""
+    if value is not None and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import select, update
@@ -141,9 +140,3 @@ async def _count(db: AsyncSession, track_id: int, delta: int) -> None:
     await db.execute(
         update(Track).where(Track.id == track_id).values(like_count=Track.like_count + delta)
     )
-
-
-async def of_tracks(db: AsyncSession, track_ids: Sequence[int]) -> list[tuple[str, str | None]]:
-    """(liker did, like record URI or None) of every like of the tracks."""
-    query = select(Like.did, Like.atproto_record_uri).where(Like.track_id.in_(track_ids))
-    return [(did, uri) for did, uri in (await db.execute(query)).all()]

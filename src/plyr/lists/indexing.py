@@ -16,10 +16,10 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plyr.albums import repository as albums
 from plyr.atproto.lexicon import Lexicons
 from plyr.lists import repository
 from plyr.models import Artist
+from plyr.tracks import repository as tracks
 
 log = logging.getLogger(__name__)
 UNNAMED = "Untitled playlist"  # a playlist record without a name (plyr.fm's lexicon allows it)
@@ -97,7 +97,7 @@ async def _album(db: AsyncSession, artist: Artist, listed: ListRecord) -> bool:
         log.info("skipping album record %s: no name, and no album of that record", listed.uri)
         return False
     if album is None:
-        album = await albums.get_or_create(db, artist.did, listed.name or UNNAMED)
+        album = await tracks.get_or_create_album(db, artist.did, listed.name or UNNAMED)
     if album.atproto_record_uri == listed.uri and listed.seen_by(
         album.atproto_record_cid, album.updated_at
     ):

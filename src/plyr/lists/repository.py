@@ -275,22 +275,3 @@ async def remove_by_record(db: AsyncSession, did: str, uri: str) -> bool:
         .values(atproto_record_uri=None, atproto_record_cid=None)
     )
     return bool(getattr(result, "rowcount", 0))
-
-
-async def lists_holding(db: AsyncSession, track_ids: Sequence[int]) -> list[tuple[str, int, str]]:
-    """(kind, id, owner did) of the playlists and albums with a record that hold any of the
-    tracks: the records that name them."""
-    playlists = (
-        select(Playlist.id, Playlist.owner_did)
-        .join(PlaylistItem, PlaylistItem.playlist_id == Playlist.id)
-        .where(PlaylistItem.track_id.in_(track_ids), Playlist.atproto_record_uri.is_not(None))
-        .distinct()
-    )
-    albums = (
-        select(Album.id, Album.artist_did)
-        .join(Track, and_(Track.album_id == Album.id, Track.artist_did == Album.artist_did))
-        .where(Track.id.in_(track_ids), Album.atproto_record_uri.is_not(None))
-        .distinct()
-    )
-    found = [("playlist", i, did) for i, did in (await db.execute(playlists)).all()]
-    return found + [("album", i, did) for i, did in (await db.execute(albums)).all()]

@@ -8,8 +8,8 @@ from typing import Annotated
 from fastapi import Path
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from plyr.albums.schemas import no_nul
 from plyr.artists.schemas import ArtistOut
+from plyr.core.nul import no_nul
 from plyr.lists.repository import MAX_ITEMS
 from plyr.tracks.schemas import MAX_ID, TrackOut
 

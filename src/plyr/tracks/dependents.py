@@ -15,11 +15,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plyr.comments import repository as comments
 from plyr.core import outbox
 from plyr.core.outbox import Kind
-from plyr.likes import repository as likes
-from plyr.lists import repository as lists
+from plyr.tracks import repository
 
 
 async def after_change(
@@ -29,9 +27,9 @@ async def after_change(
     lists that name them. Returns how many writes were recorded."""
     writes = [
         (Kind.LIST_SYNC, did, {"list": kind, "id": list_id})
-        for kind, list_id, did in await lists.lists_holding(db, track_ids)
+        for kind, list_id, did in await repository.lists_holding(db, track_ids)
     ]
-    likers = sorted({did for did, _ in await likes.of_tracks(db, track_ids)})
+    likers = sorted({did for did, _ in await repository.likes_of(db, track_ids)})
     writes += [(Kind.LIKED_LIST_SYNC, did, {"did": did}) for did in likers]
     return await _record(db, writes, leaving)
 
@@ -45,11 +43,11 @@ async def before_delete(
     them)."""
     added = await after_change(db, track_ids, leaving=leaving)
     records = [
-        (Kind.LIKE_DELETE, did, uri) for did, uri in await likes.of_tracks(db, track_ids) if uri
+        (Kind.LIKE_DELETE, did, uri) for did, uri in await repository.likes_of(db, track_ids) if uri
     ]
     records += [
         (Kind.COMMENT_DELETE, did, uri)
-        for did, uri in await comments.records_of_tracks(db, track_ids)
+        for did, uri in await repository.comment_records_of(db, track_ids)
     ]
     writes = [(kind, did, {"did": did, "rkey": rkey_of(uri)}) for kind, did, uri in records]
     return added + await _record(db, writes, leaving)

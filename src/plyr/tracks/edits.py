@@ -8,7 +8,6 @@ from pathlib import Path
 import anyio
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plyr.albums import repository as albums
 from plyr.core import outbox
 from plyr.core.outbox import Kind
 from plyr.core.runtime import Runtime
@@ -71,10 +70,10 @@ async def _set_album(db: AsyncSession, track: Track, title: str) -> None:
     if not title:
         track.album_id, track.album_position = None, None
         return
-    album = await albums.get_or_create(db, track.artist_did, title)
+    album = await repository.get_or_create_album(db, track.artist_did, title)
     if album.id != track.album_id:
         track.album_id = album.id
-        track.album_position = await albums.next_position(db, album.id)
+        track.album_position = await repository.next_album_position(db, album.id)
 
 
 async def delete_track(db: AsyncSession, track: Track, *, leaving: str | None = None) -> None:

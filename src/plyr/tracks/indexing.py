@@ -11,7 +11,6 @@ import anyio
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plyr.albums import repository as albums
 from plyr.atproto.lexicon import SELF_LABELS, Lexicons
 from plyr.atproto.records import parse_datetime
 from plyr.audio import ImageError, content_type_for, process_image
@@ -70,7 +69,7 @@ async def index_track_record(
     _describe(track, record, audio, artwork)
     track.atproto_record_uri, track.atproto_record_cid = uri, cid
     if record.get("album"):
-        track.album_id = (await albums.get_or_create(db, artist.did, record["album"])).id
+        track.album_id = (await repository.get_or_create_album(db, artist.did, record["album"])).id
     await db.flush()
     return track
 

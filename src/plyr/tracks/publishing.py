@@ -17,11 +17,12 @@ from typing import Any
 import httpx
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from plyr.artists.service import flag_problem
 from plyr.atproto.lexicon import Lexicons
 from plyr.atproto.pds import PdsClient, ScopeUpgradeRequired, XrpcError
 from plyr.atproto.records import RecordBuilder, tid_for
 from plyr.atproto.sessions import pds_for
-from plyr.atproto.writes import SESSION_ENDED, NeedsSignIn, PdsUnavailable, failure, flag_problem
+from plyr.atproto.writes import SESSION_ENDED, NeedsSignIn, PdsUnavailable, failure
 from plyr.core import outbox
 from plyr.core.outbox import Kind
 from plyr.core.runtime import Runtime
@@ -162,7 +163,7 @@ async def wait_for_sign_in(
     runtime: Runtime, reporter: JobReporter, track_id: int, problem: NeedsSignIn
 ) -> None:
     """The track stays pending (its job says why) until its artist signs in again; then
-    `tracks.tasks.resume_pds_writes` publishes it."""
+    `plyr.tasks.resume_pds_writes` publishes it."""
     async with runtime.sessionmaker() as db:
         track = await repository.get(db, track_id)
     if track is not None:

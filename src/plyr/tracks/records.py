@@ -6,7 +6,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plyr.albums import repository as albums
 from plyr.artists import repository as artists
 from plyr.audio import CONTENT_TYPES
 from plyr.models import AudioFile, Track
@@ -64,7 +63,7 @@ async def create_track(
     await ensure_audio_file(db, prepared.playable, prepared)
     album_id = fields.get("album_id")
     if fields.get("album"):
-        album_id = (await albums.get_or_create(db, owner, fields["album"])).id
+        album_id = (await repository.get_or_create_album(db, owner, fields["album"])).id
     transcoded = prepared.playable is not prepared.original
     track = Track(
         artist_did=owner,
@@ -77,7 +76,7 @@ async def create_track(
         original_file_type=prepared.original.ext if transcoded else None,
         duration=round(prepared.duration) if prepared.duration else None,
         album_id=album_id,
-        album_position=await albums.next_position(db, album_id) if album_id else None,
+        album_position=await repository.next_album_position(db, album_id) if album_id else None,
         visibility=fields.get("visibility", "public"),
         audio_on_pds=bool(fields.get("audio_on_pds")),
         features=await resolve_features(db, fields.get("features", [])),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -11,7 +12,20 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload, selectinload, undefer
 
-from plyr.models import Artist, AudioFile, Like, PlayEvent, Tag, Track, TrackTag
+from plyr.core.text import slugify
+from plyr.models import (
+    Album,
+    Artist,
+    AudioFile,
+    Comment,
+    Like,
+    PlayEvent,
+    Playlist,
+    PlaylistItem,
+    Tag,
+    Track,
+    TrackTag,
+)
 
 LISTED = ("public",)
 # anyone with the link may play these: their audio may sit behind the public CDN
@@ -132,6 +146,86 @@ async def liked_ids(db: AsyncSession, did: str, track_ids: Sequence[int]) -> set
         return set()
     query = select(Like.track_id).where(Like.did == did, Like.track_id.in_(track_ids))
     return set((await db.execute(query)).scalars())
+
+
+# the rows whose records name these tracks' records (`tracks.dependents`)
+async def lists_holding(db: AsyncSession, track_ids: Sequence[int]) -> list[tuple[str, int, str]]:
+    """(kind, id, owner did) of the playlists and albums with a record that hold any of the
+    tracks: the records that name them."""
+    playlists = (
+        select(Playlist.id, Playlist.owner_did)
+        .join(PlaylistItem, PlaylistItem.playlist_id == Playlist.id)
+        .where(PlaylistItem.track_id.in_(track_ids), Playlist.atproto_record_uri.is_not(None))
+        .distinct()
+    )
+    albums = (
+        select(Album.id, Album.artist_did)
+        .join(Track, and_(Track.album_id == Album.id, Track.artist_did == Album.artist_did))
+        .where(Track.id.in_(track_ids), Album.atproto_record_uri.is_not(None))
+        .distinct()
+    )
+    found = [("playlist", i, did) for i, did in (await db.execute(playlists)).all()]
+    return found + [("album", i, did) for i, did in (await db.execute(albums)).all()]
+
+
+async def likes_of(db: AsyncSession, track_ids: Sequence[int]) -> list[tuple[str, str | None]]:
+    """(liker did, like record URI or None) of every like of the tracks."""
+    query = select(Like.did, Like.atproto_record_uri).where(Like.track_id.in_(track_ids))
+    return [(did, uri) for did, uri in (await db.execute(query)).all()]
+
+
+async def comment_records_of(db: AsyncSession, track_ids: Sequence[int]) -> list[tuple[str, str]]:
+    """(author did, record URI) of the comments on the tracks that have records."""
+    query = select(Comment.did, Comment.atproto_record_uri).where(
+        Comment.track_id.in_(track_ids), Comment.atproto_record_uri.is_not(None)
+    )
+    return [(did, str(uri)) for did, uri in (await db.execute(query)).all()]
+
+
+# a track names its album by title: the album's row is made when first named
+def album_slug(title: str) -> str:
+    """The slug of an album title; a title with no Latin letters or digits (`東京`) gets a
+    stable `album-<hash>` so two such titles never share one album."""
+    slug = slugify(title)
+    if slug:
+        return slug
+    digest = hashlib.sha256(" ".join(title.split()).lower().encode()).hexdigest()[:10]
+    return f"album-{digest}"
+
+
+async def get_album(db: AsyncSession, album_id: int) -> Album | None:
+    return await db.get(Album, album_id)
+
+
+async def get_or_create_album(db: AsyncSession, artist_did: str, title: str) -> Album:
+    """The artist's album with this title's slug, created when missing (idempotent)."""
+    album, _ = await get_or_create_album_reporting(db, artist_did, title)
+    return album
+
+
+async def get_or_create_album_reporting(
+    db: AsyncSession, artist_did: str, title: str, description: str | None = None
+) -> tuple[Album, bool]:
+    """(the album, whether it was created now)."""
+    slug = album_slug(title)
+    query = select(Album).where(Album.artist_did == artist_did, Album.slug == slug)
+    album = (await db.execute(query)).scalars().first()
+    if album is not None:
+        return album, False
+    album = Album(artist_did=artist_did, slug=slug, title=title.strip(), description=description)
+    try:
+        async with db.begin_nested():
+            db.add(album)
+    except IntegrityError:  # created concurrently: take that one
+        return (await db.execute(query)).scalars().one(), False
+    return album, True
+
+
+async def next_album_position(db: AsyncSession, album_id: int) -> int:
+    query = select(func.coalesce(func.max(Track.album_position), -1)).where(
+        Track.album_id == album_id
+    )
+    return int((await db.execute(query)).scalar_one() or 0) + 1
 
 
 async def find_by_upload(db: AsyncSession, artist_did: str, upload_file_id: str) -> int | None:

@@ -1,4 +1,4 @@
-"""Tracks: upload, catalog, edit, delete, plays, tags."""
+"""Tracks: upload, catalog, edit, delete, tags (plays: `plyr.plays`)."""
 
 from __future__ import annotations
 
@@ -7,25 +7,19 @@ from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response
-from fastapi.responses import JSONResponse
 
 from plyr.atproto.writes import ensure_scope
 from plyr.auth.dependencies import CurrentUser, OptionalUser
 from plyr.auth.ratelimits import UploadLimits
 from plyr.auth.service import AuthContext
 from plyr.core import outbox
-from plyr.core.deps import CacheDep, Checked, DbSession, RuntimeDep, check_apart
+from plyr.core.deps import Checked, DbSession, RuntimeDep, check_apart
 from plyr.core.errors import NotFound
 from plyr.core.multipart import receive_form
-from plyr.core.ratelimit import client_ip
 from plyr.models import Track
-from plyr.shares import service as shares
 from plyr.tracks import edits, repository, service, uploads
 from plyr.tracks.forms import parse_fields
-from plyr.tracks.listeners import ANONYMOUS_PREFIX, CurrentListener, PlayLimits
 from plyr.tracks.schemas import (
-    PlayIn,
-    PlayOut,
     TagCount,
     TopPeriod,
     TrackId,
@@ -247,25 +241,3 @@ async def delete_track(track: DeletableTrack, db: DbSession) -> Response:
     """Delete a track and its media (its artist only)."""
     await edits.delete_track(db, track)
     return Response(status_code=204)
-
-
-@router.post("/{track_id}/play", dependencies=[PlayLimits])
-async def count_play(
-    track_id: TrackId,
-    request: Request,
-    db: DbSession,
-    cache: CacheDep,
-    user: OptionalUser,
-    who: CurrentListener,
-    body: PlayIn | None = None,
-) -> JSONResponse:
-    """Report a play (after min(30 s, half the track) of listening); deduplicated per listener."""
-    track = await service.get_visible(db, track_id, user.did if user else None)
-    before = track.play_count
-    ip = client_ip(request) if who.id.startswith(ANONYMOUS_PREFIX) else None
-    count = await service.count_play(db, cache, track, who.id, body.ref if body else None, ip)
-    if body and body.ref and count > before:  # counted: a listen receipt for the share link
-        await shares.record_play(db, track.id, body.ref, who.id)
-    response = JSONResponse(PlayOut(play_count=count).model_dump())
-    who.remember(request, response)
-    return response

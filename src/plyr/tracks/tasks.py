@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
 from datetime import timedelta
 
 from docket import ExponentialRetry, Retry
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plyr.artists import repository as artists
-from plyr.atproto import sync as repo_sync
 from plyr.core import outbox
 from plyr.core.runtime import Runtime, current_runtime
 from plyr.jobs import repository as jobs
@@ -51,31 +48,6 @@ async def publish_track(track_id: int, retry: ExponentialRetry = PUBLISH_RETRY) 
         if warnings:
             await reporter.add_warnings(warnings)
         await reporter.update()
-
-
-async def resume_pds_writes(did: str) -> None:
-    """After the user signs in again: what waited on them (pending tracks, their outbox
-    entries) goes through now."""
-    runtime = current_runtime()
-    async with runtime.sessionmaker() as db:
-        await artists.set_pds_problem(db, did, None)
-        await db.commit()
-    for track_id in await publishing.pending_track_ids(runtime, did):
-        await enqueue_publish(runtime, track_id)
-    await outbox.drain(runtime, did=did, due_now=True)
-
-
-async def queue_after_sign_in(db: AsyncSession, did: str) -> None:
-    """Once the session is committed: bring in what their repo already holds
-    (`sync_repo`), and publish what waited for them (`resume_pds_writes`)."""
-    await outbox.enqueue(db, sync_repo.__name__, did, key=f"sync-{did}", did=did)
-    resume = f"resume-{did}-{uuid.uuid4().hex[:8]}"
-    await outbox.enqueue(db, resume_pds_writes.__name__, did, key=resume, did=did)
-
-
-async def sync_repo(did: str, retry: Retry = Retry(attempts=3, delay=timedelta(seconds=5))) -> None:
-    """Import a signed-in user's existing records (profile, tracks from other clients)."""
-    await repo_sync.sync_repo(current_runtime(), did)
 
 
 async def enqueue_upload(runtime: Runtime, job_id: str) -> None:

@@ -9,7 +9,6 @@ import anyio
 from fastapi import Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plyr.albums import repository as albums
 from plyr.audio import ACCEPTED_FORMATS, UnsupportedAudio, sniff_format
 from plyr.auth.service import AuthContext
 from plyr.core.errors import BadRequest, Forbidden, Invalid, NotFound, UnsupportedMedia
@@ -18,6 +17,7 @@ from plyr.core.runtime import Runtime
 from plyr.jobs import repository as jobs
 from plyr.media.images import prepare_image
 from plyr.models import Job
+from plyr.tracks import repository
 from plyr.tracks.forms import TrackFields, parse_fields
 
 UPLOAD_FIELDS = {
@@ -81,7 +81,7 @@ async def _check_file(
     except UnsupportedAudio as e:
         raise UnsupportedMedia(f"{e} (accepted formats: {', '.join(ACCEPTED_FORMATS)})") from e
     if fields.album_id is not None:
-        album = await albums.get(db, fields.album_id)
+        album = await repository.get_album(db, fields.album_id)
         if album is None:
             raise NotFound("album not found")
         if album.artist_did != user.did:

@@ -20,12 +20,12 @@ from plyr.artists.schemas import ArtistOut
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.core.errors import AppError, NotFound
 from plyr.core.runtime import Runtime
+from plyr.html.templating import TEMPLATES
 from plyr.lists import service as playlists
 from plyr.lists.schemas import PlaylistDetail, PlaylistId
 from plyr.tracks import service as tracks
 from plyr.tracks.schemas import MAX_ID, TrackId
 from plyr.web.router import GET_HEAD
-from plyr.web.templating import TEMPLATES
 
 router = APIRouter()
 TRACK_PATH = re.compile(r"^/track/(\d{1,10})/?$")

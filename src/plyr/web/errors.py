@@ -12,8 +12,8 @@ from starlette.exceptions import HTTPException
 
 from plyr.auth.dependencies import optional_user
 from plyr.core.errors import AppError, app_error_response
+from plyr.html.templating import render
 from plyr.web.members import SignInFirst, login_redirect
-from plyr.web.templating import render
 
 log = logging.getLogger(__name__)
 

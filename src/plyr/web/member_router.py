@@ -11,6 +11,7 @@ from plyr.artists import analytics
 from plyr.audio import ACCEPTED_FORMATS
 from plyr.auth.developer_tokens import developer_tokens_of
 from plyr.core.deps import DbSession, RuntimeDep
+from plyr.html.templating import render
 from plyr.likes import service as likes
 from plyr.lists import service as playlists
 from plyr.preferences import service as preferences
@@ -19,7 +20,6 @@ from plyr.tracks import repository as tracks_repo
 from plyr.tracks import service as tracks
 from plyr.web.members import Member
 from plyr.web.router import GET_HEAD
-from plyr.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 

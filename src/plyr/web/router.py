@@ -1,5 +1,5 @@
 """Page routes: each gathers what its template shows through the domains' services and
-renders it (`templating.render`). Pages are GET and HEAD; changes go through the API."""
+renders it (`plyr.html.templating.render`). Pages are GET and HEAD; changes go through the API."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from plyr.auth.dependencies import OptionalUser
 from plyr.comments import service as comments
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.core.urls import safe_return_to
+from plyr.html.templating import TEMPLATES, render
 from plyr.lists import service as playlists
 from plyr.lists.schemas import PlaylistId
 from plyr.preferences.schemas import HEX_COLOUR
@@ -24,7 +25,6 @@ from plyr.tracks import service as tracks
 from plyr.tracks.schemas import TrackId
 from plyr.web import pages
 from plyr.web.assets import STATIC
-from plyr.web.templating import TEMPLATES, render
 
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 30

@@ -9,12 +9,12 @@ from fastapi.responses import HTMLResponse, Response
 
 from plyr.auth.dependencies import OptionalUser
 from plyr.core.deps import DbSession, RuntimeDep
+from plyr.html.templating import render
 from plyr.search import service as search
 from plyr.search.repository import KINDS
 from plyr.search.schemas import TrackResult
 from plyr.tracks import repository as tracks_repo
 from plyr.tracks import service as tracks
-from plyr.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 PER_KIND = 20

@@ -28,8 +28,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from plyr.core.orm import utcnow
 from plyr.core.outbox import repository
-from plyr.models import PendingWrite, utcnow
+from plyr.core.outbox.models import PendingWrite
 
 if TYPE_CHECKING:
     from plyr.core.runtime import Runtime

@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plyr.models import PendingWrite, utcnow
+from plyr.core.orm import utcnow
+from plyr.core.outbox.models import PendingWrite
 
 MAX_BACKOFF_S = 3600
 

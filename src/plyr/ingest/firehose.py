@@ -15,14 +15,15 @@ from plyr.artists import repository as artists
 from plyr.atproto.datamodel import json_form
 from plyr.atproto.identity import IdentityError, validate_did
 from plyr.atproto.indexable import indexable_uri
-from plyr.atproto.indexers import IndexedRecord, by_collection
 from plyr.atproto.lexicon import Lexicons
 from plyr.atproto.pds import PdsClient, PublicAuth
 from plyr.atproto.uris import owned_uri
 from plyr.atproto.writes import PdsUnavailable
+from plyr.auth.repository import upsert_identity
 from plyr.core import outbox
 from plyr.core.outbox import Kind
 from plyr.core.runtime import Runtime
+from plyr.ingest.indexers import IndexedRecord, by_collection
 from plyr.models import Artist, IngestCursor
 
 log = logging.getLogger(__name__)
@@ -203,7 +204,7 @@ class Ingester:
             log.info("skipping records of %s: identity does not resolve", did)
             return False
         async with self.runtime.writer() as db:
-            artist = await artists.upsert_identity(db, did=did, handle=identity.handle or did)
+            artist = await upsert_identity(db, did=did, handle=identity.handle or did)
             artist.pds_url = identity.pds_url
             await db.commit()
         return True
@@ -220,7 +221,7 @@ class Ingester:
         except IdentityError:
             return
         async with self.runtime.writer() as db:
-            await artists.upsert_identity(db, did=did, handle=identity.handle or artist.handle)
+            await upsert_identity(db, did=did, handle=identity.handle or artist.handle)
             known = await artists.get(db, did)
             if known is not None:
                 known.pds_url = identity.pds_url

@@ -7,7 +7,7 @@ import json
 import re
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -16,8 +16,11 @@ from jinja2.runtime import Context
 from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse
 
-from plyr.auth.service import AuthContext
-from plyr.tracks.schemas import TrackOut
+from plyr.core.orm import utcnow
+
+if TYPE_CHECKING:  # types only: the domains render with this, it imports none of them
+    from plyr.auth.service import AuthContext
+    from plyr.tracks.schemas import TrackOut
 
 TEMPLATES = Jinja2Templates(directory=Path(__file__).parent / "templates")
 DEFAULT_ACCENT = "#6a9fff"
@@ -35,8 +38,6 @@ def duration(seconds: float | int | None) -> str:
 
 
 def ago(moment: datetime) -> str:
-    from plyr.models import utcnow
-
     seconds = max(0, int((utcnow() - moment).total_seconds()))
     for unit, size in (("y", 31_536_000), ("mo", 2_592_000), ("d", 86_400), ("h", 3600)):
         if seconds >= size:

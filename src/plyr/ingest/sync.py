@@ -7,12 +7,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from plyr.artists import repository as artists
-from plyr.atproto.indexers import INDEXERS, IndexedRecord, Indexer
 from plyr.atproto.lexicon import Lexicons
 from plyr.atproto.pds import PdsClient, PublicAuth
 from plyr.atproto.uris import owned_uri
+from plyr.auth.repository import upsert_identity
 from plyr.core.runtime import Runtime
+from plyr.ingest.indexers import INDEXERS, IndexedRecord, Indexer
 
 log = logging.getLogger(__name__)
 PREPARE_AT_ONCE = 4  # records' artwork fetched at once (each within the image size limit)
@@ -45,7 +45,7 @@ async def sync_repo(runtime: Runtime, did: str) -> dict[str, int]:
         )
     counts = dict.fromkeys(fetched, 0)
     async with runtime.writer() as db:
-        artist = await artists.upsert_identity(db, did=did, handle=identity.handle or did)
+        artist = await upsert_identity(db, did=did, handle=identity.handle or did)
         artist.pds_url = identity.pds_url
         if profile is not None and isinstance(profile.get("value"), dict):
             artist.bio = profile["value"].get("bio") or artist.bio
