@@ -13,10 +13,8 @@ from plyr.atproto.lexicon import Lexicons
 from plyr.atproto.pds import XrpcError
 from plyr.atproto.sessions import pds_for
 from plyr.auth import repository as sessions
-from plyr.auth.service import AuthContext
-from plyr.core import outbox
+from plyr.auth.service import AuthContext, queue_revocation
 from plyr.core.errors import AppError, BadRequest
-from plyr.core.outbox import Kind
 from plyr.core.runtime import Runtime
 from plyr.exports.service import export_key
 from plyr.media.release import queue_delete, unreferenced_keys
@@ -71,6 +69,4 @@ async def delete_account(db: AsyncSession, did: str) -> None:
     await repository.delete_rows(db, did)
     await db.flush()
     await queue_delete(db, keys + await unreferenced_keys(db, [], covers))
-    sealed = [c for c in credentials if c]
-    if sealed:
-        await outbox.add(db, Kind.SESSIONS_REVOKE, {"sealed": sealed})
+    await queue_revocation(db, credentials)

@@ -10,8 +10,7 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from plyr.atproto.oauth.client import OAuthClient, OAuthError
-from plyr.atproto.sessions import revoke_all
-from plyr.auth import repository
+from plyr.auth import repository, service
 from plyr.auth.cookies import browser_cookie, browser_secret
 from plyr.auth.dependencies import BrowserUser, CurrentUser
 from plyr.auth.ratelimits import SignInLimit
@@ -88,14 +87,12 @@ async def developer_tokens_of(db: DbSession, did: str) -> list[DeveloperToken]:
 
 
 @router.delete("/developer-tokens/{prefix}", status_code=204)
-async def revoke_developer_token(
-    prefix: str, user: BrowserUser, db: DbSession, runtime: RuntimeDep
-) -> Response:
+async def revoke_developer_token(prefix: str, user: BrowserUser, db: DbSession) -> Response:
     """Revoke a developer token (and its grant on the PDS)."""
     sessions = await repository.developer_sessions(db, user.did, prefix=prefix)
     if not sessions:
         raise NotFound("no developer token with that prefix")
-    credentials = await repository.delete_sessions(db, [s.id for s in sessions])
-    await db.commit()  # before any network: the write lock is not held across it
-    await revoke_all(runtime, credentials)
+    await service.queue_revocation(
+        db, await repository.delete_sessions(db, [s.id for s in sessions])
+    )
     return Response(status_code=204)

@@ -6,7 +6,7 @@ from fastapi import APIRouter, Response
 
 from plyr.atproto.identity import IdentityError
 from plyr.atproto.pds import PasswordAuth, XrpcError
-from plyr.atproto.sessions import revoke_all, seal_password_session
+from plyr.atproto.sessions import seal_password_session
 from plyr.auth import repository, service
 from plyr.auth.cookies import set_session_cookie
 from plyr.auth.dependencies import SESSION_COOKIE, BrowserUser, CurrentUser
@@ -102,22 +102,18 @@ async def switch_account(
 
 
 @router.post("/logout", status_code=204)
-async def logout(user: CurrentUser, db: DbSession, runtime: RuntimeDep) -> Response:
+async def logout(user: CurrentUser, db: DbSession) -> Response:
     """End this account's session (and revoke its OAuth tokens at the PDS, best effort)."""
-    credentials = await service.end_session(db, user.session)
-    await db.commit()  # before any network: the write lock is not held across it
-    await revoke_all(runtime, credentials)
+    await service.end_session(db, user.session)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE)
     return response
 
 
 @router.post("/logout-all", status_code=204)
-async def logout_all(user: BrowserUser, db: DbSession, runtime: RuntimeDep) -> Response:
+async def logout_all(user: BrowserUser, db: DbSession) -> Response:
     """End every account's session in this browser's group (revoking their OAuth tokens)."""
-    credentials = await service.end_group(db, user.session)
-    await db.commit()  # before any network: the write lock is not held across it
-    await revoke_all(runtime, credentials)
+    await service.end_group(db, user.session)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE)
     return response

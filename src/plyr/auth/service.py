@@ -93,18 +93,27 @@ async def touch(db: AsyncSession, session: Session) -> None:
     await repository.touch(db, session.id, utcnow())
 
 
-async def end_session(db: AsyncSession, session: Session) -> list[str | None]:
-    """Delete the session; returns its latest sealed credentials, to revoke after commit."""
-    return await repository.delete_by_id(db, session.id)
+async def end_session(db: AsyncSession, session: Session) -> None:
+    """Delete the session; its tokens are revoked at the PDS once that is committed."""
+    await queue_revocation(db, await repository.delete_by_id(db, session.id))
 
 
 def is_expired(session: Session, now: datetime) -> bool:
     return session.expires_at is not None and session.expires_at <= now
 
 
-async def end_group(db: AsyncSession, session: Session) -> list[str | None]:
-    """Delete every session of the browser's group; returns their latest sealed credentials."""
-    return await repository.delete_group(db, session.group_id)
+async def end_group(db: AsyncSession, session: Session) -> None:
+    """Delete every session of the browser's group, revoking their tokens once committed."""
+    await queue_revocation(db, await repository.delete_group(db, session.group_id))
+
+
+async def queue_revocation(db: AsyncSession, credentials: list[str | None]) -> None:
+    """Revoke deleted sessions' PDS tokens (their latest sealed credentials) after the
+    commit, through the outbox: never inside the transaction (an authorization server may
+    answer slowly, and SQLite has one write lock), and not lost if the process dies first."""
+    sealed = [c for c in credentials if c]
+    if sealed:
+        await outbox.add(db, outbox.Kind.SESSIONS_REVOKE, {"sealed": sealed})
 
 
 async def reissue(db: AsyncSession, session: Session) -> str:

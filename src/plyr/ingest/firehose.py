@@ -134,7 +134,7 @@ class Ingester:
             artist = await artists.get(db, commit.repo) if artist_known else None
             for op in ops:
                 await self._apply(db, artist, commit.repo, op, records[op.path])
-            await db.commit()
+            await outbox.commit(self.runtime, db)  # e.g. a deleted track's files go now
 
     async def _record(self, did: str, op: Any, blocks: Any) -> IndexedRecord | None:
         """The op's record in JSON form, with what it needs from the network fetched."""
@@ -264,7 +264,7 @@ async def retry_kept_commit(runtime: Runtime, did: str, paths: list[str]) -> Non
             artist = await artists.get(db, did) if artist_known else None
             for path, found in now.items():
                 await ingester._settle(db, artist, did, path, found)
-            await db.commit()
+            await outbox.commit(runtime, db)
     except Exception as e:  # retried later, like any outbox entry
         raise PdsUnavailable(f"the kept commit of {did} failed again: {type(e).__name__}") from e
 

@@ -11,6 +11,7 @@ from plyr.atproto.lexicon import Lexicons
 from plyr.atproto.pds import PdsClient, PublicAuth
 from plyr.atproto.uris import owned_uri
 from plyr.auth.repository import upsert_identity
+from plyr.core import outbox
 from plyr.core.runtime import Runtime
 from plyr.ingest.indexers import INDEXERS, IndexedRecord, Indexer
 
@@ -55,7 +56,7 @@ async def sync_repo(runtime: Runtime, did: str) -> dict[str, int]:
                     db, lexicons, artist, record, runtime.settings.public_url
                 )
                 counts[indexer.name] += bool(indexed)
-        await db.commit()
+        await outbox.commit(runtime, db)
     log.info("synced %s from %s", counts, did)
     return counts
 

@@ -157,7 +157,7 @@ async def remove_track_record(db: AsyncSession, did: str, uri: str) -> bool:
     track = await repository.by_record(db, did, uri)
     if track is None or track.origin != "atproto":
         return False
-    await dependents.before_delete(db, [track.id])  # housekeeping's next sweep does them
+    await dependents.before_delete(db, [track.id])  # outbox entries, performed once committed
     await db.delete(track)
     await db.flush()
     return True
