@@ -46,8 +46,8 @@ TAGGERS = ("MTT", "MSD")
 # mean well and keeps analysis time per track bounded (a 2-hour mix costs what a 3-minute
 # track costs). Tracks up to 3.2 min use every patch.
 MAX_PATCHES = 64
-# patches per forward pass: bounds the im2col buffers (~25 MB a patch) whatever the length
-CHUNK_PATCHES = 4
+# patches per forward pass: small chunks keep the im2col buffers (~25 MB a patch) bounded
+CHUNK_PATCHES = 2
 
 
 def _package_dir(package: str) -> Path:

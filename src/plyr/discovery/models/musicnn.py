@@ -43,6 +43,40 @@ class _BatchNorm:
 
 
 @dataclass(frozen=True)
+class _FrequencyPooledConv:
+    """A convolution, ReLU, batch norm, then max over frequency, computed as
+    bn(relu(max_f conv + bias)) where the scale is positive and with min_f where it is negative
+    (ReLU and a positive affine map keep the maximum; a negative one turns it into the minimum).
+    Output channels are stored grouped by that sign so each needs one reduction, not two."""
+
+    kernel: np.ndarray  # (taps, channels), columns grouped: positive scale first
+    bias: np.ndarray
+    bn: _BatchNorm
+    positive: int  # how many channels have a positive scale
+    restore: np.ndarray  # the inverse permutation, back to the checkpoint's channel order
+
+    @classmethod
+    def build(cls, kernel: np.ndarray, bias: np.ndarray, bn: _BatchNorm) -> "_FrequencyPooledConv":
+        order = np.argsort(bn.scale < 0, kind="stable")
+        return cls(
+            kernel=np.ascontiguousarray(kernel[:, order]),
+            bias=bias[order],
+            bn=_BatchNorm(bn.scale[order], bn.shift[order]),
+            positive=int(np.count_nonzero(bn.scale >= 0)),
+            restore=np.argsort(order),
+        )
+
+    def __call__(self, columns: np.ndarray, n: int, frames: int) -> np.ndarray:
+        """`columns`: (n * frames * positions, taps) im2col rows -> (n, frames, channels)."""
+        conv = (columns @ self.kernel).reshape(n, frames, -1, self.kernel.shape[1])
+        extreme = np.concatenate(
+            [conv[..., : self.positive].max(axis=2), conv[..., self.positive :].min(axis=2)],
+            axis=2,
+        )
+        return self.bn(np.maximum(extreme + self.bias, 0))[..., self.restore]
+
+
+@dataclass(frozen=True)
 class PatchOutputs:
     """Per patch: tag probabilities (n, 50) and penultimate embeddings (n, 200)."""
 
@@ -61,14 +95,18 @@ class Musicnn:
         self._input_bn = self._bn["batch_normalization"]
         w = {k: np.ascontiguousarray(v, dtype=np.float32) for k, v in weights.items()}
         self._timbral = [
-            (_matrix(w, name), w[f"{name}/bias"], self._bn[bn], w[f"{name}/kernel"].shape[:2])
+            (
+                _FrequencyPooledConv.build(_matrix(w, name), w[f"{name}/bias"], self._bn[bn]),
+                w[f"{name}/kernel"].shape[:2],
+            )
             for name, bn in (
                 ("conv2d", "batch_normalization_1"),
                 ("conv2d_1", "batch_normalization_2"),
             )
         ]
-        self._temporal_kernel, self._temporal_bias = _stack_temporal(w)
-        self._temporal_bn = [self._bn[f"batch_normalization_{i}"] for i in (3, 4, 5)]
+        self._temporal = _stack_temporal(
+            w, [self._bn[f"batch_normalization_{i}"] for i in (3, 4, 5)]
+        )
         self._midend = [
             (
                 _matrix(w, f"conv2d_{i}"),
@@ -92,7 +130,7 @@ class Musicnn:
     def forward(self, patches: np.ndarray) -> PatchOutputs:
         """(n, 187, 96) float32 log-mel patches -> per-patch tags and embeddings."""
         x = self._input_bn(patches.astype(np.float32, copy=False))
-        frontend = np.concatenate([*self._timbral_features(x), *self._temporal_features(x)], axis=2)
+        frontend = np.concatenate([*self._timbral_features(x), self._temporal_features(x)], axis=2)
         midend = self._midend_features(frontend)
         pooled = np.stack([midend.max(axis=1), midend.mean(axis=1)], axis=2).reshape(len(x), -1)
         kernel, bias, bn = self._dense
@@ -104,26 +142,18 @@ class Musicnn:
         n, frames, _ = x.shape
         padded = np.pad(x, ((0, 0), (3, 3), (0, 0)))
         features = []
-        for kernel, bias, bn, (kt, kf) in self._timbral:
+        for conv, (kt, kf) in self._timbral:
             windows = np.lib.stride_tricks.sliding_window_view(padded, (kt, kf), axis=(1, 2))
-            columns = windows.reshape(n * frames * windows.shape[2], kt * kf)
-            conv = (columns @ kernel).reshape(n, frames, windows.shape[2], -1)
-            features.append(_pool_frequency(conv, bias, bn))
+            features.append(conv(windows.reshape(-1, kt * kf), n, frames))
         return features
 
-    def _temporal_features(self, x: np.ndarray) -> list[np.ndarray]:
-        # one im2col for the three kernels: the shorter ones sit centred in the 128-tap window
-        n, frames, bands = x.shape
+    def _temporal_features(self, x: np.ndarray) -> np.ndarray:
+        # the three kernels in one: the shorter ones sit centred in the 128-tap window
+        n, frames, _ = x.shape
         longest = _TEMPORAL_KERNELS[0]
         padded = np.pad(x, ((0, 0), ((longest - 1) // 2, longest // 2), (0, 0)))
         windows = np.lib.stride_tricks.sliding_window_view(padded, longest, axis=1)
-        conv = (windows.reshape(-1, longest) @ self._temporal_kernel).reshape(n, frames, bands, -1)
-        split = np.split(conv, len(_TEMPORAL_KERNELS), axis=3)
-        biases = np.split(self._temporal_bias, len(_TEMPORAL_KERNELS))
-        return [
-            _pool_frequency(part, bias, bn)
-            for part, bias, bn in zip(split, biases, self._temporal_bn, strict=True)
-        ]
+        return self._temporal(windows.reshape(-1, longest), n, frames)
 
     def _midend_features(self, frontend: np.ndarray) -> np.ndarray:
         layers = [frontend]
@@ -144,22 +174,14 @@ def _conv_time(x: np.ndarray, kernel: np.ndarray, taps: int = 7) -> np.ndarray:
     return (columns @ kernel).reshape(n, frames, -1)
 
 
-def _pool_frequency(conv: np.ndarray, bias: np.ndarray, bn: _BatchNorm) -> np.ndarray:
-    """max over frequency of bn(relu(conv + bias)), without applying bn to the whole map:
-    relu and an affine map with a positive scale keep the maximum; a negative scale turns it
-    into the minimum."""
-    high = np.maximum(conv.max(axis=2) + bias, 0)
-    low = np.maximum(conv.min(axis=2) + bias, 0)
-    return bn(np.where(bn.scale >= 0, high, low))
-
-
 def _matrix(w: dict[str, np.ndarray], conv: str) -> np.ndarray:
     """A TF conv2d kernel (kt, kf, 1, out) as the (kt*kf, out) matrix an im2col multiplies."""
     kernel = w[f"{conv}/kernel"]
     return np.ascontiguousarray(kernel.reshape(-1, kernel.shape[-1]))
 
 
-def _stack_temporal(w: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+def _stack_temporal(w: dict[str, np.ndarray], bns: list[_BatchNorm]) -> _FrequencyPooledConv:
+    """The 128-, 64- and 32-tap temporal convolutions as one 128-tap one of 3 x 51 channels."""
     longest = _TEMPORAL_KERNELS[0]
     kernels, biases = [], []
     for index, taps in enumerate(_TEMPORAL_KERNELS):
@@ -170,7 +192,8 @@ def _stack_temporal(w: dict[str, np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
         full[offset : offset + taps] = kernel
         kernels.append(full)
         biases.append(w[f"{name}/bias"])
-    return np.concatenate(kernels, axis=1), np.concatenate(biases)
+    bn = _BatchNorm(np.concatenate([b.scale for b in bns]), np.concatenate([b.shift for b in bns]))
+    return _FrequencyPooledConv.build(np.concatenate(kernels, axis=1), np.concatenate(biases), bn)
 
 
 def _bn_names(weights: dict[str, np.ndarray]) -> set[str]:
