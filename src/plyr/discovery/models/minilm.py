@@ -36,11 +36,19 @@ def _layer_norm(x: np.ndarray, weight: np.ndarray, bias: np.ndarray, eps: float)
     return (x - mean) / np.sqrt(var + eps) * weight + bias
 
 
+def _is_linear_weight(name: str, value: np.ndarray) -> bool:
+    return name.startswith("encoder.") and name.endswith(".weight") and value.ndim == 2
+
+
 class MiniLM:
     def __init__(
         self, weights: dict[str, np.ndarray], config: dict[str, Any], tokenizer: Any, sha256: str
     ):
-        self._w = weights
+        # torch's Linear stores (out, in); keep (in, out) copies so matmul runs straight in BLAS
+        self._w = {
+            name: np.ascontiguousarray(value.T) if _is_linear_weight(name, value) else value
+            for name, value in weights.items()
+        }
         self._heads = int(config["num_attention_heads"])
         self._layers = int(config["num_hidden_layers"])
         self._eps = float(config["layer_norm_eps"])
@@ -92,8 +100,9 @@ class MiniLM:
         )
 
     def _linear(self, x: np.ndarray, name: str) -> np.ndarray:
-        # torch's Linear stores (out, in)
-        return x @ self._w[f"{name}.weight"].T + self._w[f"{name}.bias"]
+        kernel = self._w[f"{name}.weight"]
+        flat = x.reshape(-1, x.shape[-1]) @ kernel + self._w[f"{name}.bias"]
+        return flat.reshape(*x.shape[:-1], kernel.shape[1])
 
     def _encoder_layer(self, x: np.ndarray, mask: np.ndarray, prefix: str) -> np.ndarray:
         batch, tokens, width = x.shape
