@@ -167,6 +167,17 @@ def test_short_audio_is_repeat_padded_to_one_patch(clips: dict[str, np.ndarray])
         assert np.isfinite(analysis.mtt.tags).all() and np.isfinite(analysis.msd.embedding).all()
 
 
+def test_bad_samples_give_finite_outputs_and_stereo_is_refused(
+    clips: dict[str, np.ndarray],
+) -> None:
+    damaged = clips["drums"][: 4 * synth.RATE].copy()
+    damaged[1000:1010] = [np.nan, np.inf, -np.inf, *[np.nan] * 7]
+    analysis = models.analyze_audio(damaged)
+    assert np.isfinite(analysis.mtt.tags).all() and np.isfinite(analysis.msd.embedding).all()
+    with pytest.raises(ValueError, match="mono"):
+        models.analyze_audio(np.zeros((2, synth.RATE), np.float32))
+
+
 def test_minilm_matches_sentence_transformers() -> None:
     with np.load(REFERENCE / "minilm.npz") as data:
         sentences = [str(s) for s in data["sentences"]]

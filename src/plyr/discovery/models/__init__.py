@@ -109,6 +109,8 @@ def analyze_audio(
     time from the samples, and only the running sums are kept. BLAS runs on `threads` threads
     (one by default: analysis is a background job sharing the machine).
     """
+    if samples.ndim != 1:
+        raise ValueError(f"expected mono samples (one dimension), got shape {samples.shape}")
     models = [musicnn_model(name) for name in TAGGERS]
     total = patch_count(len(samples))
     indices = spread_patches(total, max_patches)

@@ -85,6 +85,7 @@ def log_mel(samples: np.ndarray, first_frame: int = 0, n_frames: int | None = No
     lo, hi = max(start, 0), min(stop, len(samples))
     if hi > lo:
         span[lo - start : hi - start] = samples[lo:hi]
+        np.nan_to_num(span, copy=False, posinf=0.0, neginf=0.0)  # a bad decode is silence
     frames = np.lib.stride_tricks.sliding_window_view(span, N_FFT)[::HOP]
     power = np.abs(np.fft.rfft(frames * _window(), axis=1)).astype(np.float32) ** 2
     mel = power @ mel_filterbank().T
