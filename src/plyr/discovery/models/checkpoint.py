@@ -122,7 +122,9 @@ def read_checkpoint(prefix: str, names: set[str] | None = None) -> dict[str, np.
         if shard not in shards:
             shards[shard] = _read_shard(prefix, shard)
         data = shards[shard][offset : offset + size]
-        tensors[name] = np.frombuffer(data, dtype=np.dtype(dtype).newbyteorder("<")).reshape(shape)
+        # a copy, so the shard's bytes (mostly optimizer slots) can be freed
+        array = np.frombuffer(data, dtype=np.dtype(dtype).newbyteorder("<")).reshape(shape)
+        tensors[name] = array.astype(array.dtype.newbyteorder("="))
     return tensors
 
 

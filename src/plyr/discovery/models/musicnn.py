@@ -123,7 +123,8 @@ class Musicnn:
     def from_checkpoint(cls, name: str, prefix: str, labels: list[str]) -> "Musicnn":
         with open(_data_file(prefix), "rb") as data:
             sha256 = hashlib.file_digest(data, "sha256").hexdigest()
-        weights = read_checkpoint(prefix, names=None)
+        weights = read_checkpoint(prefix)
+        # the training run's optimizer state (Adam slots, beta powers) is not the model
         weights = {k: v for k, v in weights.items() if "Adam" not in k and "power" not in k}
         return cls(name, weights, labels, sha256)
 
