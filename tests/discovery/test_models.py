@@ -176,6 +176,8 @@ def test_bad_samples_give_finite_outputs_and_stereo_is_refused(
     assert np.isfinite(analysis.mtt.tags).all() and np.isfinite(analysis.msd.embedding).all()
     with pytest.raises(ValueError, match="mono"):
         models.analyze_audio(np.zeros((2, synth.RATE), np.float32))
+    with pytest.raises(ValueError, match="max_patches"):
+        models.analyze_audio(damaged, max_patches=0)
 
 
 def test_minilm_matches_sentence_transformers() -> None:

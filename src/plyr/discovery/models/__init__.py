@@ -111,6 +111,8 @@ def analyze_audio(
     """
     if samples.ndim != 1:
         raise ValueError(f"expected mono samples (one dimension), got shape {samples.shape}")
+    if max_patches is not None and max_patches < 1:
+        raise ValueError("max_patches must be at least 1 (or None for every patch)")
     models = [musicnn_model(name) for name in TAGGERS]
     total = patch_count(len(samples))
     indices = spread_patches(total, max_patches)
