@@ -261,6 +261,15 @@ def test_a_missing_file_is_named_at_start(clap_dir: Path, tmp_path: Path) -> Non
         ClapModel(tmp_path / "nowhere")
 
 
+async def test_plyr_does_not_start_with_an_incomplete_clap_dir(tmp_path: Path) -> None:
+    from plyr.wiring import start_runtime
+
+    (tmp_path / "clap").mkdir()
+    settings = Settings(PLYR_DATA_DIR=tmp_path, PLYR_CLAP_DIR=tmp_path / "clap")
+    with pytest.raises(ClapUnavailable, match=r"lacks clap_audio\.onnx, clap_text\.onnx"):
+        await start_runtime(settings)
+
+
 def test_a_wrong_signature_fails_once_with_a_clear_message(clap_dir: Path, tmp_path: Path) -> None:
     directory = copy_of(clap_dir, tmp_path)
     write_audio_model(directory / "clap_audio.onnx", frames=1000)  # a fused or HTK export
