@@ -225,6 +225,7 @@ def test_vectors_are_unit_length_and_differ_between_clips(clap_dir: Path) -> Non
     assert np.linalg.norm(pad) == pytest.approx(1.0, abs=1e-5)
     assert np.linalg.norm(drums) == pytest.approx(1.0, abs=1e-5)
     assert float(pad @ drums) < 0.99
+    assert model.embed_text([]).shape == (0, EMBEDDING_DIM)
 
 
 def test_text_ranks_the_clip_it_describes_first(clap_dir: Path) -> None:

@@ -156,6 +156,8 @@ class ClapModel:
 
     def embed_text(self, texts: Sequence[str]) -> np.ndarray:
         """`[len(texts), 512]` unit vectors in the audio's space."""
+        if not texts:
+            return np.zeros((0, EMBEDDING_DIM), dtype=np.float32)
         return _unit(self._load().run_text(list(texts))).astype(np.float32)
 
     def _load(self) -> _Loaded:
