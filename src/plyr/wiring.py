@@ -9,6 +9,7 @@ import httpx
 from plyr.atproto.identity import IdentityResolver
 from plyr.core.config import Settings
 from plyr.core.runtime import Runtime, Wiring
+from plyr.discovery.models.clap import check_clap_dir
 from plyr.effects import HANDLERS
 from plyr.tasks import on_worker_start, register_tasks
 
@@ -30,4 +31,5 @@ WIRING = Wiring(
 async def start_runtime(settings: Settings, *, with_worker: bool | None = None) -> Runtime:
     """`Runtime.start` with plyr's domains plugged in (what `plyr serve`, `worker` and
     `ingest` run)."""
+    check_clap_dir(settings)  # an incomplete CLAP folder stops the start, not a request
     return await Runtime.start(settings, wiring=WIRING, with_worker=with_worker)

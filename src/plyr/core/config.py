@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     default_hidden_tags: list[str] = Field(
         ["ai", "ai-slop", "suno"], alias="PLYR_DEFAULT_HIDDEN_TAGS"
     )
+    # An operator's CLAP exported to ONNX (clap_audio.onnx, clap_text.onnx, tokenizer.json):
+    # mood search in one audio-text space. Unset: mood search bridges through tags.
+    clap_dir: Path | None = Field(None, alias="PLYR_CLAP_DIR")
 
     @field_validator("public_url")
     @classmethod
