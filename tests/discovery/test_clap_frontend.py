@@ -15,11 +15,16 @@ from plyr.discovery.models.clap_frontend import (
     N_MELS,
     SAMPLE_RATE,
     LogMel,
-    hz_to_mel,
-    mel_to_hz,
-    slaney_mel_filterbank,
     split_windows,
 )
+from plyr.discovery.models.mel import hz_to_mel, mel_to_hz
+from plyr.discovery.models.mel import slaney_mel_filterbank as bank_of
+
+
+def slaney_mel_filterbank() -> np.ndarray:
+    """CLAP's bank: 64 filters over 50 Hz to 14 kHz at 48 kHz with a 1024-point FFT."""
+    return bank_of(SAMPLE_RATE, N_FFT, N_MELS, FMIN, FMAX)
+
 
 BIN_HZ = SAMPLE_RATE / N_FFT
 

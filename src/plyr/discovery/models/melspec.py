@@ -11,6 +11,8 @@ from functools import cache
 
 import numpy as np
 
+from plyr.discovery.models.mel import slaney_mel_filterbank
+
 SAMPLE_RATE = 16000
 N_FFT = 512
 HOP = 256
@@ -19,44 +21,12 @@ N_MELS = 96
 FRONTEND_VERSION = "logmel-f32-v1"
 
 
-def _hz_to_mel(hz: np.ndarray) -> np.ndarray:
-    """Slaney's mel scale: linear below 1 kHz, logarithmic above (as librosa with htk=False)."""
-    f_sp = 200.0 / 3
-    min_log_hz = 1000.0
-    min_log_mel = min_log_hz / f_sp
-    logstep = np.log(6.4) / 27.0
-    mel = hz / f_sp
-    high = hz >= min_log_hz
-    mel[high] = min_log_mel + np.log(hz[high] / min_log_hz) / logstep
-    return mel
-
-
-def _mel_to_hz(mel: np.ndarray) -> np.ndarray:
-    f_sp = 200.0 / 3
-    min_log_hz = 1000.0
-    min_log_mel = min_log_hz / f_sp
-    logstep = np.log(6.4) / 27.0
-    hz = f_sp * mel
-    high = mel >= min_log_mel
-    hz[high] = min_log_hz * np.exp(logstep * (mel[high] - min_log_mel))
-    return hz
-
-
 @cache
 def mel_filterbank() -> np.ndarray:
     """The (96, 257) slaney mel filterbank from 0 Hz to Nyquist, slaney-normalised (unit area)."""
-    fft_freqs = np.linspace(0, SAMPLE_RATE / 2, 1 + N_FFT // 2)
-    mel_edges = np.linspace(
-        _hz_to_mel(np.array([0.0]))[0], _hz_to_mel(np.array([SAMPLE_RATE / 2]))[0], N_MELS + 2
+    return slaney_mel_filterbank(SAMPLE_RATE, N_FFT, N_MELS, 0.0, SAMPLE_RATE / 2).astype(
+        np.float32
     )
-    hz_edges = _mel_to_hz(mel_edges)
-    widths = np.diff(hz_edges)
-    ramps = hz_edges[:, None] - fft_freqs[None, :]
-    lower = -ramps[:-2] / widths[:-1, None]
-    upper = ramps[2:] / widths[1:, None]
-    weights = np.maximum(0, np.minimum(lower, upper))
-    weights *= (2.0 / (hz_edges[2:] - hz_edges[:-2]))[:, None]
-    return weights.astype(np.float32)
 
 
 @cache
