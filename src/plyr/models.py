@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
@@ -393,6 +394,28 @@ class PendingWrite(Base):
     # a process performing the entry (its claim's token) holds it until then
     claimed_by: Mapped[str | None] = mapped_column(String(32))
     claimed_until: Mapped[datetime | None] = mapped_column()
+
+
+class TrackFeatures(Base):
+    """A track's audio analysis (`plyr.discovery`), the source of truth for its vectors on
+    every database (pgvector's side table is derived from it). Vectors are little-endian
+    float32 bytes: `tags` musicnn's 100 probabilities (MagnaTagATune 50, then Million Song
+    Dataset 50), `embedding` the 400-d audio-similarity vector (L2(MSD penultimate) and
+    L2(MTT penultimate) concatenated, then L2-normalised), `clap` an operator's CLAP model's
+    512-d audio vector when one is configured."""
+
+    __tablename__ = "track_features"
+
+    track_id: Mapped[int] = mapped_column(
+        ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True
+    )
+    model_version: Mapped[str] = mapped_column(String(128))
+    tags: Mapped[bytes] = mapped_column(LargeBinary)
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    clap: Mapped[bytes | None] = mapped_column(LargeBinary)
+    bpm: Mapped[float | None] = mapped_column(Float)
+    # the vector stores' in-process copies catch up on rows analysed after what they hold
+    analyzed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 def _keep_search_text(attribute: InstrumentedAttribute[Any]) -> None:

@@ -1,0 +1,1 @@
+"""Discovery: mood search, similar tracks, recommendations, suggested tags, For You (spec: discovery.md)."""
