@@ -2,8 +2,9 @@
 matrix per space and searches it exactly (one matrix product, then argpartition).
 
 Keeping up with other processes (a worker analyses, the web process searches):
-- vectors: rows analysed after the newest `analyzed_at` seen (less `OVERLAP`, so a
-  transaction that committed late with an earlier timestamp is not missed), at most every
+- vectors: rows analysed after the newest `analyzed_at` held, less `OVERLAP` (so a
+  transaction that committed late with an earlier timestamp is not missed); of those, only
+  the ones whose analysis differs from the one held are read. At most every
   `refresh_interval` seconds, before a search;
 - standing (visibility, status, gate, deletion): reloaded for every analysed track every
   `standing_interval` seconds;
@@ -112,7 +113,8 @@ class EmbeddedStore:
         self.refresh_interval = refresh_interval
         self.standing_interval = standing_interval
         self._matrices: dict[Space, _Matrix] = {s: _Matrix(d) for s, d in DIMENSIONS.items()}
-        self._watermarks: dict[Space, datetime | None] = {s: None for s in DIMENSIONS}
+        self._watermark: datetime | None = None  # the newest analysis held
+        self._analyzed_at: dict[int, datetime] = {}  # track id -> the analysis held
         self._artists: dict[str, int] = {}
         self._refreshed_at = -float("inf")
         self._standing_at = -float("inf")
@@ -140,23 +142,35 @@ class EmbeddedStore:
 
     async def _refresh(self, db: AsyncSession) -> None:
         self._refreshed_at = time.monotonic()
-        for space, matrix in self._matrices.items():
-            watermark = self._watermarks[space]
-            since = watermark - OVERLAP if watermark is not None else None
-            for stored in await repository.vectors_since(db, space, since):
-                self._load(matrix, stored)
-                if watermark is None or stored.analyzed_at > watermark:
-                    watermark = stored.analyzed_at
-            self._watermarks[space] = watermark
+        if self._watermark is None:
+            changed = await repository.stored_features(db)
+        else:
+            recent = await repository.analysed_since(db, self._watermark - OVERLAP)
+            ids = [t for t, at in recent if self._analyzed_at.get(t) != at]
+            changed = await repository.stored_features(db, ids) if ids else []
+        for stored in changed:
+            self._load(stored)
         if self._refreshed_at - self._standing_at >= self.standing_interval:
             await self._reload_standings(db)
 
-    def _load(self, matrix: _Matrix, stored: repository.StoredVector) -> None:
-        row = matrix.row_of(stored.standing.track_id)
-        matrix.present[row] = stored.vector is not None
-        if stored.vector is not None:
-            matrix.vectors[row] = unit(stored.vector)
-        self._set_standing(matrix, row, stored.standing)
+    def _load(self, stored: repository.StoredFeatures) -> None:
+        track_id = stored.standing.track_id
+        self._analyzed_at[track_id] = stored.analyzed_at
+        if self._watermark is None or stored.analyzed_at > self._watermark:
+            self._watermark = stored.analyzed_at
+        spaces: tuple[tuple[Space, Vector | None], ...] = (
+            ("embedding", stored.embedding),
+            ("clap", stored.clap),
+        )
+        for space, vector in spaces:
+            matrix = self._matrices[space]
+            if vector is None and track_id not in matrix.rows:
+                continue
+            row = matrix.row_of(track_id)
+            matrix.present[row] = vector is not None
+            if vector is not None:
+                matrix.vectors[row] = unit(vector)
+            self._set_standing(matrix, row, stored.standing)
 
     def _set_standing(self, matrix: _Matrix, row: int, standing: repository.Standing) -> None:
         matrix.listed[row] = standing.listed

@@ -21,6 +21,7 @@ from sqlalchemy import (
     Float,
     Integer,
     MetaData,
+    Select,
     String,
     Table,
     and_,
@@ -34,6 +35,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.types import UserDefinedType
 
@@ -54,6 +56,7 @@ from plyr.tracks.repository import listed
 # 100k x 512 for ~1-4 ms (../shared/reviews/offline-ml.md §3)
 EF_SEARCH = 100
 BACKFILL_BATCH = 500
+ID_BATCH = 500  # ids in one IN (...)
 
 
 def qualifies(audience: Audience) -> ColumnElement[bool]:
@@ -107,32 +110,53 @@ def _standing_columns() -> tuple[Any, ...]:
 
 
 @dataclass(frozen=True)
-class StoredVector:
+class StoredFeatures:
     standing: Standing
-    vector: Vector | None  # None: the track has none in this space (no CLAP)
+    embedding: Vector
+    clap: Vector | None
     analyzed_at: datetime
 
 
-async def vectors_since(
-    db: AsyncSession, space: Space, since: datetime | None
-) -> list[StoredVector]:
-    """The space's vectors of tracks analysed after `since` (all of them without one)."""
+async def analysed_since(db: AsyncSession, since: datetime) -> list[tuple[int, datetime]]:
+    """(track id, analysed at) of the tracks analysed after `since`: no vectors, so cheap to
+    ask again and again."""
+    query = select(TrackFeatures.track_id, TrackFeatures.analyzed_at).where(
+        TrackFeatures.analyzed_at > since
+    )
+    return [(track_id, at) for track_id, at in (await db.execute(query)).all()]
+
+
+async def stored_features(
+    db: AsyncSession, track_ids: Collection[int] | None = None
+) -> list[StoredFeatures]:
+    """The vectors and standing of these tracks (of every analysed track without ids)."""
     query = select(
         TrackFeatures.track_id,
-        getattr(TrackFeatures, space),
+        TrackFeatures.embedding,
+        TrackFeatures.clap,
         TrackFeatures.analyzed_at,
         *_standing_columns(),
     ).join(Track, Track.id == TrackFeatures.track_id)
-    if since is not None:
-        query = query.where(TrackFeatures.analyzed_at > since)
-    rows = (await db.execute(query)).all()
+    if track_ids is None:
+        return _stored(await db.execute(query))
+    ids = list(track_ids)
+    found: list[StoredFeatures] = []
+    for start in range(0, len(ids), ID_BATCH):
+        batch = ids[start : start + ID_BATCH]
+        found += _stored(await db.execute(query.where(TrackFeatures.track_id.in_(batch))))
+    return found
+
+
+def _stored(result: Result[Any]) -> list[StoredFeatures]:
+    rows: list[Any] = list(result)
     return [
-        StoredVector(
+        StoredFeatures(
             Standing(track_id, artist_did, bool(shown), bool(published)),
-            from_bytes(data) if data is not None else None,
+            from_bytes(embedding),
+            from_bytes(clap) if clap is not None else None,
             analyzed_at,
         )
-        for track_id, data, analyzed_at, artist_did, shown, published in rows
+        for track_id, embedding, clap, analyzed_at, artist_did, shown, published in rows
     ]
 
 
@@ -238,6 +262,8 @@ async def _backfill(conn: AsyncConnection) -> None:
         .order_by(TrackFeatures.track_id)
     )
     rows = (await conn.execute(stale)).all()
+    if not rows:
+        return
     for start in range(0, len(rows), BACKFILL_BATCH):
         batch = rows[start : start + BACKFILL_BATCH]
         await conn.execute(
@@ -252,6 +278,8 @@ async def _backfill(conn: AsyncConnection) -> None:
                 for track_id, embedding, clap, analyzed_at in batch
             ],
         )
+    # the planner's statistics: without them it may not choose the HNSW index
+    await conn.execute(text("ANALYZE vectors_track"))
 
 
 def _upsert_vectors() -> Any:
@@ -289,6 +317,25 @@ async def save_pg_vectors(db: AsyncSession, features: Features, analyzed_at: dat
     )
 
 
+def nearest_statement(
+    space: Space, query: Vector, k: int, exclude_ids: Collection[int], audience: Audience
+) -> Select[int, float]:
+    column = VECTORS.c[space]
+    target = _as_vector(literal(_vector_text(query), String), space)
+    distance = column.op("<=>", return_type=Float())(target).label("distance")
+    excluded = VECTORS.c.track_id.in_(list(exclude_ids)) if exclude_ids else false()
+    nearest = (
+        select(VECTORS.c.track_id, distance)
+        .join(Track, Track.id == VECTORS.c.track_id)
+        .where(column.is_not(None), qualifies(audience), ~excluded)
+        .order_by(distance)
+        .limit(k)
+        .cte("nearest")
+        .prefix_with("MATERIALIZED")
+    )
+    return select(nearest.c.track_id, nearest.c.distance).order_by(nearest.c.distance)
+
+
 async def pg_nearest(
     db: AsyncSession,
     space: Space,
@@ -303,20 +350,7 @@ async def pg_nearest(
     right by the outer ORDER BY)."""
     await db.execute(text("SELECT set_config('hnsw.ef_search', :ef, true)"), {"ef": str(EF_SEARCH)})
     await db.execute(text("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)"))
-    column = VECTORS.c[space]
-    target = _as_vector(literal(_vector_text(query), String), space)
-    distance = column.op("<=>", return_type=Float())(target).label("distance")
-    excluded = VECTORS.c.track_id.in_(list(exclude_ids)) if exclude_ids else false()
-    nearest = (
-        select(VECTORS.c.track_id, distance)
-        .join(Track, Track.id == VECTORS.c.track_id)
-        .where(column.is_not(None), qualifies(audience), ~excluded)
-        .order_by(distance)
-        .limit(k)
-        .cte("nearest")
-        .prefix_with("MATERIALIZED")
-    )
-    rows = await db.execute(select(nearest.c.track_id, nearest.c.distance).order_by("distance"))
+    rows = await db.execute(nearest_statement(space, query, k, exclude_ids, audience))
     return [Neighbour(track_id, 1.0 - float(d)) for track_id, d in rows.all()]
 
 
