@@ -406,3 +406,25 @@ async def test_without_the_extension_it_falls_back_with_a_log_line(
     assert "pgvector is not available" in caplog.text
     with pytest.raises(DBAPIError):
         await open_vector_store(db.engine, backend="pgvector")
+
+
+async def test_pgvector_catches_up_on_analyses_written_without_it(db: Db) -> None:
+    """A process that ran without pgvector wrote only track_features: the next start fills
+    the side table with the new and the re-analysed tracks."""
+    pgvector = await open_store(db, "pgvector")
+    query = direction(0)
+    first, second = await add_tracks(db, 2)
+    await upsert(db, pgvector, [features(first, query), features(second, direction(1))])
+    without = EmbeddedStore(refresh_interval=0)
+    [third] = await add_tracks(db, 1, start=3)
+    await upsert(db, without, [features(second, query), features(third, near(query, 0.9, 3))])
+    async with db.reader() as session:
+        before = await pgvector.nearest(session, "embedding", query, 3)
+    assert [n.track_id for n in before] == [first, second]  # third unknown, second as it was
+    assert before[1].similarity < 0.5
+    restarted = await open_store(db, "pgvector")
+    async with db.reader() as session:
+        after = await restarted.nearest(session, "embedding", query, 3)
+    assert {n.track_id for n in after[:2]} == {first, second}
+    assert after[1].similarity == pytest.approx(1.0, abs=1e-5)
+    assert after[2].track_id == third
