@@ -62,8 +62,8 @@ async def open_vector_store(
     if backend != "embedded" and engine.dialect.name == "postgresql":
         try:
             async with engine.begin() as conn:
-                await repository.ensure_pgvector(conn)
-            return PgVectorStore()
+                version = await repository.ensure_pgvector(conn)
+            return PgVectorStore(version)
         except DBAPIError as error:
             if backend == "pgvector":
                 raise

@@ -27,6 +27,10 @@ from plyr.discovery.vectors.base import (
 class PgVectorStore:
     name = "pgvector"
 
+    def __init__(self, version: tuple[int, ...] = (0, 8)) -> None:
+        # iterative index scans (k results despite filtering) came with pgvector 0.8
+        self.iterative = version >= (0, 8)
+
     async def upsert(self, db: AsyncSession, features: Features) -> None:
         row = await repository.save_features(db, validated(features))
         normalised = Features(
@@ -59,7 +63,13 @@ class PgVectorStore:
     ) -> list[Neighbour]:
         target = unit(checked(query, DIMENSIONS[space], f"{space} query"))
         return await repository.pg_nearest(
-            db, space, target, k, exclude_ids=exclude_ids, audience=audience
+            db,
+            space,
+            target,
+            k,
+            exclude_ids=exclude_ids,
+            audience=audience,
+            iterative=self.iterative,
         )
 
     async def nearest_many(
@@ -74,5 +84,11 @@ class PgVectorStore:
     ) -> list[list[Neighbour]]:
         targets = [unit(checked(q, DIMENSIONS[space], f"{space} query")) for q in queries]
         return await repository.pg_nearest_many(
-            db, space, targets, k, exclude_ids=exclude_ids, audience=audience
+            db,
+            space,
+            targets,
+            k,
+            exclude_ids=exclude_ids,
+            audience=audience,
+            iterative=self.iterative,
         )

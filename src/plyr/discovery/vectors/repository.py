@@ -234,10 +234,11 @@ def _as_vector(value: ColumnElement[Any], space: Space) -> ColumnElement[Any]:
     return cast(value, PgVector(DIMENSIONS[space]))
 
 
-async def ensure_pgvector(conn: AsyncConnection) -> None:
+async def ensure_pgvector(conn: AsyncConnection) -> tuple[int, ...]:
     """Create the extension, the side table and its HNSW indexes if missing, and fill the
     table from `track_features`. Serialised across processes starting together. Raises
-    (a DBAPIError) when the extension cannot be created: not installed, or no privilege."""
+    (a DBAPIError) when the extension cannot be created: not installed, or no privilege.
+    Returns the extension's version."""
     await conn.execute(text("SELECT pg_advisory_xact_lock(hashtext('plyr.discovery.vectors'))"))
     for statement in PGVECTOR_DDL:
         await conn.execute(text(statement))
@@ -245,6 +246,10 @@ async def ensure_pgvector(conn: AsyncConnection) -> None:
     # after the fill: building an HNSW index over loaded rows is faster than row by row
     for statement in PGVECTOR_INDEXES:
         await conn.execute(text(statement))
+    version = await conn.scalar(
+        text("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+    )
+    return tuple(int(part) for part in str(version).split(".") if part.isdigit())
 
 
 async def _backfill(conn: AsyncConnection) -> None:
@@ -317,6 +322,14 @@ async def save_pg_vectors(db: AsyncSession, features: Features, analyzed_at: dat
     )
 
 
+# for this transaction only (the caller's): one round trip
+PLAIN_SEARCH = text("SELECT set_config('hnsw.ef_search', :ef, true)")
+ITERATIVE_SEARCH = text(
+    "SELECT set_config('hnsw.ef_search', :ef, true), "
+    "set_config('hnsw.iterative_scan', 'relaxed_order', true)"
+)
+
+
 def nearest_statement(
     space: Space, query: Vector, k: int, exclude_ids: Collection[int], audience: Audience
 ) -> Select[int, float]:
@@ -344,12 +357,13 @@ async def pg_nearest(
     *,
     exclude_ids: Collection[int],
     audience: Audience,
+    iterative: bool,
 ) -> list[Neighbour]:
     """The HNSW index's nearest, filtered in the same statement. pgvector 0.8's iterative
-    scan keeps walking the graph until `k` rows pass the filter (its relaxed order is put
-    right by the outer ORDER BY)."""
-    await db.execute(text("SELECT set_config('hnsw.ef_search', :ef, true)"), {"ef": str(EF_SEARCH)})
-    await db.execute(text("SELECT set_config('hnsw.iterative_scan', 'relaxed_order', true)"))
+    scan (`iterative`) keeps walking the graph until `k` rows pass the filter (its relaxed
+    order is put right by the outer ORDER BY); before 0.8, fewer than `k` may come back when
+    many of the `ef_search` candidates are filtered out."""
+    await db.execute(ITERATIVE_SEARCH if iterative else PLAIN_SEARCH, {"ef": str(EF_SEARCH)})
     rows = await db.execute(nearest_statement(space, query, k, exclude_ids, audience))
     return [Neighbour(track_id, 1.0 - float(d)) for track_id, d in rows.all()]
 
@@ -362,8 +376,11 @@ async def pg_nearest_many(
     *,
     exclude_ids: Collection[int],
     audience: Audience,
+    iterative: bool,
 ) -> list[list[Neighbour]]:
     return [
-        await pg_nearest(db, space, query, k, exclude_ids=exclude_ids, audience=audience)
+        await pg_nearest(
+            db, space, query, k, exclude_ids=exclude_ids, audience=audience, iterative=iterative
+        )
         for query in queries
     ]
