@@ -226,17 +226,18 @@ class EmbeddedStore:
         viewer = NO_ARTIST
         if audience.viewer_did is not None:
             viewer = self._artists.get(audience.viewer_did, NO_ARTIST - 1)
+        answers: list[list[Neighbour]] = []
+        still: set[int] = set()
         for _ in range(MAX_RECHECKS):
             answers = await _rank(matrix, targets, matrix.allowed(viewer, exclude_ids), k)
             returned = {n.track_id for answer in answers for n in answer}
-            gone = returned - await repository.qualifying(db, returned, audience)
-            if not gone:
-                return answers
+            still = await repository.qualifying(db, returned, audience)
+            if still == returned:
+                break
             # changed since the last standing reload (made private, deleted): mask, search again
-            for track_id in gone:
+            for track_id in returned - still:
                 matrix.hide(track_id)
-        answers = await _rank(matrix, targets, matrix.allowed(viewer, exclude_ids), k)
-        return [[n for n in answer if n.track_id not in gone] for answer in answers]
+        return [[n for n in answer if n.track_id in still] for answer in answers]
 
 
 async def _rank(
