@@ -41,7 +41,7 @@ uv sync --frozen --quiet
 install_pgvector() {
   local major
   major=$(find /usr/lib/postgresql -mindepth 3 -maxdepth 3 -path '*/bin/postgres' 2>/dev/null |
-    awk -F/ '{print $5}' | sort -V | tail -1)
+    awk -F/ '{print $5}' | sort -V | tail -1) || true
   if [ -z "$major" ]; then
     echo "bootstrap: no local PostgreSQL server; skipping pgvector" >&2
     return 0

@@ -235,6 +235,7 @@ async def test_hidden_tracks_are_never_returned_and_k_still_come_back(db: Db, ba
     public = await add_tracks(db, 5, start=1)
     private = await add_tracks(db, 20, start=100, visibility="private")
     gated = await add_tracks(db, 5, start=200, visibility="supporters", support_gate="any")
+    gated += await add_tracks(db, 2, start=250, support_gate="any")  # gated, though public
     unlisted = await add_tracks(db, 5, start=300, visibility="unlisted")
     pending = await add_tracks(db, 5, start=400, status="pending")
     excluded = await add_tracks(db, 5, start=500)
