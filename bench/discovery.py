@@ -55,9 +55,10 @@ async def fill(url: str, vectors: np.ndarray) -> None:
     """Tracks 1..n (every 10th private) with their features, in bulk."""
     await asyncio.to_thread(upgrade, url)
     engine = create_engine(url)
-    # an existing catalogue, analysed a while ago (the embedded store's refresh re-reads the
-    # last few minutes' analyses: a just-loaded catalogue would be all of it)
-    analysed = utcnow() - timedelta(days=1)
+    # an existing catalogue, analysed a second apart, long ago (the embedded store's refresh
+    # looks again at the last two minutes of analyses: a catalogue loaded at once would be
+    # all of it, every second)
+    analysed = utcnow() - timedelta(days=2)
     async with engine.begin() as conn:
         await conn.execute(insert(Artist), [{"did": "did:plc:bench", "handle": "bench"}])
         for start in range(0, len(vectors), BATCH):
@@ -93,7 +94,7 @@ async def fill(url: str, vectors: np.ndarray) -> None:
                         "model_version": "bench",
                         "tags": to_bytes(np.zeros(100, dtype=np.float32)),
                         "embedding": to_bytes(vectors[i - 1]),
-                        "analyzed_at": analysed,
+                        "analyzed_at": analysed + timedelta(seconds=i),
                     }
                     for i in ids
                 ],

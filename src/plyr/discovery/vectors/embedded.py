@@ -138,8 +138,14 @@ class EmbeddedStore:
             await self._refresh(db)
 
     async def _refresh_if_due(self, db: AsyncSession) -> None:
-        if time.monotonic() - self._refreshed_at >= self.refresh_interval:
-            await self.refresh(db)
+        if not self._due():
+            return
+        async with self._lock:
+            if self._due():  # not done meanwhile by a search that waited on the lock first
+                await self._refresh(db)
+
+    def _due(self) -> bool:
+        return time.monotonic() - self._refreshed_at >= self.refresh_interval
 
     async def _refresh(self, db: AsyncSession) -> None:
         self._refreshed_at = time.monotonic()
