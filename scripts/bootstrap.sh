@@ -30,3 +30,55 @@ apt_install() {
 }
 
 uv sync --frozen --quiet
+
+# install_pgvector: the `vector` extension for the local PostgreSQL server, which plyr's
+# discovery uses when present (src/plyr/discovery/vectors). Debian bookworm does not package
+# pgvector, so it is built from Debian trixie's source package against the installed server
+# (~10 s on 2 cores): a private apt configuration fetches the source (the system's apt
+# sources stay as they are), postgresql-server-dev-<major> comes from bookworm. Idempotent:
+# nothing happens when the server's extension directory already has vector.control. Without
+# a local server or root: says so and returns 0 (the pgvector tests then skip, or fail in CI).
+install_pgvector() {
+  local major
+  major=$(find /usr/lib/postgresql -mindepth 3 -maxdepth 3 -path '*/bin/postgres' 2>/dev/null |
+    awk -F/ '{print $5}' | sort -V | tail -1) || true
+  if [ -z "$major" ]; then
+    echo "bootstrap: no local PostgreSQL server; skipping pgvector" >&2
+    return 0
+  fi
+  [ -f "/usr/share/postgresql/$major/extension/vector.control" ] && return 0
+  if [ "$(id -u)" != "0" ] || ! command -v apt-get >/dev/null 2>&1; then
+    echo "bootstrap: please install pgvector for PostgreSQL $major (see install_pgvector)" >&2
+    return 0
+  fi
+  echo "bootstrap: building pgvector for PostgreSQL $major from Debian trixie's source" >&2
+  apt_install "postgresql-server-dev-$major" make gcc
+  local work rc=0
+  work=$(mktemp -d)
+  mkdir -p "$work/lists/partial" "$work/parts"
+  cat >"$work/trixie.sources" <<SOURCES
+Types: deb-src
+URIs: http://deb.debian.org/debian
+Suites: trixie
+Components: main
+Signed-By: /usr/share/keyrings/debian-archive-keyring.gpg
+SOURCES
+  # the _apt sandbox user cannot write into a root-owned temporary directory: unsandboxed
+  local apt_private=(-qq -o "Dir::Etc::SourceList=$work/trixie.sources"
+    -o "Dir::Etc::SourceParts=$work/parts" -o "Dir::State::Lists=$work/lists"
+    -o APT::Sandbox::User=root)
+  (
+    cd "$work"
+    apt-get "${apt_private[@]}" update >/dev/null
+    apt-get "${apt_private[@]}" source --download-only pgvector >/dev/null
+    tar -xzf pgvector_*.orig.tar.gz
+    cd pgvector-*/
+    # with_llvm=no: no clang bitcode; OPTFLAGS="": no -march=native, the build is portable
+    make -s with_llvm=no OPTFLAGS="" PG_CONFIG="/usr/lib/postgresql/$major/bin/pg_config" \
+      -j"$(nproc)" >/dev/null
+    make -s with_llvm=no PG_CONFIG="/usr/lib/postgresql/$major/bin/pg_config" install >/dev/null
+  ) || rc=$?
+  rm -rf "$work"
+  [ "$rc" -eq 0 ] || echo "bootstrap: building pgvector failed" >&2
+  return "$rc"
+}

@@ -14,6 +14,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     String,
     Text,
     UniqueConstraint,
@@ -338,6 +339,28 @@ class IngestCursor(Base):
     service: Mapped[str] = mapped_column(String(512), primary_key=True)
     cursor: Mapped[int] = mapped_column(BigInteger)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TrackFeatures(Base):
+    """A track's audio analysis (`plyr.discovery`), the source of truth for its vectors on
+    every database (pgvector's side table is derived from it). Vectors are little-endian
+    float32 bytes: `tags` musicnn's 100 probabilities (MagnaTagATune 50, then Million Song
+    Dataset 50), `embedding` the 400-d audio-similarity vector (L2(MSD penultimate) and
+    L2(MTT penultimate) concatenated, then L2-normalised), `clap` an operator's CLAP model's
+    512-d audio vector when one is configured."""
+
+    __tablename__ = "track_features"
+
+    track_id: Mapped[int] = mapped_column(
+        ForeignKey("tracks.id", ondelete="CASCADE"), primary_key=True
+    )
+    model_version: Mapped[str] = mapped_column(String(128))
+    tags: Mapped[bytes] = mapped_column(LargeBinary)
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    clap: Mapped[bytes | None] = mapped_column(LargeBinary)
+    bpm: Mapped[float | None] = mapped_column(Float)
+    # the vector stores' in-process copies catch up on rows analysed after what they hold
+    analyzed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
 def _keep_search_text(attribute: InstrumentedAttribute[Any]) -> None:

@@ -1,1 +1,2 @@
-"""Discovery: mood search, similar tracks, recommendations, suggested tags, For You (spec: discovery.md)."""
+"""Discovery: mood search, similar tracks, recommendations, suggested tags, For You
+(spec: discovery.md)."""
