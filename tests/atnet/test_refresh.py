@@ -24,6 +24,7 @@ from plyr.atproto.records import RecordBuilder
 from plyr.atproto.sessions import pds_for, seal_oauth_session, seal_password_session
 from plyr.auth import router as auth_router
 from plyr.auth.service import AuthContext, resolve
+from plyr.core import outbox
 from plyr.core.config import Settings
 from plyr.core.net import network_in_writer_allowed
 from plyr.models import Session
@@ -201,7 +202,7 @@ async def test_logout_revokes_the_latest_token_set(
             given = {"user": user, "db": db, "runtime": runtime, "request": None}
             names = inspect.signature(auth_router.logout).parameters
             response = await auth_router.logout(**{k: v for k, v in given.items() if k in names})
-            await db.commit()
+            await outbox.commit(runtime, db)  # as the request's unit of work: commit, perform
     finally:
         runtime.http.event_hooks["request"].remove(watch)
     assert response.status_code == 204
