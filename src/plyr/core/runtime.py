@@ -77,6 +77,8 @@ class Runtime:
     audio_listeners: list[Callable[[frozenset[str]], None]] = field(default_factory=list)
     # what performs each kind of outbox entry (`plyr.core.outbox`, `plyr.effects`)
     effects: Mapping[str, Handler] = field(default_factory=dict)
+    # what a domain keeps for the life of this process, opened on first use (by its key)
+    process_state: dict[str, Any] = field(default_factory=dict)
     _worker_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def audio_changed(self, *file_ids: str | None) -> None:
