@@ -9,14 +9,14 @@ from plyr.core.runtime import Runtime
 from plyr.discovery.vectors import VectorStore, open_vector_store
 
 KEY = "discovery.vector_store"
-_opening = asyncio.Lock()
 
 
 async def vector_store(runtime: Runtime) -> VectorStore:
     """The runtime's store: pgvector when PostgreSQL has it, otherwise the embedded one."""
     store = runtime.process_state.get(KEY)
     if store is None:
-        async with _opening:  # one open per process, however many requests ask at once
+        opening = runtime.process_state.setdefault(f"{KEY}.opening", asyncio.Lock())
+        async with opening:  # one open per process, however many requests ask at once
             store = runtime.process_state.get(KEY)
             if store is None:
                 store = await open_vector_store(runtime.engine)
