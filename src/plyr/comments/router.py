@@ -15,6 +15,7 @@ from plyr.comments.schemas import CommentEdit, CommentIn, CommentOut
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.models import Comment, Track
 from plyr.tracks import service as tracks
+from plyr.tracks.dependencies import visible_track_writing
 from plyr.tracks.schemas import MAX_ID, TrackId
 
 router = APIRouter(prefix="/tracks", tags=["comments"])
@@ -28,17 +29,7 @@ async def list_comments(track_id: TrackId, db: DbSession, user: OptionalUser) ->
     return await service.for_track(db, track)
 
 
-async def commentable_track(
-    track_id: TrackId, user: CurrentUser, db: DbSession, runtime: RuntimeDep
-) -> Track:
-    """A track the caller may see (else 404), when their session may write a comment record
-    (else 403 scope_upgrade_required)."""
-    track = await tracks.get_visible(db, track_id, user.did)
-    await ensure_scope(runtime, user.did, "comment", "create")
-    return track
-
-
-CommentableTrack = Annotated[Track, Depends(commentable_track)]
+CommentableTrack = Annotated[Track, Depends(visible_track_writing("comment", "create"))]
 
 
 @router.post("/{track_id}/comments", status_code=201, dependencies=[CommentLimit])

@@ -6,13 +6,13 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response
 
-from plyr.atproto.writes import ensure_scope
 from plyr.auth.dependencies import CurrentUser, OptionalUser
 from plyr.core.deps import DbSession, RuntimeDep
 from plyr.likes import records, service
 from plyr.likes.schemas import LikeOut, LikerOut
 from plyr.models import Track
 from plyr.tracks import service as tracks
+from plyr.tracks.dependencies import visible_track_writing
 from plyr.tracks.schemas import TrackId, TrackOut
 
 router = APIRouter(prefix="/tracks", tags=["likes"])
@@ -24,28 +24,8 @@ async def my_liked_tracks(user: CurrentUser, db: DbSession, runtime: RuntimeDep)
     return await service.liked_tracks(db, runtime, user.did)
 
 
-async def likable_track(
-    track_id: TrackId, user: CurrentUser, db: DbSession, runtime: RuntimeDep
-) -> Track:
-    """A track the caller may see (else 404), when their session may write a like record
-    (else 403 scope_upgrade_required)."""
-    track = await tracks.get_visible(db, track_id, user.did)
-    await ensure_scope(runtime, user.did, "like", "create")
-    return track
-
-
-async def unlikable_track(
-    track_id: TrackId, user: CurrentUser, db: DbSession, runtime: RuntimeDep
-) -> Track:
-    """A track the caller may see (else 404), when their session may delete a like record
-    (else 403 scope_upgrade_required)."""
-    track = await tracks.get_visible(db, track_id, user.did)
-    await ensure_scope(runtime, user.did, "like", "delete")
-    return track
-
-
-LikableTrack = Annotated[Track, Depends(likable_track)]
-UnlikableTrack = Annotated[Track, Depends(unlikable_track)]
+LikableTrack = Annotated[Track, Depends(visible_track_writing("like", "create"))]
+UnlikableTrack = Annotated[Track, Depends(visible_track_writing("like", "delete"))]
 
 
 @router.post("/{track_id}/like")
