@@ -125,3 +125,13 @@ async def play(app: FastAPI, listener: str, track_id: int) -> None:
     async with app.state.runtime.writer() as db:
         db.add(PlayEvent(track_id=track_id, listener=listener))
         await db.commit()
+
+
+def analysed_embedding(samples: np.ndarray) -> Vector:
+    """The 400-d embedding the analysis stores for these 16 kHz samples: L2(MSD) ⊕ L2(MTT)
+    penultimate layers, L2-normalised (see `TrackFeatures`)."""
+    from plyr.discovery.models import analyze_audio  # loads the models: only where needed
+
+    analysis = analyze_audio(np.asarray(samples, dtype=np.float32))
+    parts = [unit(analysis.msd.embedding), unit(analysis.mtt.embedding)]
+    return unit(np.concatenate(parts).astype(np.float32))
