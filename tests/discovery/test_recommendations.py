@@ -17,9 +17,11 @@ from plyr.discovery.recommendations import kmeans, query_vectors, rrf_merge
 from plyr.discovery.vectors import Neighbour, Vector
 from plyr.discovery.vectors.base import unit
 from tests.app import User
+from tests.discovery import synth
 from tests.discovery.catalogue import (
     add_artist,
     add_track,
+    analysed_embedding,
     direction,
     near,
     write_analysis_directly,
@@ -265,3 +267,23 @@ def test_rrf_sums_reciprocal_ranks_with_k_60() -> None:
     assert rrf_merge([b, a]) == rrf_merge([a, b])
     # a tie goes to the better similarity
     assert rrf_merge([[Neighbour(7, 0.5)], [Neighbour(8, 0.9)]]) == [8, 7]
+
+
+async def test_a_pad_playlist_recommends_the_other_pad_before_the_drums(
+    app: FastAPI, client: AsyncClient, alice: User, other_artist: str
+) -> None:
+    """On generated audio through the real models: what sounds alike is recommended."""
+    clips = {
+        "pad": synth.ambient_pad(10),
+        "another pad": synth.ambient_pad(12),
+        "drums": synth.drums(10),
+        "piano": synth.piano_arpeggio(10),
+    }
+    tracks = {title: await add_track(app, other_artist, title) for title in clips}
+    await write_analysis_directly(
+        app, {tracks[title]: analysed_embedding(samples) for title, samples in clips.items()}
+    )
+    playlist = await playlist_of(client, alice, [tracks["pad"]])
+    answer = await recommend(client, alice, playlist)
+    assert ids(answer)[0] == tracks["another pad"]
+    assert ids(answer).index(tracks["another pad"]) < ids(answer).index(tracks["drums"])

@@ -191,7 +191,7 @@ async def ranking(db: AsyncSession, runtime: Runtime, viewer: Viewer) -> tuple[l
 def _offset(cursor: str | None) -> int:
     if cursor is None:
         return 0
-    if not cursor.isdigit() or int(cursor) > FEED_SIZE:
+    if not (cursor.isascii() and cursor.isdigit()) or int(cursor) > FEED_SIZE:
         raise BadRequest("invalid cursor")
     return int(cursor)
 
