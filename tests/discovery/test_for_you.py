@@ -8,9 +8,12 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
+from plyr.discovery.foryou import co_engagers, score
+from plyr.discovery.recs.repository import Edge
 from plyr.models import Artist, utcnow
 from tests.app import User, make_user
 from tests.discovery import synth
@@ -64,10 +67,9 @@ async def test_a_co_liked_track_comes_first(app: FastAPI, client: AsyncClient, a
 
     page = await feed(client, alice)
     assert page["cold_start"] is False
-    assert ids(page)[0] == co_liked
-    assert shared not in ids(page) and own not in ids(page)  # liked already; her own
-    assert late_liked not in ids(page)[:1]
-    assert popular in ids(page)  # the fill after the filter: the most liked
+    # the filter's one track, then the most liked: the late liker is no co-engager, and
+    # alice's own track and the one she liked are never shown
+    assert ids(page) == [co_liked, popular, late_liked]
 
 
 async def test_at_most_two_per_artist_and_hidden_tags_left_out(
@@ -173,3 +175,25 @@ async def test_signed_out_and_bad_input(client: AsyncClient, alice: User) -> Non
     for cursor in ("x", "-1", "²", "9" * 30):
         bad = await client.get("/for-you", params={"cursor": cursor}, headers=alice.auth)
         assert bad.status_code == 400
+
+
+def test_the_score_follows_plyr_fm() -> None:
+    now = utcnow()
+    fresh, old = now - timedelta(hours=1), now - timedelta(hours=49)
+    base = score(1.0, 1, fresh, 1, now)
+    assert score(1.0, 4, fresh, 1, now) == pytest.approx(base * 2)  # paths^0.5
+    assert score(1.0, 1, old, 1, now) == pytest.approx(base / 2)  # 48 h half-life
+    assert score(1.0, 1, fresh, 32, now) == pytest.approx(base / 32**0.3)  # popularity^0.3
+    assert score(1.0, 1, fresh, 0, now) == base
+
+
+def test_co_engagers_are_those_within_24_hours_after() -> None:
+    now = utcnow()
+    seeds = [Edge("did:me", 1, now), Edge("did:me", 2, now)]
+    others = [
+        Edge("did:before", 1, now - timedelta(days=30)),
+        Edge("did:soon", 1, now + timedelta(hours=23)),
+        Edge("did:soon", 2, now + timedelta(hours=1)),
+        Edge("did:late", 2, now + timedelta(hours=25)),
+    ]
+    assert co_engagers(seeds, others) == ["did:soon", "did:before"]  # overlap first
