@@ -23,6 +23,7 @@ from plyr.core.config import Settings, get_settings
 from plyr.core.errors import ERROR_RESPONSES, install_error_handlers
 from plyr.core.headers import SecurityHeaders
 from plyr.core.nul import RefuseNul
+from plyr.discovery.recs_router import router as recs_router
 from plyr.exports.router import router as exports_router
 from plyr.jobs.router import router as jobs_router
 from plyr.likes.router import router as likes_router
@@ -105,6 +106,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
         stream_router,
         artists_router,
         albums_router,
+        recs_router,  # /lists/playlists/{id}/recommendations: before the lists router
         lists_router,
         search_router,
         atproto_router,
