@@ -18,10 +18,10 @@ from httpx import AsyncClient
 from sqlalchemy import delete, select
 
 from plyr.core.config import Settings
-from plyr.discovery import analysis
+from plyr.discovery import analysis, models, tags
 from plyr.discovery.tasks import ANALYZE_TRACK, analyze_track
 from plyr.discovery.vectors.base import from_bytes
-from plyr.models import TrackFeatures
+from plyr.models import Track, TrackFeatures
 from plyr.tracks.publishing import ANALYZE_TRACK as ENQUEUED_NAME
 from tests.app import User
 from tests.discovery import synth
@@ -72,6 +72,32 @@ async def recommended(client: AsyncClient, track_id: int, **params: Any) -> dict
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+def test_every_musicnn_label_has_its_place_in_the_tag_map() -> None:
+    assert list(tags.MTT_TAGS) == models.musicnn_model("MTT").labels
+    assert list(tags.MSD_TAGS) == models.musicnn_model("MSD").labels
+    mapped = {name for name in tags.TAG_NAMES if name is not None}
+    assert all(name == name.lower().strip() for name in mapped)  # plyr's tags are lower-case
+    assert {"ambient", "electronic", "techno", "hip-hop", "instrumental", "chillout"} <= mapped
+
+
+def test_musicnn_scores_take_the_best_of_synonyms_above_the_floor() -> None:
+    probabilities = np.zeros(100, dtype=np.float32)
+    labels = list(tags.MTT_TAGS) + list(tags.MSD_TAGS)
+    probabilities[labels.index("female")] = 0.2
+    probabilities[labels.index("woman")] = 0.4
+    probabilities[labels.index("rock")] = tags.MIN_PROBABILITY / 2  # MTT's: below the floor
+    probabilities[labels.index("00s")] = 0.9  # no plyr tag
+    assert tags.musicnn_scores(probabilities) == {"female vocals": pytest.approx(0.4)}
+
+
+def test_auto_tags_follow_plyr_fm_s_rule() -> None:
+    scores = (1.0, 0.9, 0.8, 0.7, 0.6, 0.55, 0.4)
+    ranked = [tags.Suggestion(n, s) for n, s in zip("abcdefg", scores, strict=True)]
+    assert tags.auto_tags(ranked) == ["a", "b", "c", "d", "e"]  # >= half the top, at most 5
+    assert tags.auto_tags(ranked[:1] + ranked[-1:]) == ["a"]
+    assert tags.auto_tags([]) == []
 
 
 def test_tracks_enqueue_the_task_discovery_registers() -> None:
@@ -172,11 +198,12 @@ async def test_undecodable_audio_leaves_no_analysis_and_the_upload_published(
     monkeypatch.setattr(analysis, "_local_copy", stored_audio)
     caplog.set_level(logging.WARNING, logger="plyr.discovery.tasks")
     track = await upload_clip(client, alice, tmp_path, "drums")
-    assert track["status"] == "published" if "status" in track else True
     await poll(
         lambda: "could not be analysed" in caplog.text, what="the analysis to fail and say so"
     )
     assert await features(app, track["id"]) is None
+    async with app.state.runtime.sessionmaker() as db:
+        assert (await db.get(Track, track["id"])).status == "published"  # type: ignore[union-attr]
     assert (await client.get(f"/tracks/{track['id']}")).status_code == 200
     assert (await recommended(client, track["id"]))["available"] is False
 
