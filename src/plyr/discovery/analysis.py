@@ -40,6 +40,7 @@ log = logging.getLogger(__name__)
 MUSICNN_RATE = models.SAMPLE_RATE  # 16 kHz
 CLAP_RATE = 48_000
 _CHUNK = 32768  # resampler output frames: few, large writes
+ABANDONED_AFTER_S = 24 * 3600.0
 
 
 class AnalysisFailed(Exception):
@@ -173,10 +174,27 @@ def analyse_file(
     return Result(features, len(mono) / MUSICNN_RATE, time.monotonic() - started)
 
 
+def work_root(runtime: Runtime) -> Path:
+    """Where analyses decode to: on the data disk (a long mix's samples take hundreds of MB;
+    the system's /tmp may be memory), apart from the uploads' temp files."""
+    return runtime.settings.data_dir / "analysis"
+
+
+def _remove_abandoned(root: Path) -> None:
+    """Work left by a process killed mid-analysis."""
+    for path in root.iterdir():
+        try:
+            if time.time() - path.stat().st_mtime > ABANDONED_AFTER_S:
+                shutil.rmtree(path, ignore_errors=True)
+        except FileNotFoundError:  # another analysis removed it meanwhile
+            continue
+
+
 @contextmanager
 def _work_dir(runtime: Runtime) -> Iterator[Path]:
-    root = runtime.settings.tmp_dir / "analysis"
+    root = work_root(runtime)
     root.mkdir(parents=True, exist_ok=True)
+    _remove_abandoned(root)
     path = Path(tempfile.mkdtemp(prefix=uuid.uuid4().hex[:8], dir=root))
     try:
         yield path
