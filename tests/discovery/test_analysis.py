@@ -19,7 +19,7 @@ from sqlalchemy import delete, select
 
 from plyr.core.config import Settings
 from plyr.discovery import analysis, models, tags
-from plyr.discovery.tasks import ANALYZE_TRACK, analyze_track
+from plyr.discovery.tasks import ANALYZE_TRACK, analyze_track, run_analysis
 from plyr.discovery.vectors.base import from_bytes
 from plyr.models import Track, TrackFeatures
 from plyr.tracks.publishing import ANALYZE_TRACK as ENQUEUED_NAME
@@ -117,6 +117,10 @@ async def test_upload_is_analysed_and_tags_are_suggested(
         assert embedding.shape == (400,)
         assert abs(float(np.linalg.norm(embedding)) - 1.0) < 1e-4
         assert row.clap is None  # no CLAP configured
+    assert not list(analysis.work_root(app.state.runtime).iterdir())  # its decoded samples
+    analysed_at = row.analyzed_at
+    assert await run_analysis(app.state.runtime, drums["id"]) == "current"  # not again
+    assert (await features(app, drums["id"])).analyzed_at == analysed_at  # type: ignore[union-attr]
 
     pad_tags = await recommended(client, pad["id"])
     assert pad_tags["available"] is True and pad_tags["track_id"] == pad["id"]
