@@ -9,6 +9,7 @@ import subprocess
 import sys
 import wave
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import numpy as np
@@ -19,12 +20,19 @@ from sqlalchemy import delete, select
 
 from plyr.core.config import Settings
 from plyr.discovery import analysis, models, tags
+from plyr.discovery.models import clap
 from plyr.discovery.tasks import ANALYZE_TRACK, analyze_track, run_analysis
 from plyr.discovery.vectors.base import from_bytes
 from plyr.models import Track, TrackFeatures
 from plyr.tracks.publishing import ANALYZE_TRACK as ENQUEUED_NAME
 from tests.app import User
 from tests.discovery import synth
+from tests.discovery.test_clap import (
+    text_table,
+    write_audio_model,
+    write_text_model,
+    write_tokenizer,
+)
 from tests.helpers import poll, upload_track
 from tests.servers import plyr_env, run_plyr
 
@@ -259,3 +267,37 @@ loaded = {{"musicnn", "tokenizers", "safetensors", "onnxruntime"}} & set(sys.mod
 assert not loaded, loaded
 """
     subprocess.run([sys.executable, "-c", probe], check=True, timeout=120)
+
+
+@pytest.fixture
+def clap_dir(tmp_path: Path) -> Path:
+    """test_clap.py's stand-in CLAP export (small generated ONNX graphs)."""
+    directory = tmp_path / "clap"
+    directory.mkdir()
+    write_audio_model(directory / "clap_audio.onnx")
+    write_text_model(directory / "clap_text.onnx", text_table())
+    write_tokenizer(directory / "tokenizer.json")
+    return directory
+
+
+def test_an_operators_clap_adds_its_vector_from_the_same_decode(
+    clap_dir: Path, tmp_path: Path
+) -> None:
+    settings = Settings(PLYR_DATA_DIR=tmp_path / "data", PLYR_CLAP_DIR=clap_dir)
+    runtime: Any = SimpleNamespace(settings=settings)
+    version = analysis.current_version(runtime)
+    assert version.startswith(models.analysis_version()) and "+clap:" in version
+    assert len(version) <= 128
+    source = write_wav(tmp_path / "pad.wav", synth.ambient_pad(SECONDS))
+    work = tmp_path / "work"
+    work.mkdir()
+    result = analysis.analyse_file(7, source, work, version, clap.configured_clap(settings))
+    assert result.features.model_version == version
+    assert result.audio_seconds == pytest.approx(SECONDS, abs=0.1)
+    vector = result.features.clap
+    assert vector is not None and vector.shape == (512,)
+    assert float(np.linalg.norm(vector)) == pytest.approx(1.0, abs=1e-5)
+    assert sorted(p.name for p in work.iterdir()) == ["samples-16000.f32", "samples-48000.f32"]
+    assert (work / "samples-48000.f32").stat().st_size == pytest.approx(
+        3 * (work / "samples-16000.f32").stat().st_size, rel=0.01
+    )

@@ -14,7 +14,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -56,11 +56,13 @@ class Result:
 
 def current_version(runtime: Runtime) -> str:
     """What an analysis made now is stored as: musicnn's checkpoints and front-end, plus the
-    operator's CLAP model when one is configured (so configuring one re-analyses)."""
+    operator's CLAP model when one is configured (so configuring one re-analyses). Blocking:
+    the first call loads the models."""
     version = models.analysis_version()
     model = _clap(runtime)
     if model is not None:
-        version = f"{version}+clap:{model.model_version[-24:]}"
+        with suppress(clap.ClapUnavailable):  # logged once by the model; analyse without it
+            version = f"{version}+clap:{model.model_version[-24:]}"
     return version[:128]
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 
+import anyio
+
 from plyr.audio.formats import AudioError
 from plyr.core import outbox
 from plyr.core.runtime import Runtime, current_runtime
@@ -25,7 +27,8 @@ async def analyze_track(track_id: int, auto_tag: bool = False) -> None:
 
 async def run_analysis(runtime: Runtime, track_id: int, *, auto_tag: bool = False) -> str:
     """What `analyze_track` does; returns "analysed", "current", "gone" or "failed"."""
-    version = analysis.current_version(runtime)
+    # in a thread: the first call loads the models, which would stall the event loop
+    version = await anyio.to_thread.run_sync(analysis.current_version, runtime)
     async with runtime.sessionmaker() as db:
         track = await tracks.get(db, track_id)
         stored = await analysis.stored_version(db, track_id)
