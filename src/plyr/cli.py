@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+import sys
+from collections import Counter
+from collections.abc import Callable
 from typing import Annotated
 
 import typer
@@ -15,7 +18,10 @@ app = typer.Typer(help="plyr: AT-Protocol-native audio streaming.", no_args_is_h
 db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
 dev_app = typer.Typer(help="Developer helpers.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
+discovery_app = typer.Typer(help="Discovery (audio analysis) commands.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 app.add_typer(dev_app, name="dev")
+app.add_typer(discovery_app, name="discovery")
 
 
 def _migrate() -> None:
@@ -138,6 +144,40 @@ def db_upgrade() -> None:
     """Apply database migrations."""
     _migrate()
     typer.echo("database is up to date")
+
+
+@discovery_app.command("backfill")
+def discovery_backfill(
+    limit: Annotated[int | None, typer.Option(help="analyse at most this many tracks")] = None,
+    concurrency: Annotated[int, typer.Option(help="tracks analysed at once")] = 1,
+) -> None:
+    """Analyse the published tracks without a current analysis (a progress line each)."""
+    logging.basicConfig(level=logging.WARNING)
+    outcomes = asyncio.run(_run_backfill(limit, concurrency))
+    failed = outcomes.get("failed", 0)
+    if sys.stdout.isatty():
+        typer.echo()  # after the redrawn line
+    typer.echo(f"done: {outcomes.get('analysed', 0)} analysed, {failed} failed")
+
+
+async def _run_backfill(limit: int | None, concurrency: int) -> Counter[str]:
+    from plyr.discovery.backfill import backfill
+    from plyr.wiring import start_runtime
+
+    runtime = await start_runtime(get_settings(), with_worker=False)
+    try:
+        return await backfill(
+            runtime, limit=limit, concurrency=concurrency, report=_progress_printer()
+        )
+    finally:
+        await runtime.close()
+
+
+def _progress_printer() -> Callable[[str], None]:
+    """On a terminal, one line redrawn; elsewhere (a log), a line each."""
+    if sys.stdout.isatty():
+        return lambda line: print(f"\r{line}", end="", flush=True)
+    return lambda line: print(line, flush=True)
 
 
 @dev_app.command("session")

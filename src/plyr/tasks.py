@@ -12,6 +12,7 @@ from docket import Docket, Perpetual
 from plyr.artists import repository as artists
 from plyr.core import outbox
 from plyr.core.runtime import Runtime, current_runtime
+from plyr.discovery.tasks import analyze_track
 from plyr.exports.tasks import export_tracks
 from plyr.housekeeping import sweep, sweep_storage
 from plyr.ingest.tasks import sync_repo
@@ -57,6 +58,7 @@ TASKS: list[Callable[..., Awaitable[None]]] = [
     export_tracks,
     housekeeping,
     storage_housekeeping,
+    analyze_track,
 ]
 
 

@@ -176,7 +176,7 @@ async def test_unsafe_filename_is_harmless(
 async def test_plyr_fm_upload_fields_are_accepted(
     client: AsyncClient, alice: User, tmp_path: Path
 ) -> None:
-    """plyr.fm's form sends `auto_tag` (its genre tagging, which plyr has not: ignored) and
+    """plyr.fm's form sends `auto_tag` (suggested tags, applied once analysed) and
     `self_labels` (content warnings: kept, and written as the record's labels)."""
     path = make_audio(tmp_path / "warned.mp3", "mp3", seconds=1.0)
     track = await upload_track(

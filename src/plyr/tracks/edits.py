@@ -28,6 +28,7 @@ EDIT_FIELDS = {
     "self_labels",
     "remove_image",
     "image",
+    "auto_tag",
 }
 
 
@@ -58,6 +59,8 @@ async def apply_edit(
     await db.flush()
     await audio_changed(db, track)
     await publishing.queue_sync(db, track.id, track.artist_did)
+    if fields.auto_tag:  # discovery adds the tags it suggests (analysing the audio first)
+        await publishing.queue_analysis(db, track.id, auto_tag=True)
 
 
 async def audio_changed(db: AsyncSession, track: Track) -> None:

@@ -32,7 +32,9 @@ class TrackFields(BaseModel):
     self_labels: list[str] | None = Field(
         None, description='content warnings, atproto self-label values: ["sexual"]'
     )
-    auto_tag: bool | None = Field(None, description="plyr.fm's genre tagging: ignored here")
+    auto_tag: bool | None = Field(
+        None, description="add the tags discovery suggests (at most 5), once the audio is analysed"
+    )
 
     @field_validator("title", "album", mode="before")
     @classmethod

@@ -48,6 +48,8 @@ def collection(runtime: Runtime) -> str:
 
 
 MAX_BLOB_BYTES = 100 * 1024 * 1024  # the lexicon's audioBlob maxSize
+# discovery's task (`plyr.discovery.tasks`), named: discovery sits above tracks
+ANALYZE_TRACK = "analyze_track"
 
 
 async def sync_record(
@@ -86,6 +88,8 @@ async def sync_record(
             await dependents.after_change(db, [track_id])
         if not still_there and values.get("atproto_record_uri"):
             await queue_delete(db, track.artist_did, record_key(track))  # no orphan record
+        if still_there and track.status != "published":
+            await queue_analysis(db, track_id)  # published now: discovery may analyse it
         await outbox.commit(runtime, db)
     runtime.catalog_changed()
     return warnings
@@ -152,6 +156,13 @@ async def queue_sync(db: AsyncSession, track_id: int, did: str) -> None:
     """In the change's transaction: the track's record follows once it commits (written,
     rewritten or removed as the track says then; nothing unless it is `did`'s)."""
     await outbox.add(db, Kind.TRACK_SYNC, {"track_id": track_id}, did=did)
+
+
+async def queue_analysis(db: AsyncSession, track_id: int, *, auto_tag: bool = False) -> None:
+    """In the change's transaction: discovery analyses the track's audio once it commits
+    (`auto_tag`: then adds the tags it suggests)."""
+    key = f"analyze-{track_id}" + ("-auto-tag" if auto_tag else "")
+    await outbox.enqueue(db, ANALYZE_TRACK, track_id, auto_tag, key=key)
 
 
 async def queue_delete(db: AsyncSession, did: str, rkey: str) -> None:

@@ -45,12 +45,30 @@ def _form_schema(required: list[str], files: list[str], fields: list[str]) -> di
 UPLOAD_FORM = _form_schema(
     ["file", "title"],
     ["file", "image"],
-    ["title", "description", "tags", "album", "album_id", "features", "visibility"],
+    [
+        "title",
+        "description",
+        "tags",
+        "album",
+        "album_id",
+        "features",
+        "visibility",
+        "auto_tag",
+    ],
 )
 EDIT_FORM = _form_schema(
     [],
     ["image"],
-    ["title", "description", "tags", "album", "visibility", "features", "remove_image"],
+    [
+        "title",
+        "description",
+        "tags",
+        "album",
+        "visibility",
+        "features",
+        "remove_image",
+        "auto_tag",
+    ],
 )
 
 

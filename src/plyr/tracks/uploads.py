@@ -32,7 +32,7 @@ UPLOAD_FIELDS = {
     "image",
     "audio_on_pds",
     "self_labels",
-    "auto_tag",  # plyr.fm's genre tagging; plyr has none, so it is accepted and ignored
+    "auto_tag",  # kept in the job's params: discovery applies it after the first analysis
 }
 
 
