@@ -23,6 +23,7 @@ from plyr.core.config import Settings, get_settings
 from plyr.core.errors import ERROR_RESPONSES, install_error_handlers
 from plyr.core.headers import SecurityHeaders
 from plyr.core.nul import RefuseNul
+from plyr.discovery.router import router as discovery_router
 from plyr.exports.router import router as exports_router
 from plyr.jobs.router import router as jobs_router
 from plyr.likes.router import router as likes_router
@@ -99,6 +100,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
         likes_router,  # social routes under /tracks: before /tracks/{track_id}
         comments_router,
         shares_router,
+        discovery_router,  # /search/semantic, /tracks/{id}/similar: before /tracks/{track_id}
         tracks_router,
         plays_router,
         jobs_router,

@@ -1,0 +1,80 @@
+"""Discovery SQL for mood search and similar tracks (vectors themselves: `vectors.repository`)."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Row, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from plyr.discovery.bridge import Matrix
+from plyr.discovery.vectors.base import TAG_COUNT, Audience, from_bytes
+from plyr.discovery.vectors.repository import qualifies
+from plyr.models import Tag, Track, TrackFeatures, TrackTag
+from plyr.search.repository import source
+
+EVERYONE = Audience()
+
+
+async def listed_tag_probabilities(db: AsyncSession) -> tuple[list[int], Matrix]:
+    """Every analysed track anyone may see (listed, not gated), with its 100 tag
+    probabilities."""
+    query = (
+        select(TrackFeatures.track_id, TrackFeatures.tags)
+        .join(Track, Track.id == TrackFeatures.track_id)
+        .where(qualifies(EVERYONE))
+        .order_by(TrackFeatures.track_id)
+    )
+    rows = (await db.execute(query)).all()
+    ids = [track_id for track_id, tags in rows if len(tags) == TAG_COUNT * 4]
+    vectors = [from_bytes(tags) for _, tags in rows if len(tags) == TAG_COUNT * 4]
+    matrix = np.stack(vectors) if vectors else np.zeros((0, TAG_COUNT), np.float32)
+    return ids, matrix
+
+
+async def user_tags_in_use(db: AsyncSession) -> list[str]:
+    """The names of the user tags on at least one track anyone may see."""
+    query = (
+        select(Tag.name)
+        .join(TrackTag, TrackTag.tag_id == Tag.id)
+        .join(Track, Track.id == TrackTag.track_id)
+        .where(qualifies(EVERYONE))
+        .group_by(Tag.name)
+        .order_by(Tag.name)
+    )
+    return list((await db.execute(query)).scalars())
+
+
+async def tracks_tagged(db: AsyncSession, names: Collection[str]) -> list[tuple[int, str]]:
+    """(track id, tag name) of the tracks anyone may see carrying any of `names`."""
+    if not names:
+        return []
+    query = (
+        select(Track.id, Tag.name)
+        .join(TrackTag, TrackTag.track_id == Track.id)
+        .join(Tag, Tag.id == TrackTag.tag_id)
+        .where(Tag.name.in_(list(names)), qualifies(EVERYONE))
+    )
+    return [(track_id, name) for track_id, name in (await db.execute(query)).all()]
+
+
+async def result_rows(db: AsyncSession, track_ids: Collection[int]) -> dict[int, Row[Any]]:
+    """Search-result columns (keyword search's) of those of `track_ids` anyone may see."""
+    if not track_ids:
+        return {}
+    query = source("tracks").query.where(Track.id.in_(list(track_ids)), qualifies(EVERYONE))
+    return {row.id: row for row in (await db.execute(query)).all()}
+
+
+async def embedding_of(db: AsyncSession, track_id: int) -> np.ndarray | None:
+    raw = await db.scalar(select(TrackFeatures.embedding).where(TrackFeatures.track_id == track_id))
+    return from_bytes(raw) if raw is not None else None
+
+
+async def artists_of(db: AsyncSession, track_ids: Collection[int]) -> dict[int, str]:
+    if not track_ids:
+        return {}
+    query = select(Track.id, Track.artist_did).where(Track.id.in_(list(track_ids)))
+    return {track_id: did for track_id, did in (await db.execute(query)).all()}
