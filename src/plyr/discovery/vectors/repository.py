@@ -161,11 +161,14 @@ def _stored(result: Result[Any]) -> list[StoredFeatures]:
     ]
 
 
-async def standings(db: AsyncSession) -> list[Standing]:
-    """Every analysed track's current standing (visibility changes, deletions)."""
+async def standings(db: AsyncSession, track_ids: Collection[int] | None = None) -> list[Standing]:
+    """The current standing (visibility changes, deletions) of these analysed tracks (of
+    every analysed track without ids)."""
     query = select(TrackFeatures.track_id, *_standing_columns()).join(
         Track, Track.id == TrackFeatures.track_id
     )
+    if track_ids is not None:
+        query = query.where(TrackFeatures.track_id.in_(list(track_ids)))
     return [
         Standing(track_id, artist_did, bool(shown), bool(published))
         for track_id, artist_did, shown, published in (await db.execute(query)).all()
