@@ -15,16 +15,19 @@ import av
 import numpy as np
 import pytest
 from fastapi import FastAPI
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
 from sqlalchemy import update
 
+from plyr.core.config import Settings
 from plyr.discovery.models import AudioAnalysis, analysis_version, analyze_audio
+from plyr.discovery.models.clap import configured_clap
 from plyr.discovery.service import forget_catalogue
 from plyr.discovery.store import vector_store
 from plyr.discovery.vectors import Features
 from plyr.models import Track
-from tests.app import User
+from tests.app import PUBLIC_URL, User, make_user, running_app
 from tests.discovery import synth
+from tests.discovery import test_clap as stand_in
 from tests.helpers import upload_track
 
 SECONDS = 12.0  # four 3 s musicnn patches: enough for the tags, quick to analyse
@@ -73,7 +76,7 @@ def decode_16k_mono(path: Path) -> np.ndarray:
     return np.concatenate(blocks).astype(np.float32)
 
 
-def features_of(track_id: int, analysis: AudioAnalysis) -> Features:
+def features_of(track_id: int, analysis: AudioAnalysis, clap: np.ndarray | None = None) -> Features:
     """The stored shape of an analysis: 100 tag probabilities (MTT then MSD) and the 400-d
     embedding L2(MSD penultimate) ⊕ L2(MTT penultimate), L2-normalised."""
 
@@ -86,16 +89,19 @@ def features_of(track_id: int, analysis: AudioAnalysis) -> Features:
         model_version=analysis_version(),
         tags=np.concatenate([analysis.mtt.tags, analysis.msd.tags]).astype(np.float32),
         embedding=embedding.astype(np.float32),
+        clap=clap,
     )
 
 
-async def store_analysis(app: FastAPI, track_id: int, analysis: AudioAnalysis) -> None:
+async def store_analysis(
+    app: FastAPI, track_id: int, analysis: AudioAnalysis, clap: np.ndarray | None = None
+) -> None:
     """Write a track's analysis through the process's vector store, as the analysis task
     does, and have this process's caches catch up at once."""
     runtime = app.state.runtime
     store = await vector_store(runtime)
     async with runtime.writer() as db:
-        await store.upsert(db, features_of(track_id, analysis))
+        await store.upsert(db, features_of(track_id, analysis, clap))
         await db.commit()
     async with runtime.sessionmaker() as db:
         await store.refresh(db)
@@ -268,6 +274,35 @@ async def test_limit_and_latency_on_the_test_catalogue(
     p50 = float(np.median(timings))
     print(f"mood search p50 over {len(timings)} queries: {p50 * 1000:.1f} ms")
     assert p50 < 1.0  # a loose bound for a shared test machine; bench/discovery.py measures
+
+
+async def test_an_operators_clap_answers_in_clap_mode(settings: Settings, tmp_path: Path) -> None:
+    """With PLYR_CLAP_DIR (stand-in graphs of CLAP's signatures, tests/discovery/test_clap.py),
+    text meets the tracks' stored CLAP audio vectors, fused with the bridge."""
+    clap_dir = tmp_path / "clap"
+    clap_dir.mkdir()
+    stand_in.write_audio_model(clap_dir / "clap_audio.onnx")
+    stand_in.write_text_model(clap_dir / "clap_text.onnx", stand_in.text_table())
+    stand_in.write_tokenizer(clap_dir / "tokenizer.json")
+    async with running_app(settings.model_copy(update={"clap_dir": clap_dir})) as app:
+        model = configured_clap(app.state.runtime.settings)
+        assert model is not None
+        clap_audio = {
+            "ambient_pad": model.embed_audio(stand_in.pad_clip(10)),
+            "drums": model.embed_audio(stand_in.drum_clip(10)),
+        }
+        transport = ASGITransport(app=app)
+        async with AsyncClient(transport=transport, base_url=PUBLIC_URL) as client:
+            alice = await make_user(app, "alice.test")
+            ids = {}
+            for name, vector in clap_audio.items():
+                track = await upload_clip(client, alice, tmp_path, name, f"Clip {name[:1]}")
+                await store_analysis(app, track["id"], clip_analysis(name), vector)
+                ids[name] = track["id"]
+            body = await mood(client, "ambient calm")
+            assert body["mode"] == "clap" and body["available"] is True
+            assert ranks(body) == [ids["ambient_pad"], ids["drums"]]
+            assert ranks(await mood(client, "electronic beat drums"))[0] == ids["drums"]
 
 
 # --- similar tracks -----------------------------------------------------------------------
