@@ -75,12 +75,21 @@ def _clap_model(runtime: Runtime) -> clap.ClapModel | None:
     return model if model is not None and model.available() else None
 
 
-def _embed_query(q: str, user_tags: list[str], names: NameEmbeddings) -> tuple[Any, ...]:
-    """The query's weights over musicnn's tags and over the user tags (CPU: in a thread)."""
+@dataclass(frozen=True)
+class _Bridged:
+    musicnn: TagWeights  # the query's weights over musicnn's tags
+    user: TagWeights  # and over the user tags in use
+    ranked: list[int]  # the catalogue's best tracks by the musicnn weights
+
+
+def _bridge(q: str, catalogue: _Catalogue, names: NameEmbeddings, depth: int) -> _Bridged:
+    """The tag bridge's side of a query: all CPU (~10 ms of MiniLM, ~3-10 ms of scoring at
+    100k tracks), so it runs in a thread while keyword search asks the database."""
     query = encode_texts([q])[0]
     musicnn = tag_weights(query, musicnn_vocabulary(), musicnn_tag_embeddings())
-    user = tag_weights(query, user_tags, names.matrix(user_tags))
-    return musicnn, user
+    user = tag_weights(query, catalogue.user_tags, names.matrix(catalogue.user_tags))
+    ranked = [track_id for track_id, _ in catalogue.tags.ranked(musicnn, depth)]
+    return _Bridged(musicnn, user, ranked)
 
 
 def _names(runtime: Runtime) -> NameEmbeddings:
@@ -125,19 +134,20 @@ async def semantic_search(db: AsyncSession, runtime: Runtime, q: str, limit: int
     if not len(catalogue.tags):
         return SemanticOut(results=[], query=q, available=False, mode=mode)
     depth = max(MIN_DEPTH, 3 * limit)
-    musicnn, user = await asyncio.to_thread(_embed_query, q, catalogue.user_tags, _names(runtime))
-    found, _ = await keyword_search.sections(db, runtime, q, ["tracks"], depth)
-    bridged = [track_id for track_id, _ in catalogue.tags.ranked(musicnn, depth)]
-    tagged, carried = await _user_tag_ranking(db, user, depth)
+    bridge, (found, _) = await asyncio.gather(
+        asyncio.to_thread(_bridge, q, catalogue, _names(runtime), depth),
+        keyword_search.sections(db, runtime, q, ["tracks"], depth),
+    )
+    tagged, carried = await _user_tag_ranking(db, bridge.user, depth)
     keyword = [result.id for result in found["tracks"] if isinstance(result, TrackResult)]
-    rankings = [keyword, bridged, tagged]
+    rankings = [keyword, bridge.ranked, tagged]
     if model is not None:
         rankings.append(await _clap_ranking(db, runtime, model, q, depth))
     rankings = [ranking for ranking in rankings if ranking]
     fused = reciprocal_rank_fusion(rankings)[:depth]
     rows = await repository.result_rows(db, [track_id for track_id, _ in fused])
     best_possible = len(rankings) / (RRF_K + 1)
-    bridged_ids, audio_tags = set(bridged), musicnn.matched()
+    bridged_ids, audio_tags = set(bridge.ranked), bridge.musicnn.matched()
     results = [
         _result(
             runtime,
