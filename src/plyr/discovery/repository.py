@@ -6,13 +6,13 @@ from collections.abc import Collection
 from typing import Any
 
 import numpy as np
-from sqlalchemy import Row, select
+from sqlalchemy import Integer, Row, column, select, values
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.discovery.bridge import Matrix
 from plyr.discovery.vectors.base import TAG_COUNT, Audience, from_bytes
 from plyr.discovery.vectors.repository import qualifies
-from plyr.models import Tag, Track, TrackFeatures, TrackTag
+from plyr.models import Artist, Tag, Track, TrackFeatures, TrackTag
 from plyr.search.repository import source
 
 EVERYONE = Audience()
@@ -61,10 +61,22 @@ async def tracks_tagged(db: AsyncSession, names: Collection[str]) -> list[tuple[
 
 
 async def result_rows(db: AsyncSession, track_ids: Collection[int]) -> dict[int, Row[Any]]:
-    """Search-result columns (keyword search's) of those of `track_ids` anyone may see."""
+    """Search-result columns (keyword search's) of those of `track_ids` anyone may see.
+
+    The ids are a VALUES list joined to the tracks, not `id IN (...)`: with `IN` and the
+    visibility conditions, SQLite (no statistics) walks the feed index over every listed
+    track (35-55 ms at 100k tracks) instead of looking up each id (0.2 ms)."""
     if not track_ids:
         return {}
-    query = source("tracks").query.where(Track.id.in_(list(track_ids)), qualifies(EVERYONE))
+    wanted = values(column("id", Integer), name="wanted").data([(i,) for i in track_ids]).cte()
+    columns = source("tracks").query.selected_columns
+    query = (
+        select(*columns)
+        .select_from(wanted)
+        .join(Track, Track.id == wanted.c.id)
+        .join(Artist, Artist.did == Track.artist_did)
+        .where(qualifies(EVERYONE))
+    )
     return {row.id: row for row in (await db.execute(query)).all()}
 
 
