@@ -19,6 +19,7 @@ from httpx import ASGITransport, AsyncClient
 from sqlalchemy import update
 
 from plyr.core.config import Settings
+from plyr.discovery import service
 from plyr.discovery.models import AudioAnalysis, analysis_version, analyze_audio
 from plyr.discovery.models.clap import configured_clap
 from plyr.discovery.service import forget_catalogue
@@ -28,7 +29,7 @@ from plyr.models import Track
 from tests.app import PUBLIC_URL, User, make_user, running_app
 from tests.discovery import synth
 from tests.discovery import test_clap as stand_in
-from tests.helpers import upload_track
+from tests.helpers import poll, upload_track
 
 SECONDS = 12.0  # four 3 s musicnn patches: enough for the tags, quick to analyse
 
@@ -94,7 +95,12 @@ def features_of(track_id: int, analysis: AudioAnalysis, clap: np.ndarray | None 
 
 
 async def store_analysis(
-    app: FastAPI, track_id: int, analysis: AudioAnalysis, clap: np.ndarray | None = None
+    app: FastAPI,
+    track_id: int,
+    analysis: AudioAnalysis,
+    clap: np.ndarray | None = None,
+    *,
+    forget: bool = True,
 ) -> None:
     """Write a track's analysis through the process's vector store, as the analysis task
     does, and have this process's caches catch up at once."""
@@ -105,7 +111,8 @@ async def store_analysis(
         await db.commit()
     async with runtime.sessionmaker() as db:
         await store.refresh(db)
-    forget_catalogue(runtime)
+    if forget:
+        forget_catalogue(runtime)
 
 
 async def set_track(app: FastAPI, track_id: int, **values: Any) -> None:
@@ -236,6 +243,25 @@ async def test_only_tracks_anyone_may_see(
             assert pad not in ranks(response.json()), change
         await set_track(app, pad, visibility="public", status="published", support_gate=None)
     assert pad in ranks(await mood(client, "ambient calm"))
+
+
+async def test_a_stale_catalogue_is_reloaded_in_the_background(
+    app: FastAPI,
+    client: AsyncClient,
+    bob: User,
+    tmp_path: Path,
+    catalogue: dict[str, dict[str, Any]],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    assert len((await mood(client, "ambient calm"))["results"]) == 4
+    bobs = await upload_clip(client, bob, tmp_path, "ambient_pad", "Bob's pad")
+    await store_analysis(app, bobs["id"], clip_analysis("ambient_pad"), forget=False)
+    monkeypatch.setattr(service, "CATALOGUE_SECONDS", 0.0)
+
+    async def bobs_pad_found() -> bool:
+        return bobs["id"] in ranks(await mood(client, "ambient calm"))
+
+    await poll(bobs_pad_found, what="the reloaded catalogue to have bob's pad")
 
 
 async def test_nothing_analysed_is_unavailable(

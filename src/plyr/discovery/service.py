@@ -11,6 +11,7 @@ catalogue's standardised tag matrix and the user tags in use, reloaded every
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -40,6 +41,8 @@ from plyr.search.schemas import TrackResult
 from plyr.tracks import repository as tracks_repository
 from plyr.tracks import service as tracks_service
 
+log = logging.getLogger(__name__)
+
 CATALOGUE_KEY = "discovery.tag_catalogue"
 NAMES_KEY = "discovery.user_tag_embeddings"
 CATALOGUE_SECONDS = 60.0
@@ -59,14 +62,37 @@ def forget_catalogue(runtime: Runtime) -> None:
     runtime.process_state.pop(CATALOGUE_KEY, None)
 
 
+async def _load_catalogue(db: AsyncSession) -> _Catalogue:
+    ids, probabilities = await repository.listed_tag_probabilities(db)
+    tags = await asyncio.to_thread(TagCatalogue.of, ids, probabilities)
+    return _Catalogue(tags, await repository.user_tags_in_use(db), time.monotonic())
+
+
+async def _reload_catalogue(runtime: Runtime) -> None:
+    try:
+        async with runtime.sessionmaker() as db:
+            runtime.process_state[CATALOGUE_KEY] = await _load_catalogue(db)
+    except Exception:  # the stale catalogue keeps serving; the next search tries again
+        log.exception("discovery: reloading the tag catalogue failed")
+
+
 async def _catalogue(db: AsyncSession, runtime: Runtime) -> _Catalogue:
-    cached: _Catalogue | None = runtime.process_state.get(CATALOGUE_KEY)
-    if cached is None or time.monotonic() - cached.loaded_at > CATALOGUE_SECONDS:
-        ids, probabilities = await repository.listed_tag_probabilities(db)
-        tags = await asyncio.to_thread(TagCatalogue.of, ids, probabilities)
-        user_tags = await repository.user_tags_in_use(db)
-        cached = _Catalogue(tags, user_tags, time.monotonic())
-        runtime.process_state[CATALOGUE_KEY] = cached
+    """This process's catalogue. The first search loads it (one load however many ask at
+    once); later ones are answered from it while a stale one reloads in the background
+    (~0.6 s at 100k tracks: not something a search should wait for)."""
+    state = runtime.process_state
+    cached: _Catalogue | None = state.get(CATALOGUE_KEY)
+    if cached is None:
+        async with state.setdefault(f"{CATALOGUE_KEY}.loading", asyncio.Lock()):
+            cached = state.get(CATALOGUE_KEY)
+            if cached is None:
+                cached = state[CATALOGUE_KEY] = await _load_catalogue(db)
+        return cached
+    reloading = f"{CATALOGUE_KEY}.reloading"
+    if time.monotonic() - cached.loaded_at > CATALOGUE_SECONDS and reloading not in state:
+        task = asyncio.create_task(_reload_catalogue(runtime))
+        state[reloading] = task  # held until done: a task nobody references may vanish
+        task.add_done_callback(lambda _: state.pop(reloading, None))
     return cached
 
 
