@@ -1,8 +1,9 @@
 """Mood search (`semantic_search`) and similar tracks (`similar_tracks`).
 
 Mood search fuses, by reciprocal rank fusion (k = 60), the rankings that have something to
-say about the query: keyword search over titles and names, the tag bridge over the audio
-(`plyr.discovery.bridge`), the instance's own user tags nearest the query, and an
+say about the query: keyword search's track matches (`repository.keyword_matches`), the
+tag bridge over the audio (`plyr.discovery.bridge`), the instance's own user tags nearest the
+query, and an
 operator's CLAP model when one is configured (`mode: "clap"`). Per process it keeps the
 catalogue's standardised tag matrix and the user tags in use, reloaded every
 `CATALOGUE_SECONDS` (and dropped by `forget_catalogue` when analysis changes it).
@@ -36,8 +37,6 @@ from plyr.discovery.schemas import Mode, SemanticOut, SemanticResult, SimilarOut
 from plyr.discovery.store import vector_store
 from plyr.discovery.vectors import EVERYONE, Audience
 from plyr.media.urls import image_urls
-from plyr.search import service as keyword_search
-from plyr.search.schemas import TrackResult
 from plyr.tracks import repository as tracks_repository
 from plyr.tracks import service as tracks_service
 
@@ -160,12 +159,11 @@ async def semantic_search(db: AsyncSession, runtime: Runtime, q: str, limit: int
     if not len(catalogue.tags):
         return SemanticOut(results=[], query=q, available=False, mode=mode)
     depth = max(MIN_DEPTH, 3 * limit)
-    bridge, (found, _) = await asyncio.gather(
+    bridge, keyword = await asyncio.gather(
         asyncio.to_thread(_bridge, q, catalogue, _names(runtime), depth),
-        keyword_search.sections(db, runtime, q, ["tracks"], depth),
+        repository.keyword_matches(db, q, depth),
     )
     tagged, carried = await _user_tag_ranking(db, bridge.user, depth)
-    keyword = [result.id for result in found["tracks"] if isinstance(result, TrackResult)]
     rankings = [keyword, bridge.ranked, tagged]
     if model is not None:
         rankings.append(await _clap_ranking(db, runtime, model, q, depth))
