@@ -1,4 +1,4 @@
-"""Benchmark: nearest-track search, the embedded store vs pgvector.
+"""Benchmark: nearest-track search (the embedded store vs pgvector) and mood search.
 
     uv run python bench/discovery.py [--sizes 10000,100000] [--queries 200] [--no-postgres]
 
@@ -11,6 +11,13 @@ Then asks `--queries` single queries (k = 10, a session per query, as a request 
 prints p50/p99 latency and recall@10 against exact brute force in numpy. Every 10th track is
 private, so the audience filter is part of the work. The embedded store's first query loads
 the matrix; that load is reported apart and not counted in the latencies.
+
+Mood search (`/search/semantic` rows): the same catalogue, with generated tag probabilities,
+asked through the app's route in process (httpx over ASGI, no network) with mood phrases in
+turn: each request embeds its text with MiniLM, weighs the tags, scores every listed track,
+runs keyword search over the titles and fuses them. The first request loads MiniLM and the
+catalogue's tag matrix ("load s", not counted); the matrix is reloaded once a minute, which
+shows in p99 on a long run.
 """
 
 from __future__ import annotations
@@ -25,10 +32,13 @@ from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
 
+import httpx
 import numpy as np
 from _common import fmt, median, print_table
 from sqlalchemy import insert, text
 
+from plyr.app import create_app
+from plyr.core.config import Settings
 from plyr.core.db import create_engine, create_sessionmaker
 from plyr.core.migrate import upgrade
 from plyr.discovery.vectors import EmbeddedStore, VectorStore, open_vector_store
@@ -38,6 +48,16 @@ from plyr.models import Artist, AudioFile, Track, TrackFeatures, utcnow
 DIMENSIONS = 400
 K = 10
 BATCH = 5000
+MOODS = (
+    "ambient calm",
+    "electronic dance beat",
+    "solo piano",
+    "loud distorted rock guitar",
+    "relaxing music for sleep",
+    "classical strings",
+    "dark ambient techno",
+    "flute melody",
+)
 POSTGRES_ADMIN = os.environ.get(
     "PLYR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres"
 )
@@ -51,6 +71,13 @@ def clustered(count: int, seed: int) -> np.ndarray:
     return points / np.linalg.norm(points, axis=1, keepdims=True)
 
 
+def tag_probabilities(count: int, seed: int) -> np.ndarray:
+    """musicnn-like tag probabilities: mostly low, a few high per track."""
+    rng = np.random.default_rng(seed)
+    logits = rng.normal(-3.0, 1.5, (count, 100)) + rng.normal(0.0, 1.0, (1, 100))
+    return (1 / (1 + np.exp(-logits))).astype(np.float32)
+
+
 async def fill(url: str, vectors: np.ndarray) -> None:
     """Tracks 1..n (every 10th private) with their features, in bulk."""
     await asyncio.to_thread(upgrade, url)
@@ -59,6 +86,7 @@ async def fill(url: str, vectors: np.ndarray) -> None:
     # looks again at the last two minutes of analyses: a catalogue loaded at once would be
     # all of it, every second)
     analysed = utcnow() - timedelta(days=2)
+    tags = tag_probabilities(len(vectors), seed=len(vectors))
     async with engine.begin() as conn:
         await conn.execute(insert(Artist), [{"did": "did:plc:bench", "handle": "bench"}])
         for start in range(0, len(vectors), BATCH):
@@ -92,7 +120,7 @@ async def fill(url: str, vectors: np.ndarray) -> None:
                     {
                         "track_id": i,
                         "model_version": "bench",
-                        "tags": to_bytes(np.zeros(100, dtype=np.float32)),
+                        "tags": to_bytes(tags[i - 1]),
                         "embedding": to_bytes(vectors[i - 1]),
                         "analyzed_at": analysed + timedelta(seconds=i),
                     }
@@ -143,6 +171,45 @@ async def measure(
     ]
 
 
+async def measure_semantic(url: str, data_dir: Path, count: int) -> list[object]:
+    """`count` mood searches through the app's route (limit 10)."""
+    settings = Settings(
+        PLYR_DATA_DIR=data_dir,
+        DATABASE_URL=url,
+        PLYR_PUBLIC_URL="http://bench.test",
+        PLYR_SECRET_KEY="bench",
+    )
+    app = create_app(settings, with_worker=False)
+    transport = httpx.ASGITransport(app=app)
+    async with (
+        app.router.lifespan_context(app),
+        httpx.AsyncClient(transport=transport, base_url="http://bench.test") as client,
+    ):
+
+        async def ask(q: str) -> None:
+            response = await client.get("/search/semantic", params={"q": q, "limit": 10})
+            response.raise_for_status()
+            if not response.json()["results"]:
+                raise RuntimeError(f"mood search found nothing for {q!r}")
+
+        started = time.perf_counter()
+        await ask(MOODS[0])
+        load = time.perf_counter() - started
+        latencies = []
+        for n in range(count):
+            began = time.perf_counter()
+            await ask(MOODS[n % len(MOODS)])
+            latencies.append((time.perf_counter() - began) * 1000)
+    dialect = "postgresql" if url.startswith("postgresql") else "sqlite"
+    return [
+        f"/search/semantic ({dialect})",
+        f"{load:.1f}",
+        f"{median(latencies):.2f}",
+        f"{float(np.percentile(latencies, 99)):.2f}",
+        "-",
+    ]
+
+
 async def postgres_url() -> str | None:
     import asyncpg
 
@@ -183,6 +250,7 @@ async def run(sizes: Sequence[int], count: int, postgres: bool) -> None:
             url = f"sqlite+aiosqlite:///{Path(tmp) / 'plyr.db'}"
             await fill(url, vectors)
             rows.append([fmt(size), *await measure(url, "embedded", queries, truth)])
+            rows.append([fmt(size), *await measure_semantic(url, Path(tmp) / "data", count)])
         pg = await postgres_url() if postgres else None
         if postgres and pg is None:
             print("PostgreSQL with the vector extension is not reachable: pgvector skipped")
@@ -190,6 +258,8 @@ async def run(sizes: Sequence[int], count: int, postgres: bool) -> None:
             try:
                 await fill(pg, vectors)
                 rows.append([fmt(size), *await measure(pg, "pgvector", queries, truth)])
+                with tempfile.TemporaryDirectory(prefix="plyr-bench-") as tmp:
+                    rows.append([fmt(size), *await measure_semantic(pg, Path(tmp), count)])
             finally:
                 await drop_postgres(pg)
         print(f"{size} tracks measured", flush=True)

@@ -24,6 +24,7 @@ from plyr.core.errors import ERROR_RESPONSES, install_error_handlers
 from plyr.core.headers import SecurityHeaders
 from plyr.core.nul import RefuseNul
 from plyr.discovery.recs_router import router as recs_router
+from plyr.discovery.router import router as discovery_router
 from plyr.discovery.tags_router import router as discovery_tags_router
 from plyr.exports.router import router as exports_router
 from plyr.jobs.router import router as jobs_router
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
         comments_router,
         shares_router,
         discovery_tags_router,  # /tracks/{track_id}/recommended-tags
+        discovery_router,  # /search/semantic, /tracks/{id}/similar: before /tracks/{track_id}
         tracks_router,
         plays_router,
         jobs_router,

@@ -27,7 +27,7 @@ from plyr.models import Track, TrackFeatures
 from plyr.tracks.publishing import ANALYZE_TRACK as ENQUEUED_NAME
 from tests.app import User
 from tests.discovery import synth
-from tests.discovery.test_clap import (
+from tests.discovery.clap_stand_in import (
     text_table,
     write_audio_model,
     write_text_model,

@@ -196,6 +196,19 @@ class EmbeddedStore:
                 else:
                     self._set_standing(matrix, row, standing)
 
+    async def _reload_standings_of(self, db: AsyncSession, track_ids: Collection[int]) -> None:
+        current = {s.track_id: s for s in await repository.standings(db, track_ids)}
+        for matrix in self._matrices.values():
+            for track_id in track_ids:
+                row = matrix.rows.get(track_id)
+                if row is None:
+                    continue
+                standing = current.get(track_id)
+                if standing is None:  # no longer analysed (or deleted)
+                    matrix.present[row] = False
+                else:
+                    self._set_standing(matrix, row, standing)
+
     # --- search -----------------------------------------------------------------------------
 
     async def nearest(
@@ -241,9 +254,10 @@ class EmbeddedStore:
             still = await repository.qualifying(db, returned, audience)
             if still == returned:
                 break
-            # changed since the last standing reload (made private, deleted): mask, search again
-            for track_id in returned - still:
-                matrix.hide(track_id)
+            # changed since the last standing reload (made private, deleted): take up their
+            # current standing (not a mask for everyone: the artist may still see a private
+            # track of theirs) and search again
+            await self._reload_standings_of(db, returned - still)
         return [[n for n in answer if n.track_id in still] for answer in answers]
 
 

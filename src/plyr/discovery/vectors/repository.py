@@ -16,6 +16,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    CTE,
     Column,
     ColumnElement,
     Float,
@@ -27,12 +28,14 @@ from sqlalchemy import (
     and_,
     bindparam,
     cast,
+    column,
     delete,
     false,
     literal,
     or_,
     select,
     text,
+    values,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.engine import Result
@@ -161,11 +164,14 @@ def _stored(result: Result[Any]) -> list[StoredFeatures]:
     ]
 
 
-async def standings(db: AsyncSession) -> list[Standing]:
-    """Every analysed track's current standing (visibility changes, deletions)."""
+async def standings(db: AsyncSession, track_ids: Collection[int] | None = None) -> list[Standing]:
+    """The current standing (visibility changes, deletions) of these analysed tracks (of
+    every analysed track without ids)."""
     query = select(TrackFeatures.track_id, *_standing_columns()).join(
         Track, Track.id == TrackFeatures.track_id
     )
+    if track_ids is not None:
+        query = query.where(TrackFeatures.track_id.in_(list(track_ids)))
     return [
         Standing(track_id, artist_did, bool(shown), bool(published))
         for track_id, artist_did, shown, published in (await db.execute(query)).all()
@@ -176,12 +182,22 @@ async def qualifying(db: AsyncSession, track_ids: Collection[int], audience: Aud
     """Those of `track_ids` that still have features and that the audience may be shown."""
     if not track_ids:
         return set()
+    wanted = ids_table(track_ids)
     query = (
         select(TrackFeatures.track_id)
+        .select_from(wanted)
+        .join(TrackFeatures, TrackFeatures.track_id == wanted.c.id)
         .join(Track, Track.id == TrackFeatures.track_id)
-        .where(TrackFeatures.track_id.in_(list(track_ids)), qualifies(audience))
+        .where(qualifies(audience))
     )
     return set((await db.execute(query)).scalars().all())
+
+
+def ids_table(track_ids: Collection[int]) -> CTE:
+    """Ids as a VALUES list to join from. With `id IN (...)` beside the visibility
+    conditions, SQLite (no statistics) walks the feed index over every listed track
+    (25-55 ms at 100k tracks) instead of looking up each id (well under a millisecond)."""
+    return values(column("id", Integer), name="wanted").data([(i,) for i in track_ids]).cte()
 
 
 # --- pgvector -----------------------------------------------------------------------------
