@@ -42,34 +42,11 @@ def _form_schema(required: list[str], files: list[str], fields: list[str]) -> di
     }
 
 
+# the form fields each route reads, documented from the lists that parse them
 UPLOAD_FORM = _form_schema(
-    ["file", "title"],
-    ["file", "image"],
-    [
-        "title",
-        "description",
-        "tags",
-        "album",
-        "album_id",
-        "features",
-        "visibility",
-        "auto_tag",
-    ],
+    ["file", "title"], ["file", "image"], sorted(uploads.UPLOAD_FIELDS - {"file", "image"})
 )
-EDIT_FORM = _form_schema(
-    [],
-    ["image"],
-    [
-        "title",
-        "description",
-        "tags",
-        "album",
-        "visibility",
-        "features",
-        "remove_image",
-        "auto_tag",
-    ],
-)
+EDIT_FORM = _form_schema([], ["image"], sorted(edits.EDIT_FIELDS - {"image"}))
 
 
 async def track_publisher(user: CurrentUser, runtime: RuntimeDep) -> AuthContext:
