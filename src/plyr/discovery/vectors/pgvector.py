@@ -32,7 +32,7 @@ class PgVectorStore:
         self.iterative = version >= (0, 8)
 
     async def upsert(self, db: AsyncSession, features: Features) -> None:
-        row = await repository.save_features(db, validated(features))
+        analyzed_at = await repository.save_features(db, validated(features))
         normalised = Features(
             track_id=features.track_id,
             model_version=features.model_version,
@@ -43,7 +43,7 @@ class PgVectorStore:
             else None,
             bpm=features.bpm,
         )
-        await repository.save_pg_vectors(db, normalised, row.analyzed_at)
+        await repository.save_pg_vectors(db, normalised, analyzed_at)
 
     async def remove(self, db: AsyncSession, track_id: int) -> None:
         await repository.delete_features(db, track_id)  # its vectors row goes with it

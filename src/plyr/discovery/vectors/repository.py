@@ -38,6 +38,7 @@ from sqlalchemy import (
     values,
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Result
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.types import UserDefinedType
@@ -75,19 +76,24 @@ def qualifies(audience: Audience) -> ColumnElement[bool]:
 # --- track_features -----------------------------------------------------------------------
 
 
-async def save_features(db: AsyncSession, features: Features) -> TrackFeatures:
-    row = await db.get(TrackFeatures, features.track_id)
-    if row is None:
-        row = TrackFeatures(track_id=features.track_id)
-        db.add(row)
-    row.model_version = features.model_version
-    row.tags = to_bytes(features.tags)
-    row.embedding = to_bytes(features.embedding)
-    row.clap = to_bytes(features.clap) if features.clap is not None else None
-    row.bpm = features.bpm
-    row.analyzed_at = utcnow()
-    await db.flush()
-    return row
+async def save_features(db: AsyncSession, features: Features) -> datetime:
+    """Insert or replace a track's analysis in one statement (an upload's analysis and a
+    backfill may write the same track at once); returns its `analyzed_at`."""
+    analyzed_at = utcnow()
+    values = {
+        "track_id": features.track_id,
+        "model_version": features.model_version,
+        "tags": to_bytes(features.tags),
+        "embedding": to_bytes(features.embedding),
+        "clap": to_bytes(features.clap) if features.clap is not None else None,
+        "bpm": features.bpm,
+        "analyzed_at": analyzed_at,
+    }
+    insert = pg_insert if db.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(TrackFeatures).values(**values)
+    replaced = {name: statement.excluded[name] for name in values if name != "track_id"}
+    await db.execute(statement.on_conflict_do_update(index_elements=["track_id"], set_=replaced))
+    return analyzed_at
 
 
 async def delete_features(db: AsyncSession, track_id: int) -> None:
