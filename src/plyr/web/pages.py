@@ -10,6 +10,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.auth.service import AuthContext
 from plyr.core.runtime import Runtime
+from plyr.discovery import foryou
+from plyr.discovery import service as discovery
 from plyr.meta.router import StatsOut
 from plyr.models import Track, utcnow
 from plyr.tracks import repository as tracks_repo
@@ -59,6 +61,27 @@ async def feed(
 async def top_of_week(db: AsyncSession, runtime: Runtime, viewer: str | None) -> list[TrackOut]:
     rows = await tracks_repo.top(db, since=utcnow() - timedelta(days=7), limit=8)
     return [t for t in await tracks.present(db, runtime, rows, viewer) if t.like_count > 0]
+
+
+SIMILAR_ON_TRACK_PAGE = 6
+FOR_YOU_ON_HOME = 8
+
+
+async def similar(
+    db: AsyncSession, runtime: Runtime, track_id: int, viewer: str | None
+) -> list[TrackOut]:
+    """The tracks that sound nearest to one; none until it has been analysed (the page
+    then leaves the section out)."""
+    answer = await discovery.similar_tracks(db, runtime, track_id, viewer, SIMILAR_ON_TRACK_PAGE)
+    return answer.tracks
+
+
+async def for_you(db: AsyncSession, runtime: Runtime, user: AuthContext | None) -> list[TrackOut]:
+    """The head of a signed-in listener's For You feed (none for a visitor)."""
+    if user is None:
+        return []
+    page = await foryou.for_you(db, runtime, user.artist, cursor=None, limit=FOR_YOU_ON_HOME)
+    return page.tracks
 
 
 async def popular_tags(db: AsyncSession, runtime: Runtime) -> list[TagCount]:
