@@ -7,9 +7,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
 
+from plyr.discovery import service as discovery_service
 from plyr.models import utcnow
 from tests.app import User
 from tests.discovery.catalogue import (
@@ -103,3 +105,20 @@ async def test_no_for_you_row_with_nothing_to_recommend(
     html = (await client.get("/", headers=cookie(alice))).text
     assert section(html, "for-you-title") is None
     assert "My own" in html  # the feed still shows it
+
+
+async def test_a_failing_vector_store_leaves_the_section_out(
+    app: FastAPI, client: AsyncClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    artist = await add_artist(app, "someone.test")
+    seed = await add_track(app, artist, "Seed")
+    other = await add_track(app, await add_artist(app, "else.test"), "Other")
+    await write_analysis_directly(app, {seed: direction(3), other: near(direction(3), 1)})
+
+    async def broken(*_: Any) -> Any:
+        raise RuntimeError("the vector store is down")
+
+    monkeypatch.setattr(discovery_service, "vector_store", broken)
+    page = await client.get(f"/track/{seed}", headers=BROWSER)
+    assert page.status_code == 200 and "Seed" in page.text
+    assert section(page.text, "similar-title") is None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -17,6 +18,8 @@ from plyr.models import Track, utcnow
 from plyr.tracks import repository as tracks_repo
 from plyr.tracks import service as tracks
 from plyr.tracks.schemas import TagCount, TrackOut, TrackPage
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -70,9 +73,16 @@ FOR_YOU_ON_HOME = 8
 async def similar(
     db: AsyncSession, runtime: Runtime, track_id: int, viewer: str | None
 ) -> list[TrackOut]:
-    """The tracks that sound nearest to one; none until it has been analysed (the page
-    then leaves the section out)."""
-    answer = await discovery.similar_tracks(db, runtime, track_id, viewer, SIMILAR_ON_TRACK_PAGE)
+    """The tracks that sound nearest to one; none until it has been analysed, or when the
+    vector store fails (the page then leaves the section out). Asked last by the page: a
+    failed query may leave the session unusable for more."""
+    try:
+        answer = await discovery.similar_tracks(
+            db, runtime, track_id, viewer, SIMILAR_ON_TRACK_PAGE
+        )
+    except Exception:  # degrade: a failing store must not fail the track page around it
+        log.exception("web: similar tracks failed for track %s", track_id)
+        return []
     return answer.tracks
 
 

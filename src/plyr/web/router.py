@@ -111,6 +111,7 @@ async def track_page(
     page_url = f"{base}/track/{track.id}"
     others = await tracks_repo.more_by_artist(db, track.artist_did, besides=track.id, limit=5)
     more = await tracks.present(db, runtime, others, viewer)
+    discussion = await comments.page_context(db, row)
     return render(
         request,
         "pages/track.html",
@@ -127,7 +128,7 @@ async def track_page(
         can_download=pages.can_download(row, viewer),
         more=more,
         similar=await pages.similar(db, runtime, track.id, viewer),
-        **await comments.page_context(db, row),
+        **discussion,
     )
 
 
