@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import timedelta
 from urllib.parse import urlencode
@@ -10,11 +11,15 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.auth.service import AuthContext
 from plyr.core.runtime import Runtime
+from plyr.discovery import foryou
+from plyr.discovery import service as discovery
 from plyr.meta.router import StatsOut
 from plyr.models import Track, utcnow
 from plyr.tracks import repository as tracks_repo
 from plyr.tracks import service as tracks
 from plyr.tracks.schemas import TagCount, TrackOut, TrackPage
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -59,6 +64,34 @@ async def feed(
 async def top_of_week(db: AsyncSession, runtime: Runtime, viewer: str | None) -> list[TrackOut]:
     rows = await tracks_repo.top(db, since=utcnow() - timedelta(days=7), limit=8)
     return [t for t in await tracks.present(db, runtime, rows, viewer) if t.like_count > 0]
+
+
+SIMILAR_ON_TRACK_PAGE = 6
+FOR_YOU_ON_HOME = 8
+
+
+async def similar(
+    db: AsyncSession, runtime: Runtime, track_id: int, viewer: str | None
+) -> list[TrackOut]:
+    """The tracks that sound nearest to one; none until it has been analysed, or when the
+    vector store fails (the page then leaves the section out). Asked last by the page: a
+    failed query may leave the session unusable for more."""
+    try:
+        answer = await discovery.similar_tracks(
+            db, runtime, track_id, viewer, SIMILAR_ON_TRACK_PAGE
+        )
+    except Exception:  # degrade: a failing store must not fail the track page around it
+        log.exception("web: similar tracks failed for track %s", track_id)
+        return []
+    return answer.tracks
+
+
+async def for_you(db: AsyncSession, runtime: Runtime, user: AuthContext | None) -> list[TrackOut]:
+    """The head of a signed-in listener's For You feed (none for a visitor)."""
+    if user is None:
+        return []
+    page = await foryou.for_you(db, runtime, user.artist, cursor=None, limit=FOR_YOU_ON_HOME)
+    return page.tracks
 
 
 async def popular_tags(db: AsyncSession, runtime: Runtime) -> list[TagCount]:

@@ -43,7 +43,7 @@ async def home(
     user: OptionalUser,
     tag: Annotated[str | None, Query(max_length=50)] = None,
 ) -> Response:
-    """The feed, top tracks of the week and platform stats."""
+    """The feed, top tracks of the week, For You (signed in) and platform stats."""
     feed = await pages.feed(db, runtime, user, tag=tag, limit=PAGE_SIZE)
     return render(
         request,
@@ -53,6 +53,7 @@ async def home(
         tracks=feed.page.tracks,
         next_url=feed.next_url,
         top=await pages.top_of_week(db, runtime, _viewer(user)),
+        for_you=await pages.for_you(db, runtime, user),
         tags=await pages.popular_tags(db, runtime),
         active_tag=tag,
         stats=await pages.stats(db, runtime),
@@ -101,7 +102,8 @@ async def track_page(
     user: OptionalUser,
     t: Annotated[float | None, Query(ge=0, le=86_400)] = None,
 ) -> Response:
-    """A track: artwork, play (from `?t=` seconds), waveform, tags, description."""
+    """A track: artwork, play (from `?t=` seconds), waveform, tags, description, tracks
+    that sound like it, more by its artist."""
     viewer = _viewer(user)
     row = await tracks.get_visible(db, track_id, viewer)
     track = (await tracks.present(db, runtime, [row], viewer))[0]
@@ -109,6 +111,7 @@ async def track_page(
     page_url = f"{base}/track/{track.id}"
     others = await tracks_repo.more_by_artist(db, track.artist_did, besides=track.id, limit=5)
     more = await tracks.present(db, runtime, others, viewer)
+    discussion = await comments.page_context(db, row)
     return render(
         request,
         "pages/track.html",
@@ -124,7 +127,8 @@ async def track_page(
         else f"{base}{track.audio_url}",
         can_download=pages.can_download(row, viewer),
         more=more,
-        **await comments.page_context(db, row),
+        similar=await pages.similar(db, runtime, track.id, viewer),
+        **discussion,
     )
 
 
