@@ -24,7 +24,7 @@ from tests.discovery import synth
 from tests.helpers import finished, poll, poll_sync
 from tests.servers import dev_token, plyr_env
 
-SECONDS = 10.0
+SECONDS = 6.0
 
 
 def mixed(seconds: float) -> np.ndarray:
