@@ -236,11 +236,22 @@ async def test_the_playlist_editor_recommends_tracks_to_add(
 ) -> None:
     await sign_in_through_pages(page, listener)
     playlist = await create_playlist(page, "Calm", analysed["Ambient Pad"])
+    gate = asyncio.Event()
+
+    async def held(route: Route) -> None:  # the first answer waits: the loading state shows
+        await gate.wait()
+        await route.continue_()
+
+    await page.route("**/recommendations*", held)
     await page.goto(f"/playlist/{playlist}")
     section = page.locator("[data-playlist-recommendations]")
+    status = section.locator("[data-recommended-status]")
+    await expect(status).to_be_visible()
+    await expect(section).to_have_attribute("aria-busy", "true")
+    gate.set()
     rows = section.locator(".recommended-row")
     await expect(rows).to_have_count(3, timeout=10_000)
-    await expect(section.locator("[data-recommended-status]")).to_be_hidden()
+    await expect(status).to_be_hidden()
     before = await rows.locator(".row-title").all_text_contents()
     assert "Ambient Pad" not in before
     await shoot(page, "playlist-recommended-desktop")
@@ -257,6 +268,15 @@ async def test_the_playlist_editor_recommends_tracks_to_add(
     await expect(rows).to_have_count(3, timeout=10_000)
     after = await rows.locator(".row-title").all_text_contents()
     assert before[0] not in after and set(after) - set(before)
+
+    # nothing to suggest (no track analysed, or the store failing): no section at all
+    await page.unroute("**/recommendations*")
+    nothing = {"tracks": [], "available": False}
+    await page.route("**/recommendations*", lambda r: r.fulfill(json=nothing))
+    async with page.expect_response("**/recommendations*"):
+        await page.reload()
+    await expect(section).to_be_hidden()
+    await expect(titles).to_have_count(2)
 
 
 async def upload_through_the_form(page: Page, path: Path, title: str, *, auto_tag: bool) -> int:
