@@ -115,8 +115,8 @@ function option(item, selected) {
     li.className = "search-mood";
     const badge = Object.assign(document.createElement("span"), { className: "badge badge-mood", textContent: "mood" });
     const tags = Object.assign(document.createElement("span"), { className: "search-tags", textContent: item.tags.join(" · ") });
-    a.append(" ", badge);
-    if (item.tags.length) a.append(" ", tags);
+    a.append(badge);
+    if (item.tags.length) a.append(tags);
   }
   li.append(a);
   return li;
