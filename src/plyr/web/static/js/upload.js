@@ -152,6 +152,7 @@ function submit(form) {
   const image = field("upload-image").files[0];
   if (image) data.append("image", image);
   if (form.elements.audio_on_pds.checked) data.append("audio_on_pds", "true");
+  if (form.elements.auto_tag.checked) data.append("auto_tag", "true");
 
   setBusy(form, true);
   sendTrack(data, progress).then(
