@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from httpx import AsyncClient
+from httpx import ASGITransport, AsyncClient
 
-from tests.app import User
+from plyr.core.config import Settings
+from tests.app import PUBLIC_URL, User, make_user, running_app
+from tests.services import TEST_RATE_LIMITS
 
 
 async def start(client: AsyncClient, user: User, track_ids: list[int], **fields: Any) -> str:
@@ -132,3 +134,19 @@ async def test_starting_a_jam_with_someone_elses_private_track_is_refused(
     refused = await client.post("/jams/", json={"track_ids": [987654]}, headers=bob.auth)
     assert refused.status_code == 400
     assert (await client.get("/jams/active", headers=bob.auth)).status_code == 404
+
+
+async def test_commands_are_rate_limited(settings: Settings) -> None:
+    strict = settings.model_copy(update={"rate_limits": f"{TEST_RATE_LIMITS},jam_command=3/minute"})
+    async with (
+        running_app(strict, with_worker=False) as app,
+        AsyncClient(transport=ASGITransport(app=app), base_url=PUBLIC_URL) as client,
+    ):
+        alice = await make_user(app, "alice.test")
+        code = await start(client, alice, [])
+        path = f"/jams/{code}/command"
+        for _ in range(3):
+            assert (await client.post(path, json={"type": "pause"}, headers=alice.auth)).is_success
+        limited = await client.post(path, json={"type": "pause"}, headers=alice.auth)
+        assert limited.status_code == 429 and "jam_command" in limited.json()["detail"]
+        assert int(limited.headers["retry-after"]) >= 1
