@@ -115,6 +115,12 @@ class Peer:
                 if matches(message):
                     return message
 
+    async def until(self, done: Callable[[list[Message]], bool], timeout: float = 20) -> None:
+        """Read until what this tab has seen so far satisfies `done`."""
+        async with asyncio.timeout(timeout):
+            while not done(self.seen):
+                await self.recv(timeout)
+
     async def closed_with(self, timeout: float = 10) -> int | None:
         """Read until the server closes; its close code."""
         try:
