@@ -4,12 +4,15 @@ moving when its client leaves."""
 
 from __future__ import annotations
 
+import asyncio
+import importlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
+from fastapi.encoders import jsonable_encoder
 from httpx import ASGITransport, AsyncClient
 
 from plyr.core.config import Settings
@@ -17,6 +20,7 @@ from plyr.jams.fanout import KEY as LOG_KEY
 from plyr.jams.fanout import MemoryJamLog
 from plyr.jams.presence import Claim, presence
 from tests.app import PUBLIC_URL, User, make_user
+from tests.helpers import poll
 from tests.jams.sockets import jam_app, peer, revisions, served, with_redis
 
 
@@ -38,6 +42,14 @@ class Jams:
     async def join(self, user: User, code: str) -> None:
         response = await self.http.post(f"/jams/{code}/join", headers=user.auth)
         assert response.status_code == 200, response.text
+
+    async def state(self, code: str, user: User) -> dict[str, Any]:
+        """The jam's state as the service has it now."""
+        service = importlib.import_module("plyr.jams.service")
+        async with self.app.state.runtime.sessionmaker() as db:
+            jam = jsonable_encoder(await service.snapshot(db, code, user.did))
+        state: dict[str, Any] = jam["state"]
+        return state
 
     def socket(self, code: str, user: User | None = None, **headers: str) -> Any:
         return peer(self.base, code, {**(user.auth if user else {}), **headers})
@@ -217,7 +229,10 @@ async def test_bad_messages_get_an_error_not_a_close(jams: Jams) -> None:
         await tab.next(lambda m: m["type"] == "pong")
 
 
-async def test_the_output_moves_when_its_client_leaves(jams: Jams) -> None:
+async def test_the_output_moves_when_its_client_leaves(
+    jams: Jams, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("plyr.jams.socket.GRACE_S", 0.2)
     code = await jams.start(jams.alice)
     await jams.join(jams.bob, code)
     async with jams.socket(code, jams.bob) as b:
@@ -229,10 +244,13 @@ async def test_the_output_moves_when_its_client_leaves(jams: Jams) -> None:
             await b.next(lambda m: state_of(m)["is_playing"])
         moved = await b.next(lambda m: state_of(m)["output_client_id"] == "tab-b")
         assert moved["state"]["is_playing"] is True
-    async with jams.socket(code, jams.alice) as watcher:
-        snapshot = await watcher.sync("tab-c")
-        assert snapshot["state"]["output_client_id"] is None  # the last one out: cleared
-        assert snapshot["state"]["is_playing"] is False  # and paused
+
+    # the last one out: the output is cleared and the jam paused
+    async def cleared() -> bool:
+        state = await jams.state(code, jams.alice)
+        return state["output_client_id"] is None and not state["is_playing"]
+
+    await poll(cleared, what="the output to clear and the jam to pause")
 
 
 async def test_leaving_the_jam_closes_its_sockets(jams: Jams) -> None:
@@ -243,3 +261,26 @@ async def test_leaving_the_jam_closes_its_sockets(jams: Jams) -> None:
         response = await jams.http.post(f"/jams/{code}/leave", headers=jams.bob.auth)
         assert response.status_code < 300
         assert await b.closed_with() == 4003
+
+
+async def test_a_client_back_within_the_grace_keeps_the_output(
+    jams: Jams, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("plyr.jams.socket.GRACE_S", 0.3)
+    code = await jams.start(jams.alice)
+    await jams.join(jams.bob, code)
+    async with jams.socket(code, jams.bob) as b:
+        async with jams.socket(code, jams.alice) as a:
+            await a.sync("tab-a")
+            await a.next(lambda m: state_of(m)["output_client_id"] == "tab-a")
+            await b.sync("tab-b")
+            last_id = a.last_id
+        async with jams.socket(code, jams.alice) as again:  # a reload
+            # up to date: nothing to replay, and nothing is sent (the pong shows it synced)
+            await again.send({"type": "sync", "client_id": "tab-a", "last_id": last_id})
+            await again.send({"type": "ping"})
+            assert (await again.recv())["type"] == "pong"
+            await asyncio.sleep(0.6)  # past the grace: the output would have moved by now
+            await b.command(type="play")
+            playing = await b.next(lambda m: state_of(m)["is_playing"])
+            assert playing["state"]["output_client_id"] == "tab-a"

@@ -4,10 +4,15 @@ at its next presence refresh)."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections import defaultdict
-from typing import Protocol
+from collections.abc import Coroutine
+from typing import Any, Protocol
 
 from plyr.core.runtime import Runtime
+
+log = logging.getLogger(__name__)
 
 REPLACED = 4010
 
@@ -22,6 +27,18 @@ class Socket(Protocol):
 class Hub:
     def __init__(self) -> None:
         self._sockets: defaultdict[int, set[Socket]] = defaultdict(set)
+        self._later: set[asyncio.Task[None]] = set()
+
+    def later(self, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` after its socket is gone (held here, so it is not collected midway)."""
+        task = asyncio.create_task(work)
+        self._later.add(task)
+        task.add_done_callback(self._done)
+
+    def _done(self, task: asyncio.Task[None]) -> None:
+        self._later.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("jam socket follow-up failed", exc_info=task.exception())
 
     def count(self, jam_id: int) -> int:
         return len(self._sockets.get(jam_id, ()))

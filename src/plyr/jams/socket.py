@@ -44,6 +44,10 @@ IDLE_S = 300.0  # no message from the client for this long closes the socket
 MESSAGES_PER_S = 20  # more, on one socket, are dropped with an error
 MAX_CLIENTS = 50  # connected clients per jam, over every process
 REFRESH_S = TTL_S / 3  # how often a socket's process renews its presence claim
+# A client away for less than this (a reload, a network blip, a move to another process)
+# keeps the output device: the music does not move or pause for everyone each time.
+GRACE_S = 3.0
+SERVER_RESTART = 1012  # the server is going away: its clients will come back elsewhere
 CLIENT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,64}")
 
 
@@ -76,6 +80,7 @@ class JamSocket:
         self._exit = AsyncExitStack()
         self._recent: deque[float] = deque(maxlen=MESSAGES_PER_S)
         self._warned_at = 0.0
+        self._server_going_away = False
 
     def stop(self, code: int) -> None:
         """End the socket with `code` (from another task, or another socket)."""
@@ -104,6 +109,7 @@ class JamSocket:
                 return self._stop.result() if self._stop.done() else IDLE
             message = receiving.result()
             if message["type"] == "websocket.disconnect":
+                self._server_going_away = message.get("code") == SERVER_RESTART
                 return None
             try:
                 await self._handle(message.get("text"))
@@ -229,6 +235,9 @@ class JamSocket:
             await self.error(str(e))
         except ENDS_SOCKET as e:
             raise closing(e) from e
+        except Exception:  # a fault of ours: the socket goes on, the client is told
+            log.exception("jam %s: command failed", self.code)
+            await self.error("the command failed; try again")
         # the new state reaches every socket, this one too, through the log
 
     # --- presence -------------------------------------------------------------------------
@@ -252,13 +261,21 @@ class JamSocket:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         await self._exit.aclose()
         hub(self.runtime).remove(self)
-        if self.client_id is None:
+        if self.client_id is None or self._server_going_away:
+            # a process shutting down keeps its clients' claims: they expire (and are swept
+            # by another process) unless the clients come back on another process first
             return
         try:
             if await presence(self.runtime).release(self.jam_id, self.client_id, self.token):
-                await self._disconnected(Claim(self.client_id, self.did))
+                claim = Claim(self.client_id, self.did)
+                hub(self.runtime).later(self._disconnected_unless_back(claim))
         except Exception:
             log.exception("jam %s: leaving failed", self.jam_id)
+
+    async def _disconnected_unless_back(self, claim: Claim) -> None:
+        await asyncio.sleep(GRACE_S)
+        if claim.client_id not in await presence(self.runtime).connected(self.jam_id):
+            await self._disconnected(claim)
 
     async def _disconnected(self, claim: Claim) -> None:
         """A client is gone (not replaced by a newer socket): the output may move."""
