@@ -14,12 +14,13 @@ from httpx import AsyncClient
 from sqlalchemy import update
 
 from plyr.core.config import Settings
+from plyr.core.errors import Conflict
 from plyr.core.runtime import Runtime
 from plyr.jams import membership, service
 from plyr.jams.fanout import JamEvent, jam_log
 from plyr.jams.schemas import JamIn
 from plyr.models import Jam, utcnow
-from tests.app import User, running_app
+from tests.app import User, make_user, running_app
 from tests.helpers import poll, upload_tone
 
 
@@ -291,3 +292,26 @@ async def test_jams_left_idle_end(
     assert await membership.end_idle(runtime) == 1
     with pytest.raises(service.JamEnded):
         await snapshot(runtime, bob, listened_to)
+
+
+async def test_joining_two_jams_at_once_leaves_one_jam(
+    runtime: Runtime, app: FastAPI, alice: User, bob: User, song: dict[str, Any]
+) -> None:
+    first = await start(runtime, alice, [song["id"]])
+    second = await start(runtime, bob, [song["id"]])
+    carol = await make_user(app, "carol.test")
+    results = await asyncio.gather(
+        *(join(runtime, carol, code) for code in (first, second) * 4),
+        return_exceptions=True,
+    )
+    assert all(r is None or isinstance(r, Conflict) for r in results), results
+    where = [code for code in (first, second) if await is_in(runtime, carol, code)]
+    assert len(where) == 1
+
+
+async def is_in(runtime: Runtime, user: User, code: str) -> bool:
+    try:
+        await snapshot(runtime, user, code)
+    except service.NotParticipant:
+        return False
+    return True

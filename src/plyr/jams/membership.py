@@ -4,6 +4,7 @@ jam's revision and is published (`{type: "participant"}`, `{type: "ended"}`)."""
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import string
 from datetime import timedelta
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from plyr.core.errors import Conflict, Forbidden
 from plyr.core.runtime import Runtime
 from plyr.jams import repository, state
-from plyr.jams.errors import NotParticipant
+from plyr.jams.errors import JamEnded, JamNotFound, NotParticipant
 from plyr.jams.schemas import JamIn, JamView
 from plyr.jams.serial import bump, live_jam, locked_jam, now_ms, publish, serialized
 from plyr.jams.service import check_tracks
@@ -40,10 +41,12 @@ async def _free_code(db: AsyncSession) -> str:
 
 
 async def leave_current(db: AsyncSession, runtime: Runtime, did: str) -> None:
-    """Leave the jam `did` is in, if any (committed)."""
+    """Leave the jam `did` is in, if any (committed). Gone meanwhile (another request of
+    theirs left it, or it ended) is as good."""
     current = await repository.active_jam_of(db, did)
     if current is not None:
-        await leave(db, runtime, current.code, did)
+        with contextlib.suppress(NotParticipant, JamEnded, JamNotFound):
+            await leave(db, runtime, current.code, did)
 
 
 async def create(db: AsyncSession, runtime: Runtime, did: str, body: JamIn) -> JamView:
