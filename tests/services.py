@@ -27,6 +27,8 @@ TEST_RATE_LIMITS = ",".join(
         "play_ip",
         "share_click",
         "share_click_ip",
+        "jam",
+        "jam_command",
     )
 )
 

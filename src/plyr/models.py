@@ -363,6 +363,47 @@ class TrackFeatures(Base):
     analyzed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
+class Jam(Timestamped, Base):
+    """A shared queue several people control at once (`plyr.jams`). `state` is the
+    server-authoritative playback state; `revision` rises by exactly 1 on every change.
+    `clients` lists the connected clients as [client_id, did] pairs, oldest first (who may
+    be the output device; not part of the state)."""
+
+    __tablename__ = "jams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    host_did: Mapped[str] = mapped_column(ForeignKey("artists.did", ondelete="CASCADE"), index=True)
+    name: Mapped[str | None] = mapped_column(String(256))
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    clients: Mapped[list[Any]] = mapped_column(default=list)
+    ended_at: Mapped[datetime | None] = mapped_column()
+
+
+class JamParticipant(Base):
+    """Someone in a jam from `joined_at` until `left_at` (active while it is NULL). A
+    person is in at most one jam at a time (the partial unique index)."""
+
+    __tablename__ = "jam_participants"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    jam_id: Mapped[int] = mapped_column(ForeignKey("jams.id", ondelete="CASCADE"), index=True)
+    did: Mapped[str] = mapped_column(ForeignKey("artists.did", ondelete="CASCADE"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    left_at: Mapped[datetime | None] = mapped_column()
+
+
+Index(
+    "uq_jam_participants_active_did",
+    JamParticipant.did,
+    unique=True,
+    postgresql_where=JamParticipant.left_at.is_(None),
+    sqlite_where=JamParticipant.left_at.is_(None),
+)
+
+
 def _keep_search_text(attribute: InstrumentedAttribute[Any]) -> None:
     """Whenever the searchable attribute is set (constructor, edit), refresh `search_text`."""
 
