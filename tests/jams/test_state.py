@@ -30,10 +30,14 @@ def test_pause_freezes_the_interpolated_position_and_play_resumes_from_it() -> N
     assert state.position_ms(resumed, T0 + 10_000) == 6000
 
 
-def test_play_on_an_empty_queue_stays_stopped() -> None:
-    empty = state.new_state([], 3, True, 500, T0)
+def test_an_empty_queue_keeps_the_intent_to_play() -> None:
+    empty = state.new_state([], 3, False, 500, T0)
     assert empty["current_track_id"] is None and empty["current_index"] == 0
-    assert state.apply(empty, Play(type="play"), T0)["is_playing"] is False
+    playing_nothing = state.apply(empty, Play(type="play"), T0)
+    assert playing_nothing["is_playing"] is True
+    queued = state.update_queue(playing_nothing, [4], 0, T0 + 900)
+    assert queued["is_playing"] and queued["current_track_id"] == 4
+    assert queued["progress_ms"] == 0
 
 
 def test_seek_sets_the_position_now() -> None:
@@ -59,7 +63,7 @@ def test_progress_resets_only_when_the_current_track_changes() -> None:
     assert skipped["current_track_id"] == 8 and skipped["progress_ms"] == 0
     assert skipped["is_playing"]
     cleared = state.update_queue(playing(), [], 0, T0 + 2000)
-    assert cleared["current_track_id"] is None and cleared["is_playing"] is False
+    assert cleared["current_track_id"] is None and cleared["progress_ms"] == 0
 
 
 def test_the_first_client_gets_the_output_when_nobody_has_it() -> None:

@@ -32,7 +32,7 @@ def new_state(
         "track_ids": ids,
         "current_index": index,
         "current_track_id": ids[index] if ids else None,
-        "is_playing": is_playing and bool(ids),
+        "is_playing": is_playing,
         "progress_ms": progress_ms if ids else 0,
         "server_time_ms": now_ms,
         "output_client_id": None,
@@ -55,7 +55,9 @@ def _at(state: State, now_ms: int, **changes: Any) -> State:
 
 
 def play(state: State, now_ms: int) -> State:
-    return _at(state, now_ms, is_playing=state["current_track_id"] is not None)
+    """Playing is the jam's intent, kept while the queue is empty: the next track queued
+    plays at once (as plyr.fm's jams do)."""
+    return _at(state, now_ms, is_playing=True)
 
 
 def pause(state: State, now_ms: int) -> State:
@@ -76,8 +78,6 @@ def update_queue(state: State, track_ids: Sequence[int], index: int, now_ms: int
     new = _at(state, now_ms, track_ids=ids, current_index=index, current_track_id=current)
     if changed:
         new["progress_ms"] = 0
-    if current is None:
-        new["is_playing"] = False
     return new
 
 
