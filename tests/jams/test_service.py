@@ -79,7 +79,8 @@ async def test_every_command_changes_the_state_by_one_revision(
     assert queued.revision == 6 and queued.tracks_changed
     assert [t.id for t in queued.tracks or []] == ids
     assert queued.state["current_track_id"] == ids[1] and queued.state["progress_ms"] == 0
-    assert queued.jam.revision == 6 and [t.id for t in queued.jam.tracks] == ids
+    jam = await snapshot(runtime, bob, code)
+    assert jam["revision"] == 6 and [t["id"] for t in jam["tracks"]] == ids
     mode = await command(runtime, alice, code, type="set_mode", mode="everyone")
     assert mode.revision == 7 and mode.state["output_mode"] == "everyone"
     assert (await snapshot(runtime, bob, code))["revision"] == 7

@@ -48,7 +48,10 @@ COMMANDS: TypeAdapter[Any] = TypeAdapter(Command)
 
 @dataclass
 class CommandResult:
-    jam: JamView
+    """What a command did. (No whole Jam object: building one took half of a command's
+    time, and the state, revision and tracks are all a command changes.)"""
+
+    jam_id: int
     state: dict[str, Any]
     revision: int
     tracks_changed: bool
@@ -120,7 +123,6 @@ async def run_command(
         revision = bump(jam, new)
         changed = new["track_ids"] != before
         tracks = await tracks_of(db, runtime, new["track_ids"], None) if changed else None
-        view = await jam_view(db, runtime, jam, did)
         await db.commit()
         message = {
             "type": "state",
@@ -131,7 +133,7 @@ async def run_command(
         if tracks is not None:
             message["tracks"] = [t.model_dump(mode="json") for t in tracks]
         await publish(runtime, jam.id, revision, message)
-    return CommandResult(view, new, revision, changed, tracks)
+    return CommandResult(jam.id, new, revision, changed, tracks)
 
 
 async def _change_output(
