@@ -44,6 +44,7 @@ from websockets.asyncio.client import ClientConnection, connect
 from plyr.auth.service import create_session
 from plyr.core.db import create_engine, create_sessionmaker
 from plyr.core.migrate import upgrade
+from plyr.models import AudioFile, Track
 
 REDIS_BENCH_URL = "redis://127.0.0.1:6379/14"
 POSTGRES_ADMIN = os.environ.get(
@@ -159,14 +160,29 @@ async def sustained(setup: Setup, duration: float) -> tuple[float, float]:
 # --- set-ups ---------------------------------------------------------------------------
 
 
-async def make_user(database_url: str, handle: str) -> str:
+async def make_host(database_url: str, handle: str) -> tuple[str, list[int]]:
+    """A user's token, and three public tracks of theirs (rows only: no audio is played)."""
     did = "did:plc:" + base64.b32encode(uuid.uuid4().bytes).decode().lower()[:24]
     engine = create_engine(database_url)
+    tracks = []
     async with create_sessionmaker(engine)() as db:
         token = await create_session(db, did=did, handle=handle)
+        for _ in range(3):
+            file_id = uuid.uuid4().hex[:16]
+            db.add(AudioFile(file_id=file_id, ext="mp3", content_type="audio/mpeg", size=1))
+            track = Track(
+                artist_did=did,
+                title=file_id,
+                upload_file_id=file_id,
+                file_id=file_id,
+                file_type="mp3",
+            )
+            db.add(track)
+            await db.flush()
+            tracks.append(track.id)
         await db.commit()
     await engine.dispose()
-    return token
+    return token, tracks
 
 
 @asynccontextmanager
@@ -177,9 +193,9 @@ async def open_tabs(
     tabs: list[Tab] = []
     async with AsyncExitStack() as stack, httpx.AsyncClient(timeout=30) as http:
         for jam in range(jams):
-            token = await make_user(database_url, f"host{jam}.test")
+            token, tracks = await make_host(database_url, f"host{jam}.test")
             headers = {"Authorization": f"Bearer {token}"}
-            body = {"track_ids": [], "current_index": 0, "is_playing": False, "progress_ms": 0}
+            body = {"track_ids": tracks, "current_index": 0, "is_playing": False, "progress_ms": 0}
             created = await http.post(f"{bases[0]}/jams/", json=body, headers=headers)
             created.raise_for_status()
             code = created.json()["code"]

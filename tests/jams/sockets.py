@@ -17,35 +17,22 @@ from redis.asyncio import Redis
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from plyr.app import create_app
 from plyr.core.config import Settings
-from tests.app import empty_tables
+from plyr.core.db import create_engine, create_sessionmaker
+from plyr.models import AudioFile, Track
+from tests.app import running_app
 from tests.helpers import poll
-from tests.jams import stand_in
 
 Message = dict[str, Any]
 
 
 @asynccontextmanager
 async def jam_app(settings: Settings) -> AsyncIterator[FastAPI]:
-    """The app (its tables emptied afterwards), with jams-core's stand-in while its branch
-    has not landed, and the socket route if app.py does not include it yet."""
-    standing_in = stand_in.install()
-    from plyr.jams import ws
-
-    application = create_app(settings, with_worker=False)
-    extra = []
-    if standing_in:
-        stand_in.JAMS.clear()
-        extra += stand_in.router.routes
-    if not any(getattr(r, "path", "") == "/jams/{code}/ws" for r in application.router.routes):
-        extra += ws.router.routes
-    application.router.routes[:0] = extra  # ahead of the pages' catch-alls
+    """The app without its worker (tables emptied afterwards; jam keys too, on Redis)."""
     try:
-        async with application.router.lifespan_context(application):
+        async with running_app(settings, with_worker=False) as application:
             yield application
     finally:
-        await empty_tables(settings.resolved_database_url)
         if settings.redis_url:
             await forget_keys(settings.redis_url, f"{settings.queue_name}:*")
 
@@ -56,6 +43,34 @@ async def forget_keys(redis_url: str, pattern: str) -> None:
     if keys:
         await redis.delete(*keys)
     await redis.aclose()
+
+
+async def add_tracks(database_url: str, artist_did: str, count: int = 3) -> list[int]:
+    """Public tracks of `artist_did` (an artist with a session), written straight to the
+    database: a jam plays only with a track in its queue."""
+    engine = create_engine(database_url)
+    ids = []
+    async with create_sessionmaker(engine)() as db:
+        for _ in range(count):
+            file_id = uuid.uuid4().hex[:16]
+            db.add(AudioFile(file_id=file_id, ext="mp3", content_type="audio/mpeg", size=1))
+            track = Track(
+                artist_did=artist_did,
+                title=f"Track {file_id}",
+                upload_file_id=file_id,
+                file_id=file_id,
+                file_type="mp3",
+            )
+            db.add(track)
+            await db.flush()
+            ids.append(track.id)
+        await db.commit()
+    await engine.dispose()
+    return ids
+
+
+def jam_body(track_ids: list[int]) -> dict[str, Any]:
+    return {"track_ids": track_ids, "current_index": 0, "is_playing": False, "progress_ms": 0}
 
 
 def with_redis(settings: Settings, redis_url: str) -> Settings:

@@ -14,7 +14,7 @@ import pytest
 from plyr.core.config import Settings
 from plyr.jams.fanout import JamEvent, JamLog, LogConflict, MemoryJamLog, create_jam_log, jam_log
 from plyr.jams.log import Inbox, SubscriberLagged
-from plyr.jams.redis_log import RedisJamLog
+from plyr.jams.redis_log import PREDECESSOR_WAIT_S, RedisJamLog
 from tests.app import running_app
 from tests.helpers import poll
 
@@ -198,3 +198,22 @@ async def test_a_process_reads_only_jams_with_local_subscribers(
     read.clear()
     await poll(lambda: len(read) >= 2, what="the reader to go round again")
     assert read[-1] == set()
+
+
+async def test_an_append_waits_for_the_revision_before_it(
+    make_redis_log: Callable[..., RedisJamLog],
+) -> None:
+    """Process B committed revision 3 right after process A committed 2, and appends first:
+    it waits for 2, so no socket misses it; a revision that never comes is skipped."""
+    a, b = make_redis_log(), make_redis_log()
+    await a.append(7, 1, state(1))
+    async with a.subscribe(7) as events:
+        third = asyncio.create_task(b.append(7, 3, state(3)))
+        await asyncio.sleep(0.05)  # B is waiting for revision 2
+        await a.append(7, 2, state(2))
+        await third
+        assert [(await next_event(events)).data["revision"] for _ in range(2)] == [2, 3]
+        started = asyncio.get_running_loop().time()
+        await b.append(7, 5, state(5))  # 4 never comes (its process died after committing)
+        assert asyncio.get_running_loop().time() - started >= PREDECESSOR_WAIT_S * 0.9
+        assert (await next_event(events)).data["revision"] == 5

@@ -19,7 +19,7 @@ from plyr.auth.service import create_session
 from plyr.core.config import Settings
 from plyr.core.db import create_engine, create_sessionmaker
 from tests.app import User, empty_tables
-from tests.jams.sockets import Message, Peer, forget_keys, peer, revisions
+from tests.jams.sockets import Message, Peer, add_tracks, forget_keys, jam_body, peer, revisions
 from tests.servers import free_port, plyr_env, start_plyr, stop, wait_until_up
 from tests.services import using_postgres
 
@@ -85,7 +85,10 @@ async def servers(settings: Settings, redis_url: str) -> AsyncIterator[list[Serv
 async def settled(tabs: list[Peer], revision: int) -> None:
     """Every tab has seen `revision`."""
     for tab in tabs:
-        await tab.next(lambda m: m.get("revision", -1) >= revision, timeout=20)
+        try:
+            await tab.until(lambda seen: revision in {m.get("revision") for m in seen})
+        except TimeoutError:
+            raise AssertionError(f"{revisions(tab)} lacks {revision}") from None
 
 
 def positions(seen: list[Message]) -> set[int]:
@@ -104,7 +107,7 @@ async def test_commands_through_either_process_reach_both(
     a, b = servers
     alice = await user(settings.resolved_database_url, "alice.test")
     bob = await user(settings.resolved_database_url, "bob.test")
-    body = {"track_ids": [], "current_index": 0, "is_playing": False, "progress_ms": 0}
+    body = jam_body(await add_tracks(settings.resolved_database_url, alice.did))
     async with httpx.AsyncClient(timeout=30) as http:
         created = await http.post(f"{a.url}/jams/", json=body, headers=alice.auth)
         assert created.status_code == 201, created.text

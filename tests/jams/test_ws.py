@@ -21,7 +21,7 @@ from plyr.jams.fanout import MemoryJamLog
 from plyr.jams.presence import Claim, presence
 from tests.app import PUBLIC_URL, User, make_user
 from tests.helpers import poll
-from tests.jams.sockets import jam_app, peer, revisions, served, with_redis
+from tests.jams.sockets import add_tracks, jam_app, jam_body, peer, revisions, served, with_redis
 
 
 @dataclass
@@ -33,8 +33,8 @@ class Jams:
     bob: User
 
     async def start(self, host: User) -> str:
-        body = {"track_ids": [], "current_index": 0, "is_playing": False, "progress_ms": 0}
-        response = await self.http.post("/jams/", json=body, headers=host.auth)
+        tracks = await add_tracks(self.app.state.runtime.settings.resolved_database_url, host.did)
+        response = await self.http.post("/jams/", json=jam_body(tracks), headers=host.auth)
         assert response.status_code == 201, response.text
         code: str = response.json()["code"]
         return code
@@ -173,10 +173,13 @@ async def test_a_full_jam_refuses_more_clients(jams: Jams, monkeypatch: pytest.M
     monkeypatch.setattr("plyr.jams.socket.MAX_CLIENTS", 2)
     code = await jams.start(jams.alice)
     async with jams.socket(code, jams.alice) as a, jams.socket(code, jams.alice) as b:
+        for tab in (a, b):  # checked and counted (the handshake comes before the checks)
+            await tab.send({"type": "ping"})
+            await tab.next(lambda m: m["type"] == "pong")
         async with jams.socket(code, jams.alice) as c:  # two sockets here already
             assert await c.closed_with() == 4009
         await a.sync("tab-a")
-    jam_id = a.seen[0]["jam"]["id"]
+    jam_id = next(m["jam"]["id"] for m in a.seen if "jam" in m)
     # a client synced through another process counts as much as one here
     await presence(jams.app.state.runtime).claim(jam_id, Claim("elsewhere", jams.bob.did), "t")
     async with jams.socket(code, jams.alice) as a, jams.socket(code, jams.alice) as b:

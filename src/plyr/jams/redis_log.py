@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, cast
 
 from redis.asyncio import Redis
-from redis.exceptions import RedisError, ResponseError
+from redis.exceptions import RedisError
 
 from plyr.jams.log import Inbox, JamEvent, LogConflict, revision_of, stream_id_of
 
@@ -29,7 +30,26 @@ LOG_TTL_S = 24 * 3600  # a jam's stream outlives its last change by a day, then 
 WAKE_TTL_S = 3600  # a process's wake stream, should the process die without closing
 RETRY_S = 0.5  # after Redis failed under the reader
 
+PREDECESSOR_WAIT_S = 0.25  # how long an append waits for the revision before it
+PREDECESSOR_POLL_S = 0.002
+
 Entry = tuple[str, dict[str, str]]  # a stream entry: its id and fields
+
+# KEYS[1] the stream; ARGV: id, revision, data, maxlen, ttl (ms), append even after a gap.
+# Returns 1 appended, -1 stale (at or below the last revision), 0 the one before is missing.
+_APPEND = """
+local last = redis.call('XREVRANGE', KEYS[1], '+', '-', 'COUNT', 1)
+if #last > 0 then
+  local previous = tonumber(string.match(last[1][1], '^(%d+)-'))
+  local revision = tonumber(ARGV[2])
+  if previous >= revision then return -1 end
+  if previous < revision - 1 and ARGV[6] == '0' then return 0 end
+end
+redis.call('XADD', KEYS[1], 'MAXLEN', '~', ARGV[4], ARGV[1], 'd', ARGV[3])
+redis.call('PEXPIRE', KEYS[1], ARGV[5])
+return 1
+"""
+APPENDED, STALE = 1, -1
 
 
 @dataclass
@@ -63,17 +83,22 @@ class RedisJamLog:
         return f"{self.prefix}log:{jam_id}"
 
     async def append(self, jam_id: int, revision: int, data: dict[str, Any]) -> str:
+        """Append after the revision before it. Each process appends once its commit is
+        done, when the row lock is already free for the next change, so revision R + 1
+        (committed in another process right after R) may arrive here first: it waits a
+        moment for R, which keeps the log gap-free, and is appended anyway if R never comes
+        (its process died between commit and append)."""
         key, stream_id = self._key(jam_id), stream_id_of(revision)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            # the explicit id makes Redis itself refuse a revision at or below the last one
-            pipe.xadd(key, {"d": json.dumps(data)}, id=stream_id, maxlen=self.maxlen)
-            pipe.expire(key, LOG_TTL_S)
-            added, _ = await pipe.execute(raise_on_error=False)
-        if isinstance(added, ResponseError):
-            if "equal or smaller" in str(added):
+        args = (stream_id, revision, json.dumps(data), self.maxlen, LOG_TTL_S * 1000)
+        deadline = time.monotonic() + PREDECESSOR_WAIT_S
+        while True:
+            late = time.monotonic() >= deadline
+            done = await self.redis.eval(_APPEND, 1, key, *args, int(late))
+            if done == APPENDED:
+                return stream_id
+            if done == STALE:
                 raise LogConflict(f"jam {jam_id}: revision {revision} is not above the last")
-            raise added
-        return stream_id
+            await asyncio.sleep(PREDECESSOR_POLL_S)
 
     async def since(self, jam_id: int, last_id: str) -> list[JamEvent] | None:
         if revision_of(last_id) is None:

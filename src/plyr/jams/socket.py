@@ -183,8 +183,8 @@ class JamSocket:
         replay = await jam_log(self.runtime).since(self.jam_id, last_id) if last_id else None
         if replay is not None and last_id is not None:
             self.last_revision = revision_of(last_id) or -1
-            for event in replay:
-                await self._forward_one(event)
+            for event in replay:  # past events: a leave or end in them was checked at connect
+                await self._forward_one(event, live=False)
             return
         try:
             async with self.runtime.sessionmaker() as db:
@@ -203,7 +203,7 @@ class JamSocket:
         except SubscriberLagged:
             self.stop(LAGGED)
 
-    async def _forward_one(self, event: JamEvent) -> None:
+    async def _forward_one(self, event: JamEvent, live: bool = True) -> None:
         data = event.data
         revision = data.get("revision")
         if isinstance(revision, int):
@@ -211,6 +211,8 @@ class JamSocket:
                 return  # sent already (in the replay or snapshot)
             self.last_revision = revision
         await self.send({**data, "stream_id": event.stream_id})
+        if not live:
+            return
         if data.get("type") == "participant" and data.get("event") == "left":
             if data.get("did") == self.did:
                 self.stop(NOT_PARTICIPANT)
