@@ -53,7 +53,8 @@ function render(jams) {
   if (code) code.textContent = jam.code;
   const share = byId("jam-share");
   if (share) share.hidden = !navigator.share;
-  byId("jam-people")?.replaceChildren(...jam.participants.map((p) => avatar(p, shown.output_mode === "one_speaker" && p.did === shown.output_did)));
+  const people = (jam.participants ?? []).map((p) => (typeof p === "string" ? { did: p, handle: p } : p));
+  byId("jam-people")?.replaceChildren(...people.map((p) => avatar(p, shown.output_mode === "one_speaker" && p.did === shown.output_did)));
   const speaker = byId("jam-speaker");
   if (speaker) speaker.textContent = speakerText(jams);
   const here = byId("jam-play-here");

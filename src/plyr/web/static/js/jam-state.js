@@ -73,7 +73,10 @@ export function predict(state, payload, now, me) {
 
 /** Whether this tab plays the jam's sound: every tab in "everyone" mode, else the output. */
 export function audibleHere(state, clientId) {
-  return !state || state.output_mode === "everyone" || state.output_client_id === clientId;
+  if (!state || state.output_mode === "everyone") return true;
+  // nobody has the output only until the first tab syncs (it gets it), or after the speaker
+  // left (and the jam paused): going quiet here in the meantime would be a glitch
+  return state.output_client_id == null || state.output_client_id === clientId;
 }
 
 /** A client id per tab: kept across reloads of the tab, never shared with another tab. */

@@ -6,6 +6,7 @@ import { request } from "./http.js";
 import { JamSocket, CLOSE } from "./jam-socket.js";
 import { ServerClock, audibleHere, positionMs, predict, tabClientId } from "./jam-state.js";
 import { playable } from "./queue-sync.js";
+import { storageGet, storageSet } from "./format.js";
 import { toast } from "./toast.js";
 
 /** @typedef {import("./jam-state.js").JamState} JamState */
@@ -16,7 +17,7 @@ import { toast } from "./toast.js";
 const DRIFT_S = 0.25; // seek only when further off than this: every seek is audible
 const DRIFT_COOLDOWN_MS = 3000; // after a correcting seek, let the audio settle
 const CHECK_EVERY_MS = 2000;
-const CLOCK_COMMANDS = new Set(["play", "pause", "seek"]); // they stamp server_time_ms with "now"
+const JAM_KEY = "plyr.jam"; // the code of the jam this listener is in, for reloads
 
 export class Jams extends EventTarget {
   /**
@@ -81,11 +82,16 @@ export class Jams extends EventTarget {
 
   // ---- entering and leaving
 
-  /** After a reload: back into the jam this listener is in, if any. */
+  /** After a reload (or in another tab): back into the jam this listener was in. Asked by
+   * its code, not with GET /jams/active: that one answers 404 on every page of everyone who
+   * is in no jam. */
   async resume() {
-    if (!this.me.did) return;
-    const jam = await request("GET", "/jams/active").catch(() => null);
-    if (jam?.is_active) this.enter(jam);
+    const code = storageGet(JAM_KEY);
+    if (!this.me.did || !code) return;
+    const preview = await request("GET", `/jams/${encodeURIComponent(code)}/preview`).catch(() => null);
+    const jam = preview?.is_active ? await request("GET", `/jams/${encodeURIComponent(code)}`).catch(() => null) : null;
+    if (jam?.is_active && !this.jam) this.enter(jam);
+    else if (!jam) storageSet(JAM_KEY, "");
   }
 
   /** A new jam with this tab's queue; this listener hosts it. */
@@ -118,6 +124,7 @@ export class Jams extends EventTarget {
     if (this.jam) this.disconnect();
     else this.own.save(); // the listener's own queue, kept for when they leave
     this.jam = jam;
+    storageSet(JAM_KEY, jam.code);
     this.confirmed = { state: jam.state, revision: jam.revision };
     this.shown = jam.state;
     this.learn(jam.tracks);
@@ -138,6 +145,7 @@ export class Jams extends EventTarget {
   exit() {
     if (!this.jam) return;
     this.disconnect();
+    storageSet(JAM_KEY, "");
     this.jam = this.confirmed = this.shown = null;
     this.player.jam = null;
     this.player.pause();
@@ -161,13 +169,24 @@ export class Jams extends EventTarget {
   receive(msg) {
     if (msg.type === "state") this.onState(msg);
     else if (msg.type === "participant") this.onParticipant(msg);
+    else if (msg.type === "ended") this.onFinal(CLOSE.gone);
     else if (msg.type === "error") toast(msg.message || "the jam refused that", "error");
   }
 
   onState(msg) {
-    if (CLOCK_COMMANDS.has(msg.actor?.type)) this.clock.sample(msg.state?.server_time_ms);
+    if (!msg.snapshot) this.sampleClock(msg.state);
     if (msg.tracks) this.learn(msg.tracks);
+    if (msg.jam && this.jam && msg.jam.code === this.jam.code) {
+      this.jam = { ...this.jam, participants: msg.jam.participants ?? this.jam.participants, host: msg.jam.host ?? this.jam.host };
+    }
     this.confirm(msg.state, msg.revision);
+  }
+
+  /** A state the server just stamped (its server_time_ms moved) tells the clock offset; a
+   * snapshot's may be hours old and would not. */
+  sampleClock(state) {
+    const before = this.confirmed?.state.server_time_ms;
+    if (state && state.server_time_ms !== before) this.clock.sample(state.server_time_ms);
   }
 
   async onParticipant(msg) {
@@ -216,6 +235,7 @@ export class Jams extends EventTarget {
       try {
         const result = await request("POST", `/jams/${encodeURIComponent(code)}/command`, payload);
         if (this.jam?.code !== code) return;
+        this.sampleClock(result.state);
         if (result.tracks) this.learn(result.tracks);
         if (!this.confirmed || result.revision >= this.confirmed.revision) this.confirmed = { state: result.state, revision: result.revision };
       } catch (err) {
@@ -265,7 +285,7 @@ export class Jams extends EventTarget {
     const { player, queue } = this;
     const tracks = state.track_ids.map((id) => this.tracks.get(id)).filter(Boolean);
     if (tracks.length < state.track_ids.length) return void this.refetch();
-    const index = Math.max(0, tracks.findIndex((t, i) => i === state.current_index && t.id === state.current_track_id));
+    const index = Math.min(Math.max(0, state.current_index), tracks.length - 1);
     const position = this.positionMs() / 1000;
     this.apply(() => queue.load({ tracks, index: tracks.length ? index : -1, position, repeat: queue.repeat }, "jam"));
     if (!this.audible) {
@@ -273,17 +293,17 @@ export class Jams extends EventTarget {
       player.emit("statechange");
       return;
     }
+    this.correctDrift(true); // first: a tab that becomes the speaker starts at the right spot
     if (state.is_playing && (player.audio.paused || !player.wantPlay)) this.apply(() => player.play());
     if (!state.is_playing && !player.paused) this.apply(() => player.pause());
-    this.correctDrift(true);
   }
 
   /** Seek to where the jam is when this tab's audio is more than 250 ms off. */
   correctDrift(force = false) {
     const { player } = this;
-    if (!this.jam || !this.shown || !this.audible || !player.loaded || this.inflight) return;
+    if (!this.jam || !this.shown || !this.audible || !player.loaded) return;
     if (!force && performance.now() - this.lastDriftSeek < DRIFT_COOLDOWN_MS) return;
-    if (this.shown.is_playing && player.audio.paused) return; // waiting on autoplay or a load
+    if (!force && this.shown.is_playing && player.audio.paused) return; // waiting on autoplay or a load
     const want = Math.min(this.positionMs() / 1000, player.duration || Infinity);
     if (Math.abs(player.audio.currentTime - want) <= DRIFT_S) return;
     this.lastDriftSeek = performance.now();
