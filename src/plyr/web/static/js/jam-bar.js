@@ -50,7 +50,7 @@ function render(jams) {
     link.setAttribute("href", `/jam/${encodeURIComponent(jam.code)}`);
   }
   const code = byId("jam-code");
-  if (code) code.textContent = jam.code;
+  if (code) code.textContent = jam.name ? jam.code : ""; // the link says the code when unnamed
   const share = byId("jam-share");
   if (share) share.hidden = !navigator.share;
   const people = (jam.participants ?? []).map((p) => (typeof p === "string" ? { did: p, handle: p } : p));
