@@ -27,6 +27,7 @@ from plyr.discovery.recs_router import router as recs_router
 from plyr.discovery.router import router as discovery_router
 from plyr.discovery.tags_router import router as discovery_tags_router
 from plyr.exports.router import router as exports_router
+from plyr.jams.router import router as jams_router
 from plyr.jobs.router import router as jobs_router
 from plyr.likes.router import router as likes_router
 from plyr.lists.router import router as lists_router
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
         atproto_router,
         preferences_router,
         queue_router,
+        jams_router,
         exports_router,
         accounts_router,
     ):

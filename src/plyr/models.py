@@ -19,6 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
+    text,
 )
 from sqlalchemy.orm import (
     InstrumentedAttribute,
@@ -361,6 +362,47 @@ class TrackFeatures(Base):
     bpm: Mapped[float | None] = mapped_column(Float)
     # the vector stores' in-process copies catch up on rows analysed after what they hold
     analyzed_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class Jam(Timestamped, Base):
+    """A shared queue several people control at once (`plyr.jams`). `state` is the
+    server-authoritative playback state; `revision` rises by exactly 1 on every change.
+    `clients` lists the connected clients as [client_id, did] pairs, oldest first (who may
+    be the output device; not part of the state)."""
+
+    __tablename__ = "jams"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(8), unique=True)
+    host_did: Mapped[str] = mapped_column(ForeignKey("artists.did", ondelete="CASCADE"), index=True)
+    name: Mapped[str | None] = mapped_column(String(256))
+    state: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True, index=True)
+    clients: Mapped[list[Any]] = mapped_column(default=list)
+    ended_at: Mapped[datetime | None] = mapped_column()
+
+
+class JamParticipant(Base):
+    """Someone in a jam from `joined_at` until `left_at` (active while it is NULL). A
+    person is in at most one jam at a time (the partial unique index)."""
+
+    __tablename__ = "jam_participants"
+    __table_args__ = (
+        Index(
+            "uq_jam_participants_active_did",
+            "did",
+            unique=True,
+            postgresql_where=text("left_at IS NULL"),
+            sqlite_where=text("left_at IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    jam_id: Mapped[int] = mapped_column(ForeignKey("jams.id", ondelete="CASCADE"), index=True)
+    did: Mapped[str] = mapped_column(ForeignKey("artists.did", ondelete="CASCADE"), index=True)
+    joined_at: Mapped[datetime] = mapped_column(default=utcnow)
+    left_at: Mapped[datetime | None] = mapped_column()
 
 
 def _keep_search_text(attribute: InstrumentedAttribute[Any]) -> None:

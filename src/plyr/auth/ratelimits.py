@@ -35,3 +35,5 @@ def per_account(rule: str) -> Any:
 SignInLimit = per_ip("signin")
 UploadLimits = [per_ip("upload_ip"), per_account("upload")]
 CommentLimit = per_account("comment")
+JamLimit = per_account("jam")
+JamCommandLimit = per_account("jam_command")

@@ -29,6 +29,8 @@ DEFAULT_RATE_LIMITS: dict[str, str] = {
     "play_ip": "300/minute",  # per IP (a household or an office shares one)
     "share_click": "30/minute",  # per listener
     "share_click_ip": "300/minute",  # per IP
+    "jam": "30/minute;300/hour",  # starting, joining, leaving, ending jams, per account
+    "jam_command": "20/second;600/minute",  # jam commands over REST, per account
 }
 
 

@@ -79,6 +79,8 @@ class Runtime:
     effects: Mapping[str, Handler] = field(default_factory=dict)
     # what a domain keeps for the life of this process, opened on first use (by its key)
     process_state: dict[str, Any] = field(default_factory=dict)
+    # what those keep open (a reader task, a connection): closed first when the runtime closes
+    on_close: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     _worker_task: asyncio.Task[None] | None = field(default=None, repr=False)
 
     def audio_changed(self, *file_ids: str | None) -> None:
@@ -136,6 +138,11 @@ class Runtime:
 
     async def close(self) -> None:
         global _current
+        for close in reversed(self.on_close):
+            try:
+                await close()
+            except Exception:
+                log.exception("closing %r failed", close)
         if self._worker_task is not None:
             self._worker_task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
