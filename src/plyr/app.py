@@ -28,6 +28,7 @@ from plyr.discovery.router import router as discovery_router
 from plyr.discovery.tags_router import router as discovery_tags_router
 from plyr.exports.router import router as exports_router
 from plyr.jams.router import router as jams_router
+from plyr.jams.ws import router as jams_ws_router
 from plyr.jobs.router import router as jobs_router
 from plyr.likes.router import router as likes_router
 from plyr.lists.router import router as lists_router
@@ -118,6 +119,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
         preferences_router,
         queue_router,
         jams_router,
+        jams_ws_router,  # /jams/{code}/ws
         exports_router,
         accounts_router,
     ):
