@@ -109,7 +109,10 @@ export async function joinFromPage(jams) {
   page.setAttribute("data-joined", "");
   const status = page.querySelector("[data-jam-status]");
   try {
-    await jams.join(code);
+    const jam = await jams.join(code);
+    const count = page.querySelector(".jam-count");
+    const n = jam.participants?.length ?? 0;
+    if (count && n) count.textContent = `${n} ${n === 1 ? "listener" : "listeners"}`; // with you now
     if (status) status.textContent = "you're in. everyone here controls the music; the jam bar is below.";
     page.setAttribute("data-joined", "true");
   } catch (err) {
