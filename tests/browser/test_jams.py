@@ -121,3 +121,82 @@ async def test_two_people_listen_together(
     await host.context.close()
     await guest.context.close()
     assert not console.unexpected(), console.unexpected()
+
+
+async def test_a_dropped_socket_catches_up_and_a_refused_autoplay_asks_for_a_tap(
+    browser: Browser,
+    live_server: LiveServer,
+    atproto_net: AtprotoNet,
+    catalog: list[CatalogTrack],
+) -> None:
+    console = ConsoleErrors()
+    host = await new_tab(browser, live_server, DESKTOP)
+    guest = await new_tab(browser, live_server, PHONE_390)
+    console.watch(host)
+    console.watch(guest)
+    await sign_in_through_pages(host, create_account(atproto_net, unique_handle("host")), "/")
+    await host.goto("/tag/catalog")
+    await host.locator(".track-row", has_text="Long Road").locator("[data-action=play]").click()
+    await host.wait_for_function("() => window.plyr.player.audio.currentTime > 0.2")
+    await host.click("#queue-toggle")
+    await host.click("#jam-start")
+    await expect(host.locator("#jam-bar")).to_be_visible()
+    code = await host.evaluate("window.plyr.jams.jam.code")
+
+    # signed out, the link shows a preview and a sign-in that comes back to it
+    await guest.goto(f"/jam/{code}")
+    await expect(guest.locator("main h1")).to_contain_text("jam")
+    sign_in = guest.get_by_role("link", name="sign in to join")
+    assert await sign_in.get_attribute("href") == f"/login?return_to=/jam/{code}"
+    await shoot(guest, "jam-preview-signed-out-phone")
+    account = create_account(atproto_net, unique_handle("guest"))
+    await sign_in_through_pages(guest, account, return_to=f"/jam/{code}")
+    await expect(guest.locator("#jam-bar")).to_be_visible()
+    await expect(guest.locator("#player-title")).to_have_text("Long Road")
+
+    # the socket drops; a pause sent meanwhile reaches the guest after it reconnects, by
+    # replay from the last stream id it saw
+    await guest.evaluate(
+        """() => {
+            window.__sent = [];
+            const send = WebSocket.prototype.send;
+            WebSocket.prototype.send = function (data) {
+                window.__sent.push(JSON.parse(data));
+                return send.call(this, data);
+            };
+            const socket = window.plyr.jams.socket;
+            socket.attempt = 2;  // a 1-2 s wait before reconnecting
+            socket.ws.close();
+        }"""
+    )
+    await host.click("#player-play")
+    await host.wait_for_function(f"() => {AUDIO_PAUSED}")
+    await expect(guest.locator("#player-play")).to_have_attribute(
+        "data-state", "paused", timeout=10_000
+    )
+    sync = await guest.evaluate("window.__sent.find((m) => m.type === 'sync')")
+    assert sync["last_id"], sync  # it asked for what it missed
+
+    # "play here" where the browser refuses to start audio: a button asks for a tap
+    await guest.evaluate(
+        """() => {
+            window.__play = HTMLMediaElement.prototype.play;
+            const refused = new DOMException("not without a gesture", "NotAllowedError");
+            HTMLMediaElement.prototype.play = () => Promise.reject(refused);
+        }"""
+    )
+    await host.click("#player-play")  # the jam plays again, on the host
+    await host.wait_for_function(f"() => !{AUDIO_PAUSED}")
+    await guest.click("#jam-play-here")
+    await expect(guest.locator("#jam-unmute")).to_be_visible()
+    await host.wait_for_function(f"() => {AUDIO_PAUSED}")  # the sound moved away from it
+    await shoot(guest, "jam-tap-to-join-phone")
+    await guest.evaluate("() => { HTMLMediaElement.prototype.play = window.__play; }")
+    await guest.click("#jam-unmute")
+    await guest.wait_for_function(f"() => !{AUDIO_PAUSED}")
+    await expect(guest.locator("#jam-unmute")).to_be_hidden()
+    assert max([await position_gap(guest, host) for _ in range(3)]) < 0.25
+
+    await host.context.close()
+    await guest.context.close()
+    assert not console.unexpected(), console.unexpected()
