@@ -31,7 +31,7 @@ def png() -> bytes:
 @pytest.fixture
 async def owned(client: AsyncClient, alice: User, tmp_path: Path) -> dict[str, Any]:
     """Alice's things: a public and a private track, an album, public and private
-    playlists, a comment."""
+    playlists, a comment, a jam."""
     track = await upload_track(
         client, alice, make_audio(tmp_path / "t.mp3", "mp3", 1, frequency=510), title="Mine"
     )
@@ -65,7 +65,9 @@ async def owned(client: AsyncClient, alice: User, tmp_path: Path) -> dict[str, A
             headers=alice.auth,
         )
     ).json()
+    jam = await client.post("/jams/", json={"track_ids": [track["id"]]}, headers=alice.auth)
     return {
+        "jam": jam.json()["code"],
         "track": track["id"],
         "private": private["id"],
         "album": album["id"],
@@ -78,6 +80,7 @@ async def owned(client: AsyncClient, alice: User, tmp_path: Path) -> dict[str, A
 def owner_only(ids: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]]:
     """(method, template, concrete path, request kwargs) that only Alice may do."""
     t, a, p, h, c = ids["track"], ids["album"], ids["playlist"], ids["hidden"], ids["comment"]
+    j = ids["jam"]
     image = {"files": {"image": ("c.png", png(), "image/png")}}
     return [
         ("patch", "/tracks/{track_id}", f"/tracks/{t}", {"data": {"title": "x"}}),
@@ -137,6 +140,10 @@ def owner_only(ids: dict[str, Any]) -> list[tuple[str, str, str, dict[str, Any]]
         ),
         ("post", "/tracks/{track_id}/share", f"/tracks/{ids['private']}/share", {}),
         ("delete", "/auth/developer-tokens/{prefix}", "/auth/developer-tokens/abcdefgh", {}),
+        # a jam: its participants command it and leave it, its host ends it
+        ("post", "/jams/{code}/command", f"/jams/{j}/command", {"json": {"type": "play"}}),
+        ("post", "/jams/{code}/leave", f"/jams/{j}/leave", {}),
+        ("post", "/jams/{code}/end", f"/jams/{j}/end", {}),
     ]
 
 
@@ -164,6 +171,8 @@ SELF_SCOPED = {
     ("put", "/queue/"): {"json": {"state": {"track_ids": []}}},
     ("post", "/exports/"): {},
     ("delete", "/account"): {"json": {"confirmation": "x"}},
+    ("post", "/jams/"): {"json": {"track_ids": []}},
+    ("post", "/jams/{code}/join"): {},  # anyone signed in with the link may join
 }
 PUBLIC = {
     ("post", "/auth/app-password"),  # signing in

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from plyr.core import outbox
 from plyr.core.multipart import remove_tree
 from plyr.core.runtime import Runtime
+from plyr.jams.membership import end_idle as end_idle_jams
 from plyr.jobs import repository as jobs
 from plyr.media import repository as media
 from plyr.models import utcnow
@@ -93,11 +94,13 @@ async def remove_old_exports(runtime: Runtime) -> int:
 
 
 async def sweep(runtime: Runtime) -> None:
-    """Every minute: what must not wait (outbox entries due, dead jobs, temp files)."""
+    """Every minute: what must not wait (outbox entries due, dead jobs, temp files, jams
+    left idle)."""
     await outbox.drain(runtime)
     await outbox.prune(runtime)
     await fail_stale_jobs(runtime)
     await remove_orphan_upload_dirs(runtime)
+    await end_idle_jams(runtime)
 
 
 async def sweep_storage(runtime: Runtime) -> None:

@@ -19,7 +19,6 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     event,
-    text,
 )
 from sqlalchemy.orm import (
     InstrumentedAttribute,
@@ -388,21 +387,21 @@ class JamParticipant(Base):
     person is in at most one jam at a time (the partial unique index)."""
 
     __tablename__ = "jam_participants"
-    __table_args__ = (
-        Index(
-            "uq_jam_participants_active_did",
-            "did",
-            unique=True,
-            postgresql_where=text("left_at IS NULL"),
-            sqlite_where=text("left_at IS NULL"),
-        ),
-    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     jam_id: Mapped[int] = mapped_column(ForeignKey("jams.id", ondelete="CASCADE"), index=True)
     did: Mapped[str] = mapped_column(ForeignKey("artists.did", ondelete="CASCADE"), index=True)
     joined_at: Mapped[datetime] = mapped_column(default=utcnow)
     left_at: Mapped[datetime | None] = mapped_column()
+
+
+Index(
+    "uq_jam_participants_active_did",
+    JamParticipant.did,
+    unique=True,
+    postgresql_where=JamParticipant.left_at.is_(None),
+    sqlite_where=JamParticipant.left_at.is_(None),
+)
 
 
 def _keep_search_text(attribute: InstrumentedAttribute[Any]) -> None:

@@ -4,18 +4,21 @@ commands (from one process or two), the output device as clients come and go."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
+from sqlalchemy import update
 
 from plyr.core.config import Settings
 from plyr.core.runtime import Runtime
 from plyr.jams import membership, service
 from plyr.jams.fanout import JamEvent, jam_log
 from plyr.jams.schemas import JamIn
+from plyr.models import Jam, utcnow
 from tests.app import User, running_app
 from tests.helpers import poll, upload_tone
 
@@ -264,3 +267,26 @@ async def test_ending_publishes_and_refuses_further_commands(
         await command(runtime, bob, code, type="play")
     with pytest.raises(service.JamNotFound):
         await command(runtime, bob, "zzzzzzzz", type="play")
+
+
+async def age_jams(runtime: Runtime, by: timedelta) -> None:
+    async with runtime.writer() as db:
+        await db.execute(update(Jam).values(updated_at=utcnow() - by))
+        await db.commit()
+
+
+async def test_jams_left_idle_end(
+    runtime: Runtime, alice: User, bob: User, song: dict[str, Any]
+) -> None:
+    nobody_there = await start(runtime, alice, [song["id"]])
+    listened_to = await start(runtime, bob, [song["id"]])
+    await connect(runtime, bob, listened_to, "bob-tab")
+    await age_jams(runtime, timedelta(hours=2))
+    assert await membership.end_idle(runtime) == 1  # nobody connected: it ends
+    with pytest.raises(service.JamEnded):
+        await snapshot(runtime, alice, nobody_there)
+    assert (await snapshot(runtime, bob, listened_to))["is_active"]
+    await age_jams(runtime, timedelta(days=2))  # a client that never said goodbye
+    assert await membership.end_idle(runtime) == 1
+    with pytest.raises(service.JamEnded):
+        await snapshot(runtime, bob, listened_to)
