@@ -190,7 +190,8 @@ export class Jams extends EventTarget {
   }
 
   async onParticipant(msg) {
-    if (!this.jam) return;
+    // this listener left (elsewhere): the server closes the socket next (4003)
+    if (!this.jam || (msg.event === "left" && msg.did === this.me.did)) return;
     const jam = await request("GET", `/jams/${encodeURIComponent(this.jam.code)}`).catch(() => null);
     if (!jam || !this.jam || jam.code !== this.jam.code) return;
     this.jam = { ...this.jam, participants: jam.participants, host: jam.host };
