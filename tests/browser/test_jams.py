@@ -197,6 +197,14 @@ async def test_a_dropped_socket_catches_up_and_a_refused_autoplay_asks_for_a_tap
     await expect(guest.locator("#jam-unmute")).to_be_hidden()
     assert max([await position_gap(guest, host) for _ in range(3)]) < 0.25
 
+    # the host lets every device play: its own sound comes back, the guest's goes on
+    await host.click("#jam-mode")
+    await host.wait_for_function(f"() => !{AUDIO_PAUSED}")
+    await expect(host.locator("#jam-speaker")).to_have_text("playing on everyone's device")
+    await expect(guest.locator("#jam-speaker")).to_have_text("playing on everyone's device")
+    assert not await guest.evaluate(AUDIO_PAUSED)
+    await expect(guest.locator("#jam-mode")).to_be_hidden()  # the host's choice
+
     await host.context.close()
     await guest.context.close()
     assert not console.unexpected(), console.unexpected()

@@ -59,6 +59,11 @@ function render(jams) {
   if (speaker) speaker.textContent = speakerText(jams);
   const here = byId("jam-play-here");
   if (here) here.hidden = shown.output_mode === "everyone" || shown.output_client_id === jams.clientId;
+  const mode = byId("jam-mode"); // the host's: every device plays, or one speaker
+  if (mode) {
+    mode.hidden = jam.host?.did !== jams.me.did;
+    mode.setAttribute("aria-pressed", String(shown.output_mode === "everyone"));
+  }
   bar.dataset.role = jams.audible ? "speaker" : "remote";
 }
 
@@ -88,6 +93,7 @@ export function bindJamBar(jams, player) {
     "jam-copy": () => jams.jam && copyLink(jams.jam.code),
     "jam-share": () => jams.jam && navigator.share?.({ title: "join my jam on plyr", url: jamUrl(jams.jam.code) }).catch(() => {}),
     "jam-play-here": () => jams.playHere(),
+    "jam-mode": () => jams.setMode(jams.shown?.output_mode === "everyone" ? "one_speaker" : "everyone"),
     "jam-unmute": () => (unmute(false), jams.unblock()),
     "jam-leave": () => jams.leave().then(() => toast("you left the jam", "info", { timeout: 2500 })),
   };
