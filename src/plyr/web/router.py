@@ -3,6 +3,7 @@ renders it (`plyr.html.templating.render`). Pages are GET and HEAD; changes go t
 
 from __future__ import annotations
 
+import re
 from typing import Annotated, Any
 from urllib.parse import quote, urlencode
 
@@ -15,8 +16,10 @@ from plyr.artists import service as artist_service
 from plyr.auth.dependencies import OptionalUser
 from plyr.comments import service as comments
 from plyr.core.deps import DbSession, RuntimeDep
+from plyr.core.errors import NotFound
 from plyr.core.urls import safe_return_to
 from plyr.html.templating import TEMPLATES, render
+from plyr.jams import views as jams
 from plyr.lists import service as playlists
 from plyr.lists.schemas import PlaylistId
 from plyr.preferences.schemas import HEX_COLOUR
@@ -29,6 +32,7 @@ from plyr.web.assets import STATIC
 router = APIRouter(include_in_schema=False)
 PAGE_SIZE = 30
 GET_HEAD = ["GET", "HEAD"]
+JAM_CODE = re.compile(r"[a-z0-9]{8}")
 
 
 def _viewer(user: OptionalUser) -> str | None:
@@ -223,6 +227,17 @@ async def tag_page(
         tracks=feed.page.tracks,
         next_url=feed.next_url,
     )
+
+
+@router.api_route("/jam/{code}", methods=GET_HEAD, response_class=HTMLResponse)
+async def jam_page(request: Request, code: str, db: DbSession, user: OptionalUser) -> Response:
+    """A jam's link: who hosts it and how many listen; signed out, a sign-in that comes
+    back here; signed in, the page joins it (jam-bar.js); once over, says so."""
+    if not JAM_CODE.fullmatch(code):
+        raise NotFound("no such jam")
+    jam = await jams.preview(db, code)  # JamNotFound: the 404 page
+    host = jam.host.display_name or jam.host.handle
+    return render(request, "pages/jam.html", user, title=jam.name or f"{host}'s jam", jam=jam)
 
 
 @router.api_route("/login", methods=GET_HEAD, response_class=HTMLResponse)

@@ -2,6 +2,8 @@
 // footer player, handles data-action clicks by delegation and re-syncs the page after swaps.
 // Elements are looked up when used: any may be missing (embeds) or replaced (history restore).
 import { byId, clamp, formatTime, trackOf } from "./format.js";
+import { Jams } from "./jam.js";
+import { bindJamBar, joinFromPage } from "./jam-bar.js";
 import { bindKeys } from "./keys.js";
 import { Player, bindMediaSession } from "./player.js";
 import { Queue, bindQueuePanel, localStore, persistQueue } from "./queue.js";
@@ -11,7 +13,9 @@ import { Waveform, loadPeaks } from "./waveform.js";
 
 const queue = new Queue();
 const player = new Player(queue);
+const jams = new Jams(player, queue, { did: byId("jam-bar")?.dataset.did ?? null });
 initToasts();
+bindJamBar(jams, player);
 bindMediaSession(player);
 const panel = bindQueuePanel(queue, (index) => {
   if (index === queue.index && player.track) player.toggle({ user: true });
@@ -342,6 +346,7 @@ function afterSwap() {
   renderTitle();
   markRows();
   attachPageWaves();
+  if (jamsReady) joinFromPage(jams);
 }
 document.addEventListener("htmx:afterSettle", afterSwap);
 // the back/forward snapshot should carry the page's title, not the playing one
@@ -354,7 +359,16 @@ document.addEventListener("htmx:historyRestore", () => {
 
 // ---- persistence
 
-persistQueue(queue, signedIn() ? serverStore() : localStore(), { position: () => player.currentTime, playing }).then(({ save, savePosition }) => {
+// the own queue first, then the jam (if any) takes over the player and sets it aside
+let jamsReady = false;
+const persisted = persistQueue(queue, signedIn() ? serverStore() : localStore(), { position: () => player.currentTime, playing, held: () => jams.active });
+persisted.then(async ({ save, restore }) => {
+  jams.own = { save, restore };
+  await jams.resume();
+  jamsReady = true;
+  joinFromPage(jams);
+});
+persisted.then(({ save, savePosition }) => {
   player.addEventListener("timeupdate", savePosition);
   let wasPlaying = playing();
   player.addEventListener("statechange", () => {
@@ -367,4 +381,4 @@ renderAll();
 attachPageWaves();
 
 /** For tests and debugging. */
-Object.assign(window, { plyr: { player, queue, toast } });
+Object.assign(window, { plyr: { player, queue, toast, jams } });

@@ -6,6 +6,10 @@ import { toast } from "./toast.js";
 /** @typedef {import("./queue.js").Entry} Entry */
 /** gain: its Web Audio GainNode, if routed; direct: its source is served by this origin.
  * @typedef {{el: HTMLAudioElement, gain: GainNode|null, entry: Entry|null, direct: boolean}} Deck */
+/** A jam the player follows (jam.js): it hears the listener's play/pause/seek, and on a remote
+ * (a tab that is not the jam's speaker) it says where the jam is instead of the audio element.
+ * @typedef {{play(): void, pause(): void, seek(seconds: number): void, remote: boolean,
+ *   position(): number, playing(): boolean}} JamHooks */
 
 const PRELOAD_BEFORE_END = 15; // seconds
 const RESTART_AFTER = 3; // "previous" restarts the track when further in than this
@@ -34,7 +38,8 @@ function servedDirectly(url) {
 const refParam = () => new URLSearchParams(location.search).get("ref") ?? "";
 
 /** Events: "trackchange" {track, previous, gapMs, restored} (also "plyr:trackchange" on document),
- * "statechange", "timeupdate", "durationchange", "progress", "volumechange". */
+ * "statechange", "timeupdate", "durationchange", "progress", "volumechange", "blocked" (the
+ * browser refused to start audio without a gesture). */
 export class Player extends EventTarget {
   /** @param {import("./queue.js").Queue} queue */
   constructor(queue) {
@@ -60,6 +65,8 @@ export class Player extends EventTarget {
     this.pendingChange = null; // an auto-advance's trackchange, sent once the new deck plays
     this.failures = 0; // in a row
     this.listen = null; // forward playback heard, for play counting
+    /** @type {JamHooks|null} */
+    this.jam = null;
     queue.addEventListener("change", (e) => this.reconcile(/** @type {CustomEvent} */ (e).detail));
   }
 
@@ -75,10 +82,16 @@ export class Player extends EventTarget {
     return !!this.entry && this.deck.entry === this.entry;
   }
   get paused() {
+    if (this.jam?.remote) return !this.jam.playing();
     return this.loaded ? this.audio.paused : !this.wantPlay;
   }
   get currentTime() {
+    if (this.jam?.remote) return clamp(this.jam.position(), 0, this.duration || Infinity);
     return this.pendingStart ?? (this.loaded ? this.audio.currentTime : 0);
+  }
+  /** Whether this tab's speakers sound: not on a jam's remote. */
+  get audible() {
+    return !this.jam?.remote;
   }
   get duration() {
     const d = this.loaded ? this.audio.duration : NaN;
@@ -104,12 +117,14 @@ export class Player extends EventTarget {
   play({ user = false } = {}) {
     if (user) this.unlock();
     if (!this.entry) return this.queue.length && this.go(Math.max(0, this.queue.index), { user });
+    this.jam?.play();
     this.wantPlay = true;
-    if (this.loaded) this.playElement();
+    if (this.loaded && this.audible) this.playElement();
     else this.emit("statechange");
   }
 
   pause() {
+    this.jam?.pause();
     this.wantPlay = false;
     this.audio.pause();
     this.emit("statechange");
@@ -133,6 +148,7 @@ export class Player extends EventTarget {
   seek(seconds) {
     if (!this.entry || !Number.isFinite(seconds)) return;
     const t = clamp(seconds, 0, this.duration || Math.max(0, seconds));
+    this.jam?.seek(t);
     this.pendingStart = this.loaded && this.audio.readyState >= 1 ? null : t;
     if (this.pendingStart == null) this.audio.currentTime = t;
     if (this.listen) this.listen.last = t; // skipped time is not heard time
@@ -190,7 +206,7 @@ export class Player extends EventTarget {
   reconcile({ reason, position }) {
     const { intent, queue } = this;
     this.intent = null;
-    const passive = reason === "restore" || reason === "adopt";
+    const passive = reason === "restore" || reason === "adopt" || reason === "jam"; // jam.js decides play/pause
     if (queue.current !== this.entry) {
       if (!queue.current) this.unload();
       else {
@@ -288,11 +304,13 @@ export class Player extends EventTarget {
   }
 
   playElement() {
+    if (!this.audible) return; // a jam's remote: another tab is the speaker
     this.audio.play()?.catch((err) => {
       // AbortError: superseded by a newer load or pause. NotAllowedError: a click must start it.
       if (err?.name !== "NotAllowedError") return;
       this.wantPlay = false;
       this.emit("statechange");
+      this.emit("blocked");
     });
   }
 

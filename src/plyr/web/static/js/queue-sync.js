@@ -9,7 +9,7 @@ const POSITION_EVERY_MS = 15_000; // only the playback position moved
 const MAX_TRACKS = 200; // track details fetched on restore
 
 /** The player's shape of a track, from the API's Track object. */
-function playable(t) {
+export function playable(t) {
   return {
     id: t.id,
     title: t.title,

@@ -134,7 +134,7 @@ export class Queue extends EventTarget {
    * Take over a stored state (page load, another tab). The current entry is kept when it is
    * still the same track, so the player does not reload what it already has.
    * @param {QueueState} state
-   * @param {"restore"|"adopt"} reason
+   * @param {"restore"|"adopt"|"jam"} reason (jam: the state of a jam this tab follows)
    */
   load(state, reason) {
     const tracks = state.tracks.filter((t) => t?.audio_url);
@@ -181,14 +181,18 @@ export function localStore(key = "plyr.queue") {
 
 /**
  * Restore the queue from `store`, then save it on changes, the position every ~2 s while
- * playing and on pagehide; adopt other tabs' states while this tab is not playing.
+ * playing and on pagehide; adopt other tabs' states while this tab is not playing. While
+ * `held()` (in a jam: the queue is the jam's) nothing is saved or adopted, so the
+ * listener's own queue waits in the store for their return.
  * @param {Queue} queue
  * @param {QueueStore} store
- * @param {{position: () => number, playing: () => boolean}} player
+ * @param {{position: () => number, playing: () => boolean, held?: () => boolean}} player
  */
 export async function persistQueue(queue, store, player) {
   let owner = true; // whether this tab wrote last; only then does pagehide save
+  const held = player.held ?? (() => false);
   const save = () => {
+    if (held()) return;
     owner = true;
     store.save(queue.snapshot(player.position())).catch(() => {});
   };
@@ -199,12 +203,17 @@ export async function persistQueue(queue, store, player) {
     if (reason !== "restore" && reason !== "adopt") save();
   });
   store.subscribe((state) => {
-    if (player.playing()) return;
+    if (player.playing() || held()) return;
     owner = false;
     queue.load(state, "adopt");
   });
   addEventListener("pagehide", () => owner && save());
-  return { save, savePosition: throttle(() => player.playing() && save(), 2000) };
+  /** Take the stored queue back (after a jam). */
+  const restore = async () => {
+    const mine = await store.load().catch(() => null);
+    queue.load(mine ?? { tracks: [], index: -1, position: 0, repeat: "none" }, "restore");
+  };
+  return { save, restore, savePosition: throttle(() => player.playing() && save(), 2000) };
 }
 
 /**
