@@ -31,6 +31,7 @@ import numpy as np
 import numpy.typing as npt
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from plyr.discovery.models.threads import blas_threads
 from plyr.discovery.vectors import repository
 from plyr.discovery.vectors.base import (
     DIMENSIONS,
@@ -282,7 +283,8 @@ def _rank_now(
     vectors, ids = matrix.vectors[:n], matrix.ids[:n]
     # cosine (rows and targets are unit); one query: a matrix-vector product, cheaper
     single = targets.shape[1] == 1
-    scores = (vectors @ targets[:, 0])[:, None] if single else vectors @ targets
+    with blas_threads(1):  # memory-bound: more BLAS threads only spin (bridge.TagCatalogue)
+        scores = (vectors @ targets[:, 0])[:, None] if single else vectors @ targets
     scores[~allowed] = -np.inf
     top = np.argpartition(-scores, count - 1, axis=0)[:count]
     answers = []
