@@ -31,6 +31,9 @@ from plyr.core.orm import Base as Base
 from plyr.core.orm import utcnow as utcnow
 from plyr.core.outbox.models import PendingWrite as PendingWrite  # core's; named with the rest
 from plyr.core.text import normalize
+from plyr.moderation_tables import Label as Label  # moderation's tables, named with the rest
+from plyr.moderation_tables import ModerationEvent as ModerationEvent
+from plyr.moderation_tables import ModerationItem as ModerationItem
 
 
 def _normal_of(source: str) -> Callable[[Any], str]:
