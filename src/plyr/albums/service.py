@@ -86,7 +86,10 @@ async def by_slug(db: AsyncSession, handle: str, slug: str, viewer_did: str | No
     album = await repository.by_slug(db, artist.did, slug)
     if album is None or (
         viewer_did != album.artist_did
-        and not await repository.visible_counts(db, [album.id], viewer_did)
+        and (
+            album.takedown_reason is not None
+            or not await repository.visible_counts(db, [album.id], viewer_did)
+        )
     ):
         raise NotFound("no album with that name here")
     return album

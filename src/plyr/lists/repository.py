@@ -59,7 +59,7 @@ async def playlists_of(db: AsyncSession, owner_did: str, *, with_private: bool) 
 def shown_in_playlist(viewer_did: str | None, owner_did: str) -> ColumnElement[bool]:
     """A playlist's track shown to `viewer_did`: public ones to anyone, their own tracks to
     them, and to the playlist's owner the unlisted tracks they added by link."""
-    published = Track.status == "published"
+    published = and_(Track.status == "published", Track.takedown_reason.is_(None))
     shown: list[ColumnElement[bool]] = [and_(published, Track.visibility == "public")]
     if viewer_did:
         shown.append(Track.artist_did == viewer_did)
