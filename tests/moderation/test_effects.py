@@ -174,3 +174,88 @@ async def test_a_creator_cannot_take_their_own_track_down_by_label(
     await label(app, stage["uri"], "!takedown", src=alice.did)
     assert "feed" in await seen(client, stage, SIGNED_OUT)
     await label(app, "at://did:plc:nobody/fm.plyr.track/x", "!takedown")  # not here: ignored
+
+
+async def feed_titles(client: AsyncClient, headers: dict[str, str]) -> list[str]:
+    feed = (await client.get("/tracks/", headers=headers)).json()
+    return sorted(t["title"] for t in feed["tracks"])
+
+
+async def test_sensitive_audio_only_for_listeners_who_asked(
+    app: FastAPI, client: AsyncClient, alice: User, bob: User, tmp_path: Path
+) -> None:
+    await upload_tone(client, alice, tmp_path, "Plain", 300)
+    await upload_tone(client, alice, tmp_path, "Explicit", 420, self_labels=["sexual"])
+    labelled = await upload_tone(client, alice, tmp_path, "Labelled", 530)
+    uri = await give_record(app, labelled["id"], alice.did)
+    await label(app, uri, "porn")
+
+    carol = await make_user(app, "carol.test")
+    opted = await client.post(
+        "/preferences", json={"show_sensitive_audio": True}, headers=carol.auth
+    )
+    assert opted.status_code == 200, opted.text
+    assert await feed_titles(client, SIGNED_OUT) == ["Plain"]
+    assert await feed_titles(client, bob.auth) == ["Plain"]
+    assert await feed_titles(client, carol.auth) == ["Explicit", "Labelled", "Plain"]
+    home = await client.get("/", headers=cookie(carol))
+    assert {"Explicit", "Labelled"} <= {t["title"] for t in data_tracks(home.text)}
+    signed_out_home = await client.get("/", headers=BROWSER)
+    assert "Explicit" not in {t["title"] for t in data_tracks(signed_out_home.text)}
+    hits = (await client.get("/search/", params={"q": "Explicit"})).json()["results"]
+    assert not [r for r in hits if r["type"] == "track"]
+    # still there by its link, marked
+    direct = (await client.get(f"/tracks/{labelled['id']}")).json()
+    assert direct["sensitive_audio"] is True
+
+    await label(app, uri, "porn", neg=True)
+    await label(app, uri, "sexual", src=alice.did)  # her own label now: still sensitive
+    assert await feed_titles(client, bob.auth) == ["Plain"]
+    await label(app, uri, "sexual", src=alice.did, neg=True)
+    assert await feed_titles(client, bob.auth) == ["Labelled", "Plain"]
+
+
+async def test_taken_down_albums_playlists_comments_and_artists(
+    app: FastAPI, client: AsyncClient, alice: User, bob: User, stage: dict[str, Any]
+) -> None:
+    album, playlist = stage["album"], stage["playlist"]
+    said = await client.post(
+        f"/tracks/{stage['song']['id']}/comments",
+        json={"text": "hello", "timestamp_ms": 0},
+        headers=bob.auth,
+    )
+    assert said.status_code in (200, 201), said.text
+    song_page = f"/track/{stage['song']['id']}"
+    assert "hello" in (await client.get(song_page, headers=BROWSER)).text
+    async with runtime_of(app).writer() as db:
+        for target_type, target_id in (
+            ("album", album["id"]),
+            ("playlist", playlist["id"]),
+            ("comment", said.json()["id"]),
+        ):
+            await effects.takedown(
+                db, target_type=target_type, target_id=str(target_id), reason="abuse"
+            )
+        await db.commit()
+    assert (await client.get("/u/alice.test/album/day", headers=BROWSER)).status_code == 404
+    own_album = await client.get("/u/alice.test/album/day", headers=cookie(alice))
+    assert own_album.status_code == 200
+    assert (await client.get(f"/playlist/{playlist['id']}", headers=BROWSER)).status_code == 404
+    assert (await client.get(f"/embed/playlist/{playlist['id']}")).status_code == 404
+    own_list = await client.get(f"/playlist/{playlist['id']}", headers=cookie(bob))
+    assert own_list.status_code == 200
+    assert "hello" not in (await client.get(song_page, headers=BROWSER)).text
+    found = (await client.get("/search/", params={"q": "Road Mix"})).json()["results"]
+    assert not [r for r in found if r["type"] == "playlist"]
+
+    async with runtime_of(app).writer() as db:
+        await effects.apply_label(db, uri=alice.did, val="!takedown", neg=False, src=LABELER)
+        await db.commit()
+    assert (await client.get("/u/alice.test", headers=BROWSER)).status_code == 404
+    assert (await client.get("/u/alice.test", headers=cookie(alice))).status_code == 200
+    async with runtime_of(app).writer() as db:
+        await effects.restore(db, target_type="artist", target_id=alice.did)
+        await effects.restore(db, target_type="album", target_id=str(album["id"]))
+        await db.commit()
+    assert (await client.get("/u/alice.test", headers=BROWSER)).status_code == 200
+    assert (await client.get("/u/alice.test/album/day", headers=BROWSER)).status_code == 200

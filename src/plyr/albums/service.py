@@ -75,7 +75,10 @@ async def of_artist(
     db: AsyncSession, runtime: Runtime, artist: Artist, viewer_did: str | None
 ) -> list[AlbumOut]:
     """The artist's albums: all of them to the artist, those with something to hear to others."""
-    out = await present(db, runtime, await repository.by_artist(db, artist.did), viewer_did)
+    rows = await repository.by_artist(db, artist.did)
+    if viewer_did != artist.did:
+        rows = [a for a in rows if a.takedown_reason is None]
+    out = await present(db, runtime, rows, viewer_did)
     return out if viewer_did == artist.did else [a for a in out if a.track_count > 0]
 
 

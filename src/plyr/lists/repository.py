@@ -48,8 +48,8 @@ async def get_playlist(db: AsyncSession, playlist_id: int) -> Playlist | None:
 async def playlists_of(db: AsyncSession, owner_did: str, *, with_private: bool) -> list[Playlist]:
     """The owner's playlists, most recently changed first."""
     query = select(Playlist).where(Playlist.owner_did == owner_did)
-    if not with_private:
-        query = query.where(Playlist.is_private.is_(False))
+    if not with_private:  # what others see: neither private nor taken down
+        query = query.where(Playlist.is_private.is_(False), Playlist.takedown_reason.is_(None))
     query = query.options(joinedload(Playlist.owner)).order_by(
         Playlist.updated_at.desc(), Playlist.id.desc()
     )

@@ -72,13 +72,15 @@ async def feed(
     include_unlisted_of: str | None = None,
     tags: Sequence[str] = (),
     hidden_tags: Sequence[str] = (),
+    sensitive: bool = False,
 ) -> list[Track]:
-    """Newest first, keyset-paginated on (created_at, id)."""
+    """Newest first, keyset-paginated on (created_at, id); sensitive audio only when the
+    listener asked for it (`sensitive`)."""
     query = select(Track)
     if include_unlisted_of and include_unlisted_of == artist_did:
         query = query.where(Track.artist_did == artist_did, Track.status == "published")
     else:
-        query = query.where(*listed())
+        query = query.where(*listed(sensitive=sensitive))
         if artist_did:
             query = query.where(Track.artist_did == artist_did)
     for tag in tags:

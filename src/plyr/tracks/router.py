@@ -100,6 +100,7 @@ async def list_tracks(
         include_unlisted_of=viewer,
         tags=[t.lower() for t in tags or []],
         hidden_tags=hidden,
+        sensitive=service.wants_sensitive_audio(viewing),
     )
 
 

@@ -135,6 +135,12 @@ def hidden_tags(runtime: Runtime, viewer: Artist | None) -> list[str]:
     return list(prefs.get("hidden_tags", runtime.settings.default_hidden_tags))
 
 
+def wants_sensitive_audio(viewer: Artist | None) -> bool:
+    """Whether listings include sexual/porn/nudity audio for this viewer: only when they
+    asked for it (`show_sensitive_audio`); never for a signed-out visitor."""
+    return viewer is not None and bool((viewer.preferences or {}).get("show_sensitive_audio"))
+
+
 def period_start(period: str) -> datetime | None:
     delta = PERIODS.get(period)
     return utcnow() - delta if delta else None

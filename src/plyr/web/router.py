@@ -146,6 +146,10 @@ async def artist_page(
 ) -> Response:
     """An artist: avatar, bio, their tracks."""
     artist = await artist_service.by_handle(db, handle)
+    viewer = _viewer(user)
+    admin = viewer in runtime.settings.admin_did_set
+    if artist.takedown_reason is not None and viewer != artist.did and not admin:
+        raise NotFound("no artist with that handle here")
     feed = await pages.feed(db, runtime, user, artist_did=artist.did, limit=PAGE_SIZE)
     return render(
         request,
