@@ -109,12 +109,22 @@ async def seen(client: AsyncClient, stage: dict[str, Any], headers: dict[str, st
     similar = (await client.get(f"/tracks/{stage['neighbour']}/similar", headers=api)).json()
     if song_id in [t["id"] for t in similar["tracks"]]:
         found.add("similar")
+    mood = (await client.get("/search/semantic", params={"q": "Song"}, headers=api)).json()
+    if song_id in [t["id"] for t in mood["results"]]:
+        found.add("semantic")
+    if "Cookie" in headers:  # For You is for signed-in listeners
+        for_you = (await client.get("/for-you", headers=api)).json()
+        if song_id in [t["id"] for t in for_you["tracks"]]:
+            found.add("for-you")
     audio = await client.get(f"/audio/{file_id}", headers=api)
     found.add(f"audio {audio.status_code}")
     return found
 
 
-EVERYWHERE = {"feed", "search", "api", "page", "embed", "artist", "album", "playlist", "similar"}
+EVERYWHERE = {
+    *("feed", "search", "semantic", "api", "page", "embed"),
+    *("artist", "album", "playlist", "similar"),
+}
 
 
 async def test_takedown_and_restore_change_what_others_see_everywhere(
@@ -122,11 +132,13 @@ async def test_takedown_and_restore_change_what_others_see_everywhere(
 ) -> None:
     admin = await make_user(app, "admin.test")
     runtime_of(app).settings.admin_dids = admin.did
-    for viewer in (cookie(bob), SIGNED_OUT):
-        assert await seen(client, stage, viewer) == EVERYWHERE | {"audio 200"}
+    dave = await make_user(app, "dave.test")  # a listener who has not heard it (For You)
+    assert await seen(client, stage, cookie(dave)) == EVERYWHERE | {"for-you", "audio 200"}
+    assert await seen(client, stage, cookie(bob)) == EVERYWHERE | {"audio 200"}
+    assert await seen(client, stage, SIGNED_OUT) == EVERYWHERE | {"audio 200"}
 
     await label(app, stage["uri"], "!takedown")
-    for viewer in (cookie(bob), SIGNED_OUT):
+    for viewer in (cookie(dave), cookie(bob), SIGNED_OUT):
         assert await seen(client, stage, viewer) == {"audio 451"}
     # the artist still has it everywhere that is theirs (the artist page shows her the
     # public view, as always), with the reason
@@ -143,8 +155,9 @@ async def test_takedown_and_restore_change_what_others_see_everywhere(
     assert "taken down: removed by a moderator" in page.text
 
     await label(app, stage["uri"], "!takedown", neg=True)
-    for viewer in (cookie(bob), SIGNED_OUT):
-        assert await seen(client, stage, viewer) == EVERYWHERE | {"audio 200"}
+    assert await seen(client, stage, cookie(dave)) == EVERYWHERE | {"for-you", "audio 200"}
+    assert await seen(client, stage, cookie(bob)) == EVERYWHERE | {"audio 200"}
+    assert await seen(client, stage, SIGNED_OUT) == EVERYWHERE | {"audio 200"}
 
 
 async def test_a_takedown_without_a_record_and_copyright_labels(
