@@ -43,16 +43,18 @@ def upgrade() -> None:
 def _backfill_self_sensitive() -> None:
     bind = op.get_bind()
     rows = bind.execute(sa.text("SELECT id, self_labels FROM tracks WHERE self_labels IS NOT NULL"))
-    sensitive = [
-        track_id
-        for track_id, labels in rows
-        if SENSITIVE.intersection(json.loads(labels) if isinstance(labels, str) else labels or ())
-    ]
+    sensitive = [track_id for track_id, labels in rows if SENSITIVE.intersection(_values(labels))]
     for track_id in sensitive:
         bind.execute(
             sa.text("UPDATE tracks SET self_sensitive_audio = :yes WHERE id = :id"),
             {"yes": True, "id": track_id},
         )
+
+
+def _values(stored: object) -> list[str]:
+    """A `self_labels` cell: JSON text on SQLite (a JSON `null` too), a list on PostgreSQL."""
+    labels = json.loads(stored) if isinstance(stored, str) else stored
+    return [v for v in labels if isinstance(v, str)] if isinstance(labels, list) else []
 
 
 def downgrade() -> None:
