@@ -31,6 +31,9 @@ from plyr.core.orm import Base as Base
 from plyr.core.orm import utcnow as utcnow
 from plyr.core.outbox.models import PendingWrite as PendingWrite  # core's; named with the rest
 from plyr.core.text import normalize
+from plyr.moderation_tables import Label as Label  # moderation's tables, named with the rest
+from plyr.moderation_tables import ModerationEvent as ModerationEvent
+from plyr.moderation_tables import ModerationItem as ModerationItem
 
 
 def _normal_of(source: str) -> Callable[[Any], str]:
@@ -48,6 +51,18 @@ class Timestamped:
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+class Moderated:
+    """Set while a moderator's decision (a `!takedown` or upheld `copyright-violation`
+    label, or a takedown of an item without a record) hides the row from everyone but its
+    owner and admins, who see this reason (`plyr.moderation.effects`)."""
+
+    takedown_reason: Mapped[str | None] = mapped_column(String(256), default=None)
+
+
+# atproto label values that mark audio as sensitive (`show_sensitive_audio` to hear it)
+SENSITIVE_AUDIO_VALUES = frozenset({"sexual", "porn", "nudity"})
+
+
 class RecordRef:
     """The AT Protocol record that mirrors a row, once written. One row per record: a URI
     names a record in the row owner's own repo (`plyr.atproto.uris`)."""
@@ -56,7 +71,7 @@ class RecordRef:
     atproto_record_cid: Mapped[str | None] = mapped_column(String(128))
 
 
-class Artist(Timestamped, RecordRef, Base):
+class Artist(Timestamped, RecordRef, Moderated, Base):
     __tablename__ = "artists"
 
     did: Mapped[str] = mapped_column(String(255), primary_key=True)
@@ -121,7 +136,7 @@ class AudioFile(Base):
         return f"audio/{self.file_id}.{self.ext}"
 
 
-class Album(Timestamped, RecordRef, Base):
+class Album(Timestamped, RecordRef, Moderated, Base):
     __tablename__ = "albums"
     __table_args__ = (UniqueConstraint("artist_did", "slug"),)
 
@@ -137,7 +152,7 @@ class Album(Timestamped, RecordRef, Base):
     artist: Mapped[Artist] = relationship(lazy="raise")
 
 
-class Track(Timestamped, RecordRef, Base):
+class Track(Timestamped, RecordRef, Moderated, Base):
     __tablename__ = "tracks"
     __table_args__ = (
         # Duplicate detection: the same bytes by the same artist is one track.
@@ -178,6 +193,10 @@ class Track(Timestamped, RecordRef, Base):
     self_labels: Mapped[list[Any] | None] = mapped_column(default=None)
     # a record's `supportGate.type` ("any"): the audio is for the artist's supporters
     support_gate: Mapped[str | None] = mapped_column(String(64))
+    # sexual/porn/nudity audio, by a label from a labeler this instance honours, or by the
+    # creator's own self-labels (kept apart: withdrawing one must not clear the other)
+    sensitive_audio: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
+    self_sensitive_audio: Mapped[bool] = mapped_column(Boolean, default=False, server_default="0")
     play_count: Mapped[int] = mapped_column(Integer, default=0)
     like_count: Mapped[int] = mapped_column(Integer, default=0)
     comment_count: Mapped[int] = mapped_column(Integer, default=0)
@@ -188,7 +207,7 @@ class Track(Timestamped, RecordRef, Base):
     tags: Mapped[list[Tag]] = relationship(secondary="track_tags", lazy="raise")
 
 
-class Playlist(Timestamped, RecordRef, Base):
+class Playlist(Timestamped, RecordRef, Moderated, Base):
     """A listener's ordered list of tracks (an `fm.plyr.list` with `listType: playlist`;
     private ones never reach the PDS)."""
 
@@ -281,7 +300,7 @@ class Like(RecordRef, Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
 
 
-class Comment(Timestamped, RecordRef, Base):
+class Comment(Timestamped, RecordRef, Moderated, Base):
     __tablename__ = "comments"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -414,3 +433,10 @@ def _keep_search_text(attribute: InstrumentedAttribute[Any]) -> None:
 
 for _attribute in (Artist.display_name, Album.title, Track.title, Playlist.name, Tag.name):
     _keep_search_text(_attribute)
+
+
+@event.listens_for(Track.self_labels, "set")
+def _keep_self_sensitive(target: Track, value: list[Any] | None, *_: object) -> None:
+    """Whenever the creator's self-labels are set (upload, edit, indexing), refresh
+    whether they call the audio sensitive (a column, so listings filter on it in SQL)."""
+    target.self_sensitive_audio = bool(SENSITIVE_AUDIO_VALUES.intersection(value or ()))

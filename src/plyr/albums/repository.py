@@ -76,7 +76,9 @@ async def track_ids(db: AsyncSession, album_id: int) -> list[int]:
 
 def shown_to(viewer_did: str | None) -> ColumnElement[bool]:
     """A track of an album shown to `viewer_did`: public ones, and all of their own."""
-    public = and_(Track.status == "published", Track.visibility == "public")
+    public = and_(
+        Track.status == "published", Track.visibility == "public", Track.takedown_reason.is_(None)
+    )
     return or_(public, Track.artist_did == viewer_did) if viewer_did else public
 
 

@@ -75,7 +75,10 @@ async def of_artist(
     db: AsyncSession, runtime: Runtime, artist: Artist, viewer_did: str | None
 ) -> list[AlbumOut]:
     """The artist's albums: all of them to the artist, those with something to hear to others."""
-    out = await present(db, runtime, await repository.by_artist(db, artist.did), viewer_did)
+    rows = await repository.by_artist(db, artist.did)
+    if viewer_did != artist.did:
+        rows = [a for a in rows if a.takedown_reason is None]
+    out = await present(db, runtime, rows, viewer_did)
     return out if viewer_did == artist.did else [a for a in out if a.track_count > 0]
 
 
@@ -86,7 +89,10 @@ async def by_slug(db: AsyncSession, handle: str, slug: str, viewer_did: str | No
     album = await repository.by_slug(db, artist.did, slug)
     if album is None or (
         viewer_did != album.artist_did
-        and not await repository.visible_counts(db, [album.id], viewer_did)
+        and (
+            album.takedown_reason is not None
+            or not await repository.visible_counts(db, [album.id], viewer_did)
+        )
     ):
         raise NotFound("no album with that name here")
     return album

@@ -31,7 +31,10 @@ async def get_by_handle(db: AsyncSession, handle: str) -> Artist | None:
 
 async def public_track_count(db: AsyncSession, did: str) -> int:
     query = select(func.count(Track.id)).where(
-        Track.artist_did == did, Track.visibility == "public", Track.status == "published"
+        Track.artist_did == did,
+        Track.visibility == "public",
+        Track.status == "published",
+        Track.takedown_reason.is_(None),
     )
     return int((await db.execute(query)).scalar_one())
 
@@ -45,7 +48,7 @@ async def with_public_tracks(db: AsyncSession, dids: list[str]) -> list[Artist]:
     if not dids:
         return []
     listed = select(Track.artist_did).where(
-        Track.visibility == "public", Track.status == "published"
+        Track.visibility == "public", Track.status == "published", Track.takedown_reason.is_(None)
     )
     query = (
         select(Artist).where(Artist.did.in_(dids), Artist.did.in_(listed)).order_by(Artist.handle)

@@ -11,11 +11,12 @@ from plyr.models import Artist, Comment, PendingWrite, Track
 
 
 async def for_track(db: AsyncSession, track_id: int) -> list[tuple[Comment, Artist]]:
-    """The track's comments with their authors, by position, then age."""
+    """The track's comments with their authors, by position, then age (not those a
+    moderator took down)."""
     query = (
         select(Comment, Artist)
         .join(Artist, Artist.did == Comment.did)
-        .where(Comment.track_id == track_id)
+        .where(Comment.track_id == track_id, Comment.takedown_reason.is_(None))
         .order_by(Comment.timestamp_ms, Comment.created_at, Comment.id)
     )
     return [(comment, artist) for comment, artist in (await db.execute(query)).all()]

@@ -169,6 +169,8 @@ def _recommendable(track: Track) -> bool:
         track.visibility in tracks_repo.LISTED
         and track.status == "published"
         and track.support_gate is None
+        and track.takedown_reason is None
+        and not (track.sensitive_audio or track.self_sensitive_audio)
     )
 
 

@@ -123,6 +123,8 @@ def render(
         "default_accent": DEFAULT_ACCENT,
         "auto_advance": prefs.get("auto_advance", True),
         "normalize": prefs.get("normalize_volume", True),
+        "show_sensitive_artwork": prefs.get("show_sensitive_artwork", False),
+        "show_sensitive_audio": prefs.get("show_sensitive_audio", False),
         "needs_terms": bool(user) and not prefs.get("terms_accepted_at"),
         **context,
     }

@@ -48,8 +48,8 @@ async def get_playlist(db: AsyncSession, playlist_id: int) -> Playlist | None:
 async def playlists_of(db: AsyncSession, owner_did: str, *, with_private: bool) -> list[Playlist]:
     """The owner's playlists, most recently changed first."""
     query = select(Playlist).where(Playlist.owner_did == owner_did)
-    if not with_private:
-        query = query.where(Playlist.is_private.is_(False))
+    if not with_private:  # what others see: neither private nor taken down
+        query = query.where(Playlist.is_private.is_(False), Playlist.takedown_reason.is_(None))
     query = query.options(joinedload(Playlist.owner)).order_by(
         Playlist.updated_at.desc(), Playlist.id.desc()
     )
@@ -59,7 +59,7 @@ async def playlists_of(db: AsyncSession, owner_did: str, *, with_private: bool) 
 def shown_in_playlist(viewer_did: str | None, owner_did: str) -> ColumnElement[bool]:
     """A playlist's track shown to `viewer_did`: public ones to anyone, their own tracks to
     them, and to the playlist's owner the unlisted tracks they added by link."""
-    published = Track.status == "published"
+    published = and_(Track.status == "published", Track.takedown_reason.is_(None))
     shown: list[ColumnElement[bool]] = [and_(published, Track.visibility == "public")]
     if viewer_did:
         shown.append(Track.artist_did == viewer_did)

@@ -69,9 +69,11 @@ async def detail(
 
 
 async def get_visible(db: AsyncSession, playlist_id: int, viewer_did: str | None) -> Playlist:
-    """The playlist, unless it is private and not the viewer's (404, as if it did not exist)."""
+    """The playlist, unless it is private or taken down and not the viewer's (404, as if it
+    did not exist)."""
     playlist = await repository.get_playlist(db, playlist_id)
-    if playlist is None or (playlist.is_private and playlist.owner_did != viewer_did):
+    hidden = playlist is not None and (playlist.is_private or playlist.takedown_reason is not None)
+    if playlist is None or (hidden and playlist.owner_did != viewer_did):
         raise NotFound("playlist not found")
     return playlist
 

@@ -26,6 +26,10 @@ class PreferencesOut(BaseModel):
     enable_teal_scrobbling: bool = False
     download_policy: DownloadPolicy = "open"
     normalize_volume: bool = True
+    # artwork marked sensitive is blurred (click to reveal) unless this is on
+    show_sensitive_artwork: bool = False
+    # audio labelled sexual, porn or nudity is left out of everything unless this is on
+    show_sensitive_audio: bool = False
     terms_accepted_at: datetime | None = None
 
 
@@ -40,6 +44,8 @@ class PreferencesIn(BaseModel):
     enable_teal_scrobbling: bool | None = None
     download_policy: DownloadPolicy | None = None
     normalize_volume: bool | None = None
+    show_sensitive_artwork: bool | None = None
+    show_sensitive_audio: bool | None = None
 
     @field_validator("hidden_tags")
     @classmethod

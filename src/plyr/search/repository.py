@@ -101,7 +101,8 @@ def source(kind: Kind) -> Source:
         return Source(
             kind,
             select(Artist.did, Artist.handle, Artist.display_name, Artist.avatar_url).where(
-                _listed_track_where(Track.artist_did == Artist.did)
+                _listed_track_where(Track.artist_did == Artist.did),
+                Artist.takedown_reason.is_(None),
             ),
             Artist.did,
             (Artist.handle, Artist.search_text),
@@ -120,7 +121,9 @@ def source(kind: Kind) -> Source:
                 Album.image_type,
             )
             .join(Artist, Artist.did == Album.artist_did)
-            .where(_listed_track_where(Track.album_id == Album.id)),
+            .where(
+                _listed_track_where(Track.album_id == Album.id), Album.takedown_reason.is_(None)
+            ),
             Album.id,
             (Album.search_text,),
             (Album.id.desc(),),
@@ -155,7 +158,7 @@ def source(kind: Kind) -> Source:
             items.label("track_count"),
         )
         .join(Artist, Artist.did == Playlist.owner_did)
-        .where(Playlist.is_private == false()),
+        .where(Playlist.is_private == false(), Playlist.takedown_reason.is_(None)),
         Playlist.id,
         (Playlist.search_text,),
         (Playlist.id.desc(),),

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.audio.formats import content_type_for
 from plyr.core.cache import LocalCache
-from plyr.core.errors import Forbidden, NotFound
+from plyr.core.errors import AppError, Forbidden, NotFound
 from plyr.models import AudioFile, Track
 from plyr.tracks import repository as tracks
 
@@ -30,18 +30,41 @@ class AudioAccess:
         return self.blob is not None or self.remote_url is not None
 
 
-def _playable_by_link(track: Track) -> bool:
+def _linked(track: Track) -> bool:
     return track.status == "published" and track.visibility in ("public", "unlisted")
 
 
+def _playable_by_link(track: Track) -> bool:
+    return _linked(track) and track.takedown_reason is None
+
+
+def _may_play(users: list[Track], viewer_did: str | None, admin: bool) -> bool:
+    """Whether the viewer may play a file no public track plays: theirs, or (an admin) a
+    taken-down one. 451 when it was taken down, 404 otherwise."""
+    if any(t.artist_did == viewer_did for t in users):
+        return True
+    taken_down = [t for t in users if _linked(t) and t.takedown_reason is not None]
+    if taken_down and admin:
+        return True
+    if taken_down:
+        raise AppError(f"taken down: {taken_down[0].takedown_reason}", status_code=451)
+    return False
+
+
 async def audio_access(
-    db: AsyncSession, cache: LocalCache[Any], file_id: str, viewer_did: str | None
+    db: AsyncSession,
+    cache: LocalCache[Any],
+    file_id: str,
+    viewer_did: str | None,
+    *,
+    admin: bool = False,
 ) -> AudioAccess:
-    """404 unless some track using this file is public/unlisted or belongs to the viewer."""
+    """404 unless some track using this file is public/unlisted or belongs to the viewer;
+    451 when the tracks playing it were taken down (except to their artist and admins)."""
     audio = await tracks.get_audio_file(db, file_id)
     users = await tracks.tracks_using_file(db, file_id) if audio else []
     public = any(_playable_by_link(t) for t in users)
-    if audio is None or not (public or any(t.artist_did == viewer_did for t in users)):
+    if audio is None or not (public or _may_play(users, viewer_did, admin)):
         raise NotFound("audio not found")
     access = AudioAccess(
         file_id,

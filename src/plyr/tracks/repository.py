@@ -41,9 +41,20 @@ def _with_relations(query: Select[Track]) -> Select[Track]:
     )
 
 
-def listed() -> list[ColumnElement[bool]]:
-    """Conditions for a track that appears in feeds, tag pages, top and search."""
-    return [Track.visibility.in_(LISTED), Track.status == "published"]
+def listed(*, sensitive: bool = False) -> list[ColumnElement[bool]]:
+    """Conditions for a track that appears in feeds, tag pages, top, search and discovery:
+    public, published, not taken down, and (unless the listener asked for it, `sensitive`)
+    not sensitive audio."""
+    shown = [Track.visibility.in_(LISTED), Track.status == "published", not_taken_down()]
+    return shown if sensitive else [*shown, *not_sensitive()]
+
+
+def not_taken_down() -> ColumnElement[bool]:
+    return Track.takedown_reason.is_(None)
+
+
+def not_sensitive() -> list[ColumnElement[bool]]:
+    return [Track.sensitive_audio.is_(False), Track.self_sensitive_audio.is_(False)]
 
 
 async def get(db: AsyncSession, track_id: int) -> Track | None:
@@ -61,13 +72,15 @@ async def feed(
     include_unlisted_of: str | None = None,
     tags: Sequence[str] = (),
     hidden_tags: Sequence[str] = (),
+    sensitive: bool = False,
 ) -> list[Track]:
-    """Newest first, keyset-paginated on (created_at, id)."""
+    """Newest first, keyset-paginated on (created_at, id); sensitive audio only when the
+    listener asked for it (`sensitive`)."""
     query = select(Track)
     if include_unlisted_of and include_unlisted_of == artist_did:
         query = query.where(Track.artist_did == artist_did, Track.status == "published")
     else:
-        query = query.where(*listed())
+        query = query.where(*listed(sensitive=sensitive))
         if artist_did:
             query = query.where(Track.artist_did == artist_did)
     for tag in tags:
@@ -301,7 +314,7 @@ async def files_playable_by_link(db: AsyncSession, file_ids: Sequence[str]) -> s
     """Those of `file_ids` some public or unlisted track plays (or keeps as its original)."""
     if not file_ids:
         return set()
-    linkable = Track.visibility.in_(PLAYABLE_BY_LINK)
+    linkable = and_(Track.visibility.in_(PLAYABLE_BY_LINK), not_taken_down())
     played = select(Track.file_id).where(Track.file_id.in_(file_ids), linkable)
     kept = select(Track.original_file_id).where(Track.original_file_id.in_(file_ids), linkable)
     return {row for row in (await db.scalars(played.union(kept))).all() if row}

@@ -100,6 +100,7 @@ async def list_tracks(
         include_unlisted_of=viewer,
         tags=[t.lower() for t in tags or []],
         hidden_tags=hidden,
+        sensitive=service.wants_sensitive_audio(viewing),
     )
 
 
@@ -156,7 +157,8 @@ async def get_track(
 ) -> TrackOut:
     """A track."""
     viewer = user.did if user else None
-    track = await service.get_visible(db, track_id, viewer)
+    admin = viewer in runtime.settings.admin_did_set
+    track = await service.get_visible(db, track_id, viewer, admin=admin)
     return (await service.present(db, runtime, [track], viewer))[0]
 
 
@@ -171,6 +173,7 @@ async def get_waveform(
         raise NotFound("no waveform for this track")
     # shared caches may keep only what anyone may see
     shared = track.visibility == "public" and track.status == "published"
+    shared = shared and track.takedown_reason is None
     response.headers["Cache-Control"] = f"{'public' if shared else 'private'}, max-age=86400"
     peaks = [(p[0], p[1]) for p in audio.peaks]
     return Waveform(file_id=audio.file_id, duration=audio.duration, peaks=peaks)

@@ -60,6 +60,14 @@ class TrackOut(BaseModel):
     support_gate: str | None = Field(
         None, description="the record's supportGate type: the audio is for supporters"
     )
+    takedown_reason: str | None = Field(
+        None,
+        description="set when a moderator took the track down: only its artist and admins "
+        "see it then, with this reason",
+    )
+    sensitive_audio: bool = Field(
+        False, description="sexual/porn/nudity audio (a label or the creator's self-label)"
+    )
 
 
 class TrackPage(BaseModel):

@@ -23,9 +23,13 @@ log = logging.getLogger(__name__)
 PERIODS = {"day": timedelta(days=1), "week": timedelta(days=7), "month": timedelta(days=30)}
 
 
-def can_view(track: Track, viewer_did: str | None) -> bool:
+def can_view(track: Track, viewer_did: str | None, *, admin: bool = False) -> bool:
+    """The artist sees all of theirs; a taken-down track only them and admins (with the
+    reason); others published tracks that are not private."""
     if viewer_did == track.artist_did:
         return True
+    if track.takedown_reason is not None:
+        return admin and track.status == "published"
     return track.status == "published" and track.visibility != "private"
 
 
@@ -59,6 +63,8 @@ def to_out(runtime: Runtime, track: Track, *, is_liked: bool = False) -> TrackOu
         loudness_lufs=track.audio.loudness_lufs if track.audio else None,
         self_labels=track.self_labels or [],
         support_gate=track.support_gate,
+        takedown_reason=track.takedown_reason,
+        sensitive_audio=track.sensitive_audio or track.self_sensitive_audio,
     )
 
 
@@ -71,9 +77,11 @@ async def present(
     return [to_out(runtime, t, is_liked=t.id in liked) for t in tracks]
 
 
-async def get_visible(db: AsyncSession, track_id: int, viewer_did: str | None) -> Track:
+async def get_visible(
+    db: AsyncSession, track_id: int, viewer_did: str | None, *, admin: bool = False
+) -> Track:
     track = await repository.get(db, track_id)
-    if track is None or not can_view(track, viewer_did):
+    if track is None or not can_view(track, viewer_did, admin=admin):
         raise NotFound("track not found")
     return track
 
@@ -125,6 +133,12 @@ def hidden_tags(runtime: Runtime, viewer: Artist | None) -> list[str]:
     the instance's default."""
     prefs = viewer.preferences if viewer is not None else {}
     return list(prefs.get("hidden_tags", runtime.settings.default_hidden_tags))
+
+
+def wants_sensitive_audio(viewer: Artist | None) -> bool:
+    """Whether listings include sexual/porn/nudity audio for this viewer: only when they
+    asked for it (`show_sensitive_audio`); never for a signed-out visitor."""
+    return viewer is not None and bool((viewer.preferences or {}).get("show_sensitive_audio"))
 
 
 def period_start(period: str) -> datetime | None:

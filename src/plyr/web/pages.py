@@ -53,6 +53,7 @@ async def feed(
         include_unlisted_of=None,
         tags=[tag.lower()] if tag else [],
         hidden_tags=hidden,
+        sensitive=tracks.wants_sensitive_audio(user.artist if user else None),
     )
     next_url = None
     if page.next_cursor:

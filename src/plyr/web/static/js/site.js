@@ -60,6 +60,8 @@ async function savePreferences(form) {
     auto_advance: data.get("auto_advance") === "on",
     normalize_volume: data.get("normalize_volume") === "on",
     allow_comments: data.get("allow_comments") === "on",
+    show_sensitive_artwork: data.get("show_sensitive_artwork") === "on",
+    show_sensitive_audio: data.get("show_sensitive_audio") === "on",
     download_policy: data.get("download_policy"),
     hidden_tags: tags,
   };
@@ -68,6 +70,7 @@ async function savePreferences(form) {
     const root = document.documentElement;
     root.dataset.autoAdvance = String(body.auto_advance);
     root.dataset.normalize = String(body.normalize_volume);
+    root.dataset.showSensitiveArtwork = String(body.show_sensitive_artwork);
     localStorage.setItem("plyr.autoAdvance", String(body.auto_advance));
     localStorage.setItem("plyr.normalize", String(body.normalize_volume));
     say("settings saved", "success");

@@ -1,0 +1,1 @@
+"""Moderation and safety: reports, re-upload scans, sensitive artwork, labels, the review desk."""
