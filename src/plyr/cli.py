@@ -22,6 +22,8 @@ discovery_app = typer.Typer(help="Discovery (audio analysis) commands.", no_args
 app.add_typer(db_app, name="db")
 app.add_typer(dev_app, name="dev")
 app.add_typer(discovery_app, name="discovery")
+labeler_app = typer.Typer(help="The AT Protocol labeler.", no_args_is_help=True)
+app.add_typer(labeler_app, name="labeler")
 
 
 def _migrate() -> None:
@@ -137,6 +139,18 @@ async def _run_ingest(service: str, cursor: int | None) -> None:
         await follow(runtime, service, stop, first_cursor=cursor)
     finally:
         await runtime.close()
+
+
+@labeler_app.command("setup")
+def labeler_setup() -> None:
+    """Create the labeler's key (kept if it exists) and DID; print the DID and its key."""
+    from plyr.moderation.labeler.identity import setup
+
+    labeler = setup(get_settings())
+    typer.echo(f"labeler DID: {labeler.did}")
+    typer.echo(f"#atproto_label key: {labeler.did_key}")
+    if labeler.did.startswith("did:web:"):
+        typer.echo(f"DID document: {labeler.endpoint}/.well-known/did.json")
 
 
 @db_app.command("upgrade")
