@@ -153,6 +153,28 @@ def labeler_setup() -> None:
         typer.echo(f"DID document: {labeler.endpoint}/.well-known/did.json")
 
 
+@labeler_app.command("follow")
+def labeler_follow() -> None:
+    """Subscribe to the labelers in PLYR_LABELERS and keep their (verified) labels."""
+    logging.basicConfig(level=logging.INFO)
+    asyncio.run(_run_labeler_follow())
+
+
+async def _run_labeler_follow() -> None:
+    from plyr.moderation.labeler.subscriber import follow_all
+    from plyr.wiring import start_runtime
+
+    runtime = await start_runtime(get_settings(), with_worker=False)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await follow_all(runtime, stop)
+    finally:
+        await runtime.close()
+
+
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Apply database migrations."""

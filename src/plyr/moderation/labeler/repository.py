@@ -9,7 +9,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.elements import ColumnElement
 
-from plyr.models import Label
+from plyr.models import IngestCursor, Label
 
 OWN = "plyr"
 ISSUING_LOCK = 0x6C6162656C  # "label": any constant no other advisory lock uses
@@ -62,3 +62,17 @@ async def serialize_issuing(db: AsyncSession) -> None:
     over one committed late. SQLite serializes writers already."""
     if db.get_bind().dialect.name == "postgresql":
         await db.execute(select(func.pg_advisory_xact_lock(ISSUING_LOCK)))
+
+
+async def saved_cursor(db: AsyncSession, key: str) -> int | None:
+    saved = await db.get(IngestCursor, key)
+    return saved.cursor if saved else None
+
+
+async def save_cursor(db: AsyncSession, key: str, seq: int) -> None:
+    saved = await db.get(IngestCursor, key)
+    if saved is None:
+        db.add(IngestCursor(service=key, cursor=seq))
+    else:
+        saved.cursor = seq
+    await db.flush()
