@@ -18,12 +18,14 @@ from atproto_subscription.frames import Frame
 from fastapi import FastAPI
 from httpx import ASGITransport, AsyncClient
 from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
 
 from plyr.core.config import Settings
 from plyr.core.runtime import Runtime
 from plyr.models import Label
-from plyr.moderation.labeler import identity, service
+from plyr.moderation.labeler import identity, service, stream
 from tests.app import running_app
+from tests.helpers import poll
 from tests.jams.sockets import served
 from tests.moderation.labels import label_key, verifies
 
@@ -134,3 +136,22 @@ async def test_subscribe_labels_replays_from_zero_then_sends_a_negation_live(
 
 async def test_no_did_document_before_setup(client: AsyncClient) -> None:
     assert (await client.get("/.well-known/did.json")).status_code == 404
+
+
+async def test_subscribers_past_the_limit_are_told_to_come_back(
+    labeler_app: FastAPI, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stream, "MAX_SOCKETS", 1)
+    await issue(labeler_app, TRACK, "nudity")
+    async with served(labeler_app) as base:
+        url = f"{base}/xrpc/com.atproto.label.subscribeLabels?cursor=0"
+        async with connect(url) as first:
+            await frames(first, 1)
+            async with connect(url) as second:
+                with pytest.raises(ConnectionClosed) as closed:
+                    await second.recv()
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1013
+        state = labeler_app.state.runtime.process_state
+        await poll(lambda: state[stream.OPEN_KEY] == 0, what="the sockets to close")
+        async with connect(url) as again:  # the first has gone: room again
+            assert len(await frames(again, 1)) == 1

@@ -17,6 +17,11 @@ log = logging.getLogger(__name__)
 
 BATCH = 200  # labels read per query while replaying
 RECHECK_S = 1.0  # labels issued by another process are seen within this long
+# A public, unauthenticated socket that queries the database each second: past this many in
+# one process, a new one is turned away with 1013 ("try again later").
+MAX_SOCKETS = 200
+TRY_LATER = 1013
+OPEN_KEY = "labeler.open_sockets"
 
 
 class LabelStream:
@@ -24,6 +29,17 @@ class LabelStream:
         self.websocket, self.runtime, self.cursor = websocket, runtime, cursor
 
     async def run(self) -> None:
+        state = self.runtime.process_state
+        if state.get(OPEN_KEY, 0) >= MAX_SOCKETS:
+            await self.websocket.close(TRY_LATER, "too many subscribers; try again later")
+            return
+        state[OPEN_KEY] = state.get(OPEN_KEY, 0) + 1
+        try:
+            await self._stream()
+        finally:
+            state[OPEN_KEY] -= 1
+
+    async def _stream(self) -> None:
         async with self.runtime.sessionmaker() as db:
             last = await repository.last_own_seq(db)
         if self.cursor is not None and self.cursor > last:
