@@ -142,11 +142,15 @@ async def _run_ingest(service: str, cursor: int | None) -> None:
 
 
 @labeler_app.command("setup")
-def labeler_setup() -> None:
+def labeler_setup(
+    did: Annotated[str, typer.Option(help="web (did:web of the public host) or plc")] = "web",
+) -> None:
     """Create the labeler's key (kept if it exists) and DID; print the DID and its key."""
-    from plyr.moderation.labeler.identity import setup
+    from plyr.moderation.labeler import identity, plc
 
-    labeler = setup(get_settings())
+    if did not in ("web", "plc"):
+        raise typer.BadParameter("--did is web or plc")
+    labeler = (plc.setup if did == "plc" else identity.setup)(get_settings())
     typer.echo(f"labeler DID: {labeler.did}")
     typer.echo(f"#atproto_label key: {labeler.did_key}")
     if labeler.did.startswith("did:web:"):

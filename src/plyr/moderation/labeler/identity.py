@@ -85,21 +85,33 @@ def did_web_of(public_url: str) -> str:
 
 
 def setup(settings: Settings) -> Labeler:
-    """Create the key (once) and record the DID; running it again keeps the key."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    key_path = settings.data_dir / KEY_FILE
-    if not key_path.exists():
+    """Create the key (once) and name the labeler did:web of the public host (for a did:plc:
+    `plc.setup`). Running it again keeps the key."""
+    load_or_create_key(settings.data_dir / KEY_FILE)
+    return save_did(settings, did_web_of(settings.public_url))
+
+
+def save_did(settings: Settings, did: str) -> Labeler:
+    _write_private(settings.data_dir / IDENTITY_FILE, json.dumps({"did": did}).encode())
+    labeler = load(settings)
+    assert labeler is not None
+    return labeler
+
+
+def load_or_create_key(path: Path) -> ec.EllipticCurvePrivateKey:
+    """The secp256k1 key in `path`, generated there (0600) the first time."""
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
         pem = ec.generate_private_key(ec.SECP256K1()).private_bytes(
             serialization.Encoding.PEM,
             serialization.PrivateFormat.PKCS8,
             serialization.NoEncryption(),
         )
-        _write_private(key_path, pem)
-    did = did_web_of(settings.public_url)
-    _write_private(settings.data_dir / IDENTITY_FILE, json.dumps({"did": did}).encode())
-    labeler = load(settings)
-    assert labeler is not None
-    return labeler
+        _write_private(path, pem)
+    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256k1":
+        raise ValueError(f"{path} is not a secp256k1 key")
+    return key
 
 
 def load(settings: Settings) -> Labeler | None:
@@ -108,10 +120,8 @@ def load(settings: Settings) -> Labeler | None:
     identity_path = settings.data_dir / IDENTITY_FILE
     if not key_path.exists() or not identity_path.exists():
         return None
-    key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
-    if not isinstance(key, ec.EllipticCurvePrivateKey) or key.curve.name != "secp256k1":
-        raise ValueError(f"{key_path} is not a secp256k1 key")
     did = json.loads(identity_path.read_text())["did"]
+    key = load_or_create_key(key_path)
     return Labeler(did=did, key=key, endpoint=settings.public_url.rstrip("/"))
 
 
