@@ -76,3 +76,14 @@ async def save_cursor(db: AsyncSession, key: str, seq: int) -> None:
     else:
         saved.cursor = seq
     await db.flush()
+
+
+async def active_values(db: AsyncSession, *, uri: str, src: str, origin: str) -> set[str]:
+    """The values `src` has labelled `uri` with and not negated since (the latest wins)."""
+    found = await db.execute(
+        select(Label.val, Label.neg)
+        .where(Label.uri == uri, Label.src == src, Label.origin == origin)
+        .order_by(Label.seq)
+    )
+    latest = {val: neg for val, neg in found.all()}
+    return {val for val, neg in latest.items() if not neg}
