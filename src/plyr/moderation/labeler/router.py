@@ -17,7 +17,9 @@ router = APIRouter(tags=["labels"])
 
 
 def _xrpc_error(message: str, status: int = 400, error: str = "InvalidRequest") -> JSONResponse:
-    return JSONResponse({"error": error, "message": message}, status_code=status)
+    """An XRPC error (`error`, `message`), with plyr's `detail` for its own clients."""
+    body = {"error": error, "message": message, "detail": message}
+    return JSONResponse(body, status_code=status)
 
 
 @router.get("/xrpc/com.atproto.label.queryLabels", response_model=None)
