@@ -22,6 +22,8 @@ discovery_app = typer.Typer(help="Discovery (audio analysis) commands.", no_args
 app.add_typer(db_app, name="db")
 app.add_typer(dev_app, name="dev")
 app.add_typer(discovery_app, name="discovery")
+labeler_app = typer.Typer(help="The AT Protocol labeler.", no_args_is_help=True)
+app.add_typer(labeler_app, name="labeler")
 
 
 def _migrate() -> None:
@@ -135,6 +137,44 @@ async def _run_ingest(service: str, cursor: int | None) -> None:
         loop.add_signal_handler(sig, stop.set)
     try:
         await follow(runtime, service, stop, first_cursor=cursor)
+    finally:
+        await runtime.close()
+
+
+@labeler_app.command("setup")
+def labeler_setup(
+    did: Annotated[str, typer.Option(help="web (did:web of the public host) or plc")] = "web",
+) -> None:
+    """Create the labeler's key (kept if it exists) and DID; print the DID and its key."""
+    from plyr.moderation.labeler import identity, plc
+
+    if did not in ("web", "plc"):
+        raise typer.BadParameter("--did is web or plc")
+    labeler = (plc.setup if did == "plc" else identity.setup)(get_settings())
+    typer.echo(f"labeler DID: {labeler.did}")
+    typer.echo(f"#atproto_label key: {labeler.did_key}")
+    if labeler.did.startswith("did:web:"):
+        typer.echo(f"DID document: {labeler.endpoint}/.well-known/did.json")
+
+
+@labeler_app.command("follow")
+def labeler_follow() -> None:
+    """Subscribe to the labelers in PLYR_LABELERS and keep their (verified) labels."""
+    logging.basicConfig(level=logging.INFO)
+    asyncio.run(_run_labeler_follow())
+
+
+async def _run_labeler_follow() -> None:
+    from plyr.moderation.labeler.subscriber import follow_all
+    from plyr.wiring import start_runtime
+
+    runtime = await start_runtime(get_settings(), with_worker=False)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await follow_all(runtime, stop)
     finally:
         await runtime.close()
 

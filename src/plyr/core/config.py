@@ -30,6 +30,8 @@ class Settings(BaseSettings):
     max_image_mb: int = Field(20, alias="PLYR_MAX_IMAGE_MB")
     secret_key: str | None = Field(None, alias="PLYR_SECRET_KEY")
     admin_dids: str = Field("", alias="PLYR_ADMIN_DIDS")
+    # labelers whose labels this instance keeps and honours (`plyr labeler follow`)
+    labelers: str = Field("", alias="PLYR_LABELERS")
     atproto_namespace: str = Field("fm.plyr", alias="PLYR_ATPROTO_NAMESPACE")
     # Services answering com.atproto.identity.resolveHandle, tried after DNS and well-known
     # (comma-separated; a local PDS for `.test` handles in development).
@@ -147,6 +149,10 @@ class Settings(BaseSettings):
     @property
     def admin_did_set(self) -> frozenset[str]:
         return frozenset(d.strip() for d in self.admin_dids.split(",") if d.strip())
+
+    @property
+    def labeler_dids(self) -> list[str]:
+        return [d.strip() for d in self.labelers.split(",") if d.strip()]
 
     @property
     def cookie_secure(self) -> bool:

@@ -19,7 +19,7 @@ from plyr.core.runtime import Runtime
 from plyr.core.storage import StorageError
 from plyr.media.images import StoredImage, store_image
 from plyr.models import Artist, AudioFile, Track
-from plyr.tracks import dependents, repository
+from plyr.tracks import dependents, publishing, repository
 
 log = logging.getLogger(__name__)
 ARTWORK_DEADLINE_S = 30.0
@@ -71,6 +71,7 @@ async def index_track_record(
     if record.get("album"):
         track.album_id = (await repository.get_or_create_album(db, artist.did, record["album"])).id
     await db.flush()
+    await publishing.queue_self_labels(db, track.id)
     return track
 
 

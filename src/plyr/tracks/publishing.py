@@ -50,6 +50,7 @@ def collection(runtime: Runtime) -> str:
 MAX_BLOB_BYTES = 100 * 1024 * 1024  # the lexicon's audioBlob maxSize
 # discovery's task (`plyr.discovery.tasks`), named: discovery sits above tracks
 ANALYZE_TRACK = "analyze_track"
+SYNC_SELF_LABELS = "sync_self_labels"  # plyr.moderation's, by name (tracks may not import it)
 
 
 async def sync_record(
@@ -90,6 +91,8 @@ async def sync_record(
             await queue_delete(db, track.artist_did, record_key(track))  # no orphan record
         if still_there and track.status != "published":
             await queue_analysis(db, track_id)  # published now: discovery may analyse it
+        if still_there:
+            await queue_self_labels(db, track_id)
         await outbox.commit(runtime, db)
     runtime.catalog_changed()
     return warnings
@@ -163,6 +166,11 @@ async def queue_analysis(db: AsyncSession, track_id: int, *, auto_tag: bool = Fa
     (`auto_tag`: then adds the tags it suggests)."""
     key = f"analyze-{track_id}" + ("-auto-tag" if auto_tag else "")
     await outbox.enqueue(db, ANALYZE_TRACK, track_id, auto_tag, key=key)
+
+
+async def queue_self_labels(db: AsyncSession, track_id: int) -> None:
+    """In the change's transaction: the creator's self-labels follow the track's record."""
+    await outbox.enqueue(db, SYNC_SELF_LABELS, track_id, key=f"self-labels-{track_id}")
 
 
 async def queue_delete(db: AsyncSession, did: str, rkey: str) -> None:
