@@ -32,7 +32,9 @@ from plyr.jams.ws import router as jams_ws_router
 from plyr.jobs.router import router as jobs_router
 from plyr.likes.router import router as likes_router
 from plyr.lists.router import router as lists_router
+from plyr.media.sensitive import FreshSensitiveArtwork
 from plyr.meta.router import router as meta_router
+from plyr.moderation.images.router import router as sensitive_images_router
 from plyr.plays.router import router as plays_router
 from plyr.preferences.router import router as preferences_router
 from plyr.queue.router import router as queue_router
@@ -96,6 +98,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
     install_error_handlers(app)
     install_pds_error_handlers(app)
     app.add_middleware(RefuseNul)
+    app.add_middleware(FreshSensitiveArtwork)  # pages blur sensitive artwork: a fresh set
     for router in (
         meta_router,
         auth_router,
@@ -122,6 +125,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
         jams_ws_router,  # /jams/{code}/ws
         exports_router,
         accounts_router,
+        sensitive_images_router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
     app.include_router(embed_router, responses=ERROR_RESPONSES)

@@ -8,6 +8,7 @@ import { bindKeys } from "./keys.js";
 import { Player, bindMediaSession } from "./player.js";
 import { Queue, bindQueuePanel, localStore, persistQueue } from "./queue.js";
 import { serverStore, signedIn } from "./queue-sync.js";
+import { markSensitive } from "./sensitive.js";
 import { initToasts, toast } from "./toast.js";
 import { Waveform, loadPeaks } from "./waveform.js";
 
@@ -81,6 +82,7 @@ function renderTrack() {
     if (track?.image_url) art.src = track.image_url;
     else art.removeAttribute("src");
     art.hidden = !track?.image_url;
+    markSensitive(art, Boolean(track?.sensitive_art));
   }
   setLink("player-title", track?.title ?? "", track?.url);
   setLink("player-artist", track?.artist ?? "", track?.artist_url);
