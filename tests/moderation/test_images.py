@@ -20,7 +20,7 @@ from plyr.models import ModerationEvent, ModerationItem, SensitiveImage
 from plyr.moderation.images import service
 from plyr.moderation.images.classifier import SCORER_KEY, opennsfw_score
 from plyr.moderation.images.tasks import run_scoring
-from tests.app import User
+from tests.app import PUBLIC_URL, User
 from tests.audio.media import make_audio, make_image
 from tests.helpers import new_album, poll, post_upload, wait_job
 from tests.web.helpers import BROWSER, cookie
@@ -180,6 +180,8 @@ async def test_pages_blur_sensitive_artwork_unless_the_listener_asked(
     assert 'data-show-sensitive-artwork="false"' in htmls[0]
     assert "&#34;sensitive_art&#34;:true" in htmls[0] or '"sensitive_art":true' in htmls[0]
     assert 'property="og:image"' not in htmls[0]  # link previews do not show it either
+    oembed = await client.get("/oembed", params={"url": f"{PUBLIC_URL}{pages[0]}"})
+    assert oembed.status_code == 200 and "thumbnail_url" not in oembed.json()
     prefs = {"show_sensitive_artwork": True}
     assert (await client.post("/preferences", json=prefs, headers=bob.auth)).status_code == 200
     shown = (await client.get(pages[0], headers=cookie(bob))).text
