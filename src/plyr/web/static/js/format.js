@@ -39,7 +39,7 @@ export function storageSet(key, value) {
 /**
  * A boolean setting: <html data-NAME> (the account's setting, server-rendered) wins, then
  * localStorage "plyr.NAME", then the default. Read on every use so changes apply at once.
- * @param {"autoAdvance"|"normalize"} name
+ * @param {"autoAdvance"|"normalize"|"showSensitiveArtwork"} name
  */
 export function setting(name, fallback = true) {
   for (const value of [document.documentElement.dataset[name], storageGet(`plyr.${name}`)]) {

@@ -31,3 +31,31 @@ export function markSensitive(img, sensitive) {
   img.classList.toggle("sensitive-art", sensitive);
   img.classList.remove("revealed");
 }
+
+// the image id in an artwork or thumbnail URL (as `plyr.media.sensitive` reads it)
+const IMAGE_ID = /\/images\/([0-9a-f]{16})(?:_thumb)?\.[a-z]+(?:$|\?)/;
+/** @type {Promise<Set<string>> | null} */
+let listed = null;
+
+/** The ids of the images marked sensitive (the public, cacheable listing), once per page. */
+function sensitiveIds() {
+  listed ??= fetch("/moderation/sensitive-images")
+    .then((r) => (r.ok ? r.json() : { image_ids: [] }))
+    .then((body) => new Set(body.image_ids))
+    .catch(() => new Set());
+  return listed;
+}
+
+/**
+ * For artwork the page did not render (tracks from the JSON API: a restored queue,
+ * recommendations): blurred while the listing loads, then as it says.
+ * @param {HTMLImageElement} img
+ * @param {string | null | undefined} url
+ */
+export async function markIfSensitive(img, url) {
+  const id = IMAGE_ID.exec(url ?? "")?.[1];
+  markSensitive(img, Boolean(id));
+  if (!id) return;
+  const ids = await sensitiveIds();
+  if (img.getAttribute("src") === url) markSensitive(img, ids.has(id));
+}
