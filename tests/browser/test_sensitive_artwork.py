@@ -93,7 +93,7 @@ async def reload_until_blurred(page: Page, url: str, selector: str = HERO) -> No
 
 
 async def test_signed_out_visitors_see_it_blurred_until_they_click(
-    page: Page, sensitive_track: dict[str, Any]
+    page: Page, console: ConsoleErrors, sensitive_track: dict[str, Any]
 ) -> None:
     url = f"/track/{sensitive_track['id']}"
     await reload_until_blurred(page, url)
@@ -107,6 +107,20 @@ async def test_signed_out_visitors_see_it_blurred_until_they_click(
     player_art = "#player-art.sensitive-art"
     await page.locator(player_art).wait_for(state="attached")
     assert "blur" in await filter_of(page, player_art)  # the player blurs it too
+    # artwork from the JSON API (a restored queue, recommendations) is looked up by URL
+    console.allow("status of 404")  # the made-up image of the second lookup
+    looked_up = await page.evaluate(
+        """async (urls) => {
+            const { markIfSensitive } = await import("/static/js/sensitive.js");
+            return Promise.all(urls.map(async (url) => {
+                const img = Object.assign(document.createElement("img"), { src: url, alt: "" });
+                await markIfSensitive(img, url);
+                return img.classList.contains("sensitive-art");
+            }));
+        }""",
+        [sensitive_track["thumbnail_url"], "/media/images/0000000000000000.png"],
+    )
+    assert looked_up == [True, False]
 
 
 async def test_the_embed_blurs_it(
