@@ -32,8 +32,10 @@ from plyr.jams.ws import router as jams_ws_router
 from plyr.jobs.router import router as jobs_router
 from plyr.likes.router import router as likes_router
 from plyr.lists.router import router as lists_router
+from plyr.media.sensitive import FreshSensitiveArtwork
 from plyr.meta.router import router as meta_router
 from plyr.moderation.labeler.router import router as labeler_router
+from plyr.moderation.images.router import router as sensitive_images_router
 from plyr.plays.router import router as plays_router
 from plyr.preferences.router import router as preferences_router
 from plyr.queue.router import router as queue_router
@@ -97,6 +99,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
     install_error_handlers(app)
     install_pds_error_handlers(app)
     app.add_middleware(RefuseNul)
+    app.add_middleware(FreshSensitiveArtwork)  # pages blur sensitive artwork: a fresh set
     for router in (
         meta_router,
         auth_router,
@@ -124,6 +127,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
         exports_router,
         accounts_router,
         labeler_router,  # /xrpc/com.atproto.label.*, /.well-known/did.json
+        sensitive_images_router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
     app.include_router(embed_router, responses=ERROR_RESPONSES)

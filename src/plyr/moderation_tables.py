@@ -83,3 +83,21 @@ class Label(Base):
     exp: Mapped[str | None] = mapped_column(String(64))
     sig: Mapped[bytes | None] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class SensitiveImage(Base):
+    """What moderation knows of one stored artwork image (`image_id`, content-addressed as
+    in `plyr.media.images`): the NSFW classifier's `score` and whether the image is
+    `sensitive` (blurred for those who did not ask to see such artwork). A row exists once
+    the image was scored or a person decided; `decided_by` is that person (None while only
+    the classifier has spoken): a later score never overrides a person's decision."""
+
+    __tablename__ = "sensitive_images"
+
+    image_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    ext: Mapped[str | None] = mapped_column(String(8))
+    score: Mapped[float | None] = mapped_column(Float)
+    sensitive: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    decided_by: Mapped[str | None] = mapped_column(String(255))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

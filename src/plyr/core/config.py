@@ -72,6 +72,9 @@ class Settings(BaseSettings):
     # An operator's CLAP exported to ONNX (clap_audio.onnx, clap_text.onnx, tokenizer.json):
     # mood search in one audio-text space. Unset: mood search bridges through tags.
     clap_dir: Path | None = Field(None, alias="PLYR_CLAP_DIR")
+    # Uploaded artwork the NSFW classifier scores at or above this is marked sensitive
+    # (blurred) and queued for review; open_nsfw's customary cut-off.
+    nsfw_threshold: float = Field(0.8, alias="PLYR_NSFW_THRESHOLD", ge=0.0, le=1.0)
 
     @field_validator("public_url")
     @classmethod

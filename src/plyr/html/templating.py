@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 from starlette.responses import HTMLResponse
 
 from plyr.core.orm import utcnow
+from plyr.media import sensitive
 
 if TYPE_CHECKING:  # types only: the domains render with this, it imports none of them
     from plyr.auth.service import AuthContext
@@ -65,8 +66,10 @@ def counted(n: int | None, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def track_data(track: TrackOut) -> str:
+@pass_context
+def track_data(context: Context, track: TrackOut) -> str:
     """What the player needs of a track (the `data-track` attribute)."""
+    image_url = track.thumbnail_url or track.image_url
     return json.dumps(
         {
             "id": track.id,
@@ -75,8 +78,9 @@ def track_data(track: TrackOut) -> str:
             "artist_url": f"/u/{track.artist.handle}",
             "url": f"/track/{track.id}",
             "audio_url": track.audio_url,
-            "image_url": track.thumbnail_url or track.image_url,
+            "image_url": image_url,
             "artwork_url": track.image_url,
+            "sensitive_art": sensitive_art(context, image_url),
             "duration": track.duration,
             "loudness_lufs": track.loudness_lufs,
         },
@@ -92,10 +96,19 @@ def csp_nonce(context: Context) -> str:
     return str(state.get("csp_nonce", ""))
 
 
+@pass_context
+def sensitive_art(context: Context, url: str | None) -> bool:
+    """Whether the artwork at `url` is marked sensitive: the page blurs it (click to reveal)
+    unless the listener asked to see such artwork (`show_sensitive_artwork`)."""
+    request: Request | None = context.get("request")  # None: a macro imported without context
+    runtime = getattr(request.app.state, "runtime", None) if request is not None else None
+    return runtime is not None and sensitive.is_sensitive(runtime, url)
+
+
 TEMPLATES.env.filters.update(
     duration=duration, ago=ago, linkify=linkify, track_data=track_data, counted=counted
 )
-TEMPLATES.env.globals["csp_nonce"] = csp_nonce
+TEMPLATES.env.globals.update(csp_nonce=csp_nonce, sensitive_art=sensitive_art)
 
 
 def render(

@@ -7,7 +7,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.core.runtime import Runtime
-from plyr.media.images import prepare_image, store_image
+from plyr.media.images import prepare_image, queue_scoring, store_image
 from plyr.media.release import release_image
 from plyr.models import Album, Playlist, Track
 
@@ -25,6 +25,7 @@ async def replace_artwork(
         image = await prepare_image(path)
         stored = await store_image(runtime, image.data, image.thumbnail, image.ext)
         row.image_id, row.image_type = stored.image_id, stored.ext
+        await queue_scoring(db, stored)
     else:
         row.image_id, row.image_type = None, None
     await db.flush()

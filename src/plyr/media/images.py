@@ -8,12 +8,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import anyio
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.audio import ImageError, ProcessedImage, process_image
+from plyr.core import outbox
 from plyr.core.errors import BadRequest, UnsupportedMedia
 from plyr.core.runtime import Runtime
 from plyr.core.storage import image_key, thumbnail_key
 
+# moderation's task (`plyr.moderation.images.tasks`), named: media sits below moderation
+SCORE_IMAGE = "score_image"
 IMAGE_TYPES = {"jpg": "image/jpeg", "png": "image/png", "webp": "image/webp", "gif": "image/gif"}
 
 
@@ -47,3 +51,11 @@ async def store_image(runtime: Runtime, data: bytes, thumbnail: bytes, ext: str)
 
 def image_keys(image_id: str, ext: str) -> list[str]:
     return [image_key(image_id, ext), thumbnail_key(image_id)]
+
+
+async def queue_scoring(db: AsyncSession, image: StoredImage | None) -> None:
+    """In the transaction that gives a row this artwork: moderation scores it once that
+    commits (an image already scored, or decided by a person, is left as it is)."""
+    if image is not None:
+        key = f"score-image-{image.image_id}"
+        await outbox.enqueue(db, SCORE_IMAGE, image.image_id, image.ext, key=key)

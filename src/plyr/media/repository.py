@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from plyr.models import Album, Playlist, Track
+from plyr.models import Album, Playlist, SensitiveImage, Track
 
 
 async def files_in_use(db: AsyncSession, file_ids: Sequence[str]) -> set[str]:
@@ -28,3 +28,9 @@ async def images_in_use(db: AsyncSession, image_ids: Sequence[str]) -> set[str]:
         select(m.image_id).where(m.image_id.in_(image_ids)) for m in (Track, Album, Playlist)
     )
     return {row for row in (await db.scalars(track.union(album, playlist))).all() if row}
+
+
+async def sensitive_image_ids(db: AsyncSession) -> set[str]:
+    """Every image marked sensitive (by the classifier or a person)."""
+    query = select(SensitiveImage.image_id).where(SensitiveImage.sensitive.is_(True))
+    return set((await db.scalars(query)).all())

@@ -17,7 +17,7 @@ from plyr.audio import ImageError, content_type_for, process_image
 from plyr.core.net import bounds
 from plyr.core.runtime import Runtime
 from plyr.core.storage import StorageError
-from plyr.media.images import StoredImage, store_image
+from plyr.media.images import StoredImage, queue_scoring, store_image
 from plyr.models import Artist, AudioFile, Track
 from plyr.tracks import dependents, publishing, repository
 
@@ -67,6 +67,8 @@ async def index_track_record(
         )
         db.add(track)
     _describe(track, record, audio, artwork)
+    if artwork is not None and track.image_id == artwork.image_id:
+        await queue_scoring(db, artwork)
     track.atproto_record_uri, track.atproto_record_cid = uri, cid
     if record.get("album"):
         track.album_id = (await repository.get_or_create_album(db, artist.did, record["album"])).id

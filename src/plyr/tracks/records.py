@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.artists import repository as artists
 from plyr.audio import CONTENT_TYPES
+from plyr.media.images import queue_scoring
 from plyr.models import AudioFile, Track
 from plyr.tracks import repository
 
@@ -86,6 +87,7 @@ async def create_track(
     if prepared.stored_image is not None:
         track.image_id = prepared.stored_image.image_id
         track.image_type = prepared.stored_image.ext
+        await queue_scoring(db, prepared.stored_image)
     track.tags = await repository.tags_by_name(db, fields.get("tags", []))
     db.add(track)
     await db.flush()

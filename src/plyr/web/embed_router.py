@@ -23,6 +23,7 @@ from plyr.core.runtime import Runtime
 from plyr.html.templating import TEMPLATES
 from plyr.lists import service as playlists
 from plyr.lists.schemas import PlaylistDetail, PlaylistId
+from plyr.media import sensitive
 from plyr.tracks import service as tracks
 from plyr.tracks.schemas import MAX_ID, TrackId
 from plyr.web.router import GET_HEAD
@@ -157,8 +158,8 @@ async def oembed(
         "width": width,
         "height": height,
     }
-    if found.thumbnail_url:
-        body["thumbnail_url"] = found.thumbnail_url
+    if found.thumbnail_url and not sensitive.is_sensitive(runtime, found.thumbnail_url):
+        body["thumbnail_url"] = found.thumbnail_url  # sensitive artwork: no link preview
     return JSONResponse(body)
 
 

@@ -8,6 +8,7 @@ import { bindKeys } from "./keys.js";
 import { Player, bindMediaSession } from "./player.js";
 import { Queue, bindQueuePanel, localStore, persistQueue } from "./queue.js";
 import { serverStore, signedIn } from "./queue-sync.js";
+import { markIfSensitive, markSensitive } from "./sensitive.js";
 import { initToasts, toast } from "./toast.js";
 import { Waveform, loadPeaks } from "./waveform.js";
 
@@ -81,6 +82,9 @@ function renderTrack() {
     if (track?.image_url) art.src = track.image_url;
     else art.removeAttribute("src");
     art.hidden = !track?.image_url;
+    // a page's track says; one from the JSON API (a restored queue) is looked up
+    if (typeof track?.sensitive_art === "boolean") markSensitive(art, track.sensitive_art);
+    else markIfSensitive(art, track?.image_url);
   }
   setLink("player-title", track?.title ?? "", track?.url);
   setLink("player-artist", track?.artist ?? "", track?.artist_url);

@@ -1,6 +1,8 @@
 // What the embed players share: the play button's state, the seek bar (click and arrow keys),
 // elapsed time, and counting a play after min(30 s, half the track) of forward listening.
 
+import "./sensitive.js"; // blurred artwork: click to reveal
+
 export const format = (s) => `${Math.floor(s / 60)}:${String(Math.floor(s % 60)).padStart(2, "0")}`;
 
 /**

@@ -3,7 +3,7 @@
 /**
  * @typedef {{id: number, title: string, artist: string, artist_url?: string, url?: string,
  *   audio_url: string, image_url?: string|null, album?: string|null, duration?: number|null,
- *   loudness_lufs?: number|null}} Track
+ *   loudness_lufs?: number|null, sensitive_art?: boolean}} Track
  */
 
 /** 83 → "1:23", 3723 → "1:02:03"; anything unusable → "0:00". */
@@ -39,7 +39,7 @@ export function storageSet(key, value) {
 /**
  * A boolean setting: <html data-NAME> (the account's setting, server-rendered) wins, then
  * localStorage "plyr.NAME", then the default. Read on every use so changes apply at once.
- * @param {"autoAdvance"|"normalize"} name
+ * @param {"autoAdvance"|"normalize"|"showSensitiveArtwork"} name
  */
 export function setting(name, fallback = true) {
   for (const value of [document.documentElement.dataset[name], storageGet(`plyr.${name}`)]) {

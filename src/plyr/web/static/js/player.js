@@ -490,7 +490,9 @@ export function bindMediaSession(player) {
   };
   player.addEventListener("trackchange", () => {
     const track = player.track;
-    const artwork = track?.image_url ? [{ src: track.image_url }] : [];
+    // sensitive artwork stays off the lock screen unless the listener asked to see it
+    const shown = track?.image_url && !(track.sensitive_art && !setting("showSensitiveArtwork", false));
+    const artwork = shown ? [{ src: track.image_url }] : [];
     session.metadata = track && window.MediaMetadata ? new MediaMetadata({ title: track.title, artist: track.artist, album: track.album ?? "", artwork }) : null;
   });
   player.addEventListener("statechange", () => {

@@ -4,6 +4,7 @@
 // track's audio suggests, as chips under its tag input; a click adds the tag to the input.
 // Both sections stay hidden while there is nothing to suggest (not analysed, or failing).
 import { request, visit } from "./http.js";
+import { markIfSensitive } from "./sensitive.js";
 import { say } from "./toast.js";
 
 // ---- playlist recommendations ---------------------------------------------------------
@@ -25,6 +26,7 @@ function recommendedRow(track) {
     ? Object.assign(document.createElement("img"), { src: track.thumbnail_url, alt: "", width: 40, height: 40, loading: "lazy" })
     : Object.assign(document.createElement("span"), { className: "art-placeholder" });
   art.classList.add("recommended-art");
+  if (art instanceof HTMLImageElement) markIfSensitive(art, track.thumbnail_url);
   art.setAttribute("aria-hidden", "true");
   const add = Object.assign(document.createElement("button"), { type: "button", className: "icon-button add-recommended", textContent: "+" });
   add.dataset.addRecommended = String(track.id);
