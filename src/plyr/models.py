@@ -34,6 +34,7 @@ from plyr.core.text import normalize
 from plyr.moderation_tables import Label as Label  # moderation's tables, named with the rest
 from plyr.moderation_tables import ModerationEvent as ModerationEvent
 from plyr.moderation_tables import ModerationItem as ModerationItem
+from plyr.moderation_tables import TrackFingerprint as TrackFingerprint
 
 
 def _normal_of(source: str) -> Callable[[Any], str]:

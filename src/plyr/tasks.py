@@ -17,6 +17,7 @@ from plyr.exports.tasks import export_tracks
 from plyr.housekeeping import sweep, sweep_storage
 from plyr.ingest.tasks import sync_repo
 from plyr.jobs import repository as jobs
+from plyr.moderation.fingerprint.tasks import scan_track
 from plyr.tracks import publishing
 from plyr.tracks.tasks import enqueue_publish, enqueue_upload, process_upload, publish_track
 from plyr.tracks.uploads import upload_dir
@@ -59,6 +60,7 @@ TASKS: list[Callable[..., Awaitable[None]]] = [
     housekeeping,
     storage_housekeeping,
     analyze_track,
+    scan_track,
 ]
 
 

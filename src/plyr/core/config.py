@@ -70,6 +70,8 @@ class Settings(BaseSettings):
     # An operator's CLAP exported to ONNX (clap_audio.onnx, clap_text.onnx, tokenizer.json):
     # mood search in one audio-text space. Unset: mood search bridges through tags.
     clap_dir: Path | None = Field(None, alias="PLYR_CLAP_DIR")
+    # AudD as a second re-upload scanner (plyr.moderation.fingerprint.audd); unset: off
+    audd_api_token: str | None = Field(None, alias="PLYR_AUDD_API_TOKEN")
 
     @field_validator("public_url")
     @classmethod
