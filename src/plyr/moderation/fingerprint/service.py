@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import anyio
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.core import outbox
 from plyr.core.runtime import Runtime
@@ -21,11 +22,17 @@ from plyr.moderation import queue
 from plyr.moderation.fingerprint.audd import AuddScanner
 from plyr.moderation.fingerprint.chromaprint import ChromaprintScanner
 from plyr.moderation.fingerprint.scanner import Match, ScanFailed, ScannedTrack, Scanner
+from plyr.moderation.fingerprint.store import indexed_catalog
 from plyr.tracks import repository as tracks
 
 log = logging.getLogger(__name__)
 
 REASONS = {"chromaprint": "copyright", "audd": "copyright-audd"}  # one open flag per scanner
+
+
+async def indexed_catalog_refresh(runtime: Runtime, db: AsyncSession) -> None:
+    """Bring this process's index up to date with the table (matching does it too)."""
+    await indexed_catalog(runtime).refresh(db)
 
 
 def scanners(runtime: Runtime) -> list[Scanner]:
