@@ -9,9 +9,17 @@ from pathlib import Path
 
 import numpy as np
 
+from plyr.moderation.fingerprint import fpcalc
 from tests.audio.media import write_samples
+from tests.services import missing
 
 RATE = 22050
+
+
+def require_fpcalc() -> None:
+    """fpcalc is installed by scripts/test; without it: skip, or fail in CI."""
+    if not fpcalc.available():
+        missing("fpcalc (apt-get install libchromaprint-tools)")
 
 
 def piece(seed: int, seconds: float = 40.0) -> np.ndarray:

@@ -17,6 +17,7 @@ from tests.moderation import fpaudio
 @pytest.fixture(scope="module")
 def prints(tmp_path_factory: pytest.TempPathFactory) -> dict[str, fpcalc.Items]:
     """The original (seed 1), its copies, and a different piece (seed 2)."""
+    fpaudio.require_fpcalc()
     work = tmp_path_factory.mktemp("fp")
     original = fpaudio.piece(1)
     files = {
@@ -87,6 +88,7 @@ def test_the_index_stays_correct_as_segments_merge(prints: dict[str, fpcalc.Item
 
 
 def test_unreadable_audio_fails_clearly(tmp_path: Path) -> None:
+    fpaudio.require_fpcalc()
     junk = tmp_path / "junk.mp3"
     junk.write_bytes(b"not audio at all" * 100)
     with pytest.raises(fpcalc.FingerprintFailed):

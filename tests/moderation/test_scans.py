@@ -60,6 +60,7 @@ def test_tracks_enqueue_the_task_moderation_registers() -> None:
 async def test_copies_by_another_artist_are_flagged_and_nothing_else(
     app: FastAPI, client: AsyncClient, alice: User, bob: User, tmp_path: Path
 ) -> None:
+    fpaudio.require_fpcalc()
     piece = fpaudio.piece(1)
     original_file = fpaudio.write(tmp_path / "original.flac", piece)
     original = await upload_track(client, alice, original_file, title="Original")
@@ -102,6 +103,7 @@ async def test_copies_by_another_artist_are_flagged_and_nothing_else(
 async def test_a_deleted_original_is_not_matched(
     app: FastAPI, client: AsyncClient, alice: User, bob: User, tmp_path: Path
 ) -> None:
+    fpaudio.require_fpcalc()
     original_file = fpaudio.write(tmp_path / "original.flac", fpaudio.piece(3))
     original = await upload_track(client, alice, original_file, title="Original")
     await poll(lambda: fingerprinted(app, original["id"]), what="the fingerprint")
