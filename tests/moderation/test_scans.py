@@ -5,10 +5,13 @@ re-upload are not; nothing is taken down. And the AudD scanner against a recorde
 
 from __future__ import annotations
 
+import io
 import json
+import wave
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from fastapi import FastAPI
 from httpx import AsyncClient
@@ -17,7 +20,7 @@ from sqlalchemy import select
 from plyr.core.net import GuardedClient, Policy
 from plyr.core.runtime import Runtime
 from plyr.models import ModerationItem, Track, TrackFingerprint
-from plyr.moderation.fingerprint import service
+from plyr.moderation.fingerprint import excerpt, service
 from plyr.moderation.fingerprint.audd import AuddScanner
 from plyr.moderation.fingerprint.scanner import ScanFailed, ScannedTrack
 from plyr.moderation.fingerprint.tasks import SCAN_TRACK, scan_track
@@ -127,13 +130,14 @@ async def test_audd_names_the_song_it_recognises(tmp_path: Path) -> None:
     async def recognise(request: Any) -> tuple[int, Any]:
         form = await request.form()
         upload = form["file"]
-        seen.append({"token": form["api_token"], "bytes": len(await upload.read())})
+        with wave.open(io.BytesIO(await upload.read())) as clip:
+            seen.append({"token": form["api_token"], "seconds": clip.getnframes() / 16000})
         return 200, json.loads((DATA / "audd_match.json").read_text())
 
     async with JsonServer() as server, GuardedClient(Policy(allow_private=True)) as http:
         server.on("POST", "/", recognise)
         [match] = await AuddScanner(http, "the-token", f"{server.url}/").scan(track, audio)
-        assert seen == [{"token": "the-token", "bytes": audio.stat().st_size}]
+        assert seen == [{"token": "the-token", "seconds": pytest.approx(12, abs=0.1)}]
         assert match.scanner == "audd" and match.verdict == "likely"
         assert match.details["artist"] == "Imagine Dragons"
         assert match.details["title"] == "Warriors"
@@ -146,6 +150,20 @@ async def test_audd_names_the_song_it_recognises(tmp_path: Path) -> None:
         server.on("POST", "/", (200, error))
         with pytest.raises(ScanFailed, match="900"):
             await AuddScanner(http, "t", f"{server.url}/").scan(track, audio)
+
+
+def test_the_excerpt_for_audd_is_20_s_from_the_middle(tmp_path: Path) -> None:
+    samples = fpaudio.piece(5, seconds=60)
+    audio = fpaudio.write(tmp_path / "long.flac", samples)
+    start = excerpt.start_of(60.0)
+    assert start == 30.0 and excerpt.start_of(40.0) == 0.0
+    with wave.open(io.BytesIO(excerpt.excerpt_wav(audio, start))) as clip:
+        assert clip.getframerate() == 16000 and clip.getnchannels() == 1
+        assert clip.getnframes() == 20 * 16000
+        first = np.frombuffer(clip.readframes(1600), dtype="<i2") / 32768
+    # the clip starts where the piece is 30 s in (resampled 22.05 -> 16 kHz: compare levels)
+    expected = samples[30 * fpaudio.RATE : 30 * fpaudio.RATE + 2205]
+    assert np.sqrt(np.mean(first**2)) == pytest.approx(np.sqrt(np.mean(expected**2)), rel=0.1)
 
 
 async def test_audd_is_a_scanner_only_with_a_token(app: FastAPI) -> None:

@@ -1,7 +1,8 @@
 """AudD (https://audd.io), a second scanner for operators with a key (`PLYR_AUDD_API_TOKEN`):
-the upload's audio goes to AudD's recognition endpoint, through the guarded HTTP client; a
-recognised song becomes a "likely" match naming it (AudD knows released music, not this
-instance's catalog, so there is no matched track here)."""
+a 20 s excerpt of the upload (WAV; the standard endpoint recognises clips) goes to AudD's
+recognition endpoint through the guarded HTTP client; a recognised song becomes a "likely"
+match naming it (AudD knows released music, not this instance's catalog, so there is no
+matched track here)."""
 
 from __future__ import annotations
 
@@ -10,15 +11,16 @@ from pathlib import Path
 from typing import Any
 
 import anyio
+import av
 import httpx
 
 from plyr.core.net import bounds
+from plyr.moderation.fingerprint import excerpt
 from plyr.moderation.fingerprint.scanner import Match, ScanFailed, ScannedTrack
 
 log = logging.getLogger(__name__)
 
 API_URL = "https://api.audd.io/"
-MAX_UPLOAD_BYTES = 20 * 1024 * 1024  # AudD's standard endpoint takes short files
 DEADLINE_S = 60.0
 SONG_FIELDS = ("artist", "title", "album", "release_date", "label", "timecode", "song_link")
 
@@ -32,15 +34,16 @@ class AuddScanner:
         self.url = url
 
     async def scan(self, track: ScannedTrack, audio: Path) -> list[Match]:
-        size = (await anyio.Path(audio).stat()).st_size
-        if size > MAX_UPLOAD_BYTES:
-            raise ScanFailed(f"audio too large for AudD ({size} bytes)")
-        data = await anyio.Path(audio).read_bytes()
+        start = excerpt.start_of(track.duration)
+        try:
+            data = await anyio.to_thread.run_sync(excerpt.excerpt_wav, audio, start)
+        except (av.FFmpegError, OSError, IndexError) as e:
+            raise ScanFailed(f"no excerpt for AudD: {e}") from e
         try:
             response = await self.http.post(
                 self.url,
                 data={"api_token": self.api_token},
-                files={"file": (audio.name, data, "application/octet-stream")},
+                files={"file": ("excerpt.wav", data, "audio/wav")},
                 extensions=bounds(deadline_s=DEADLINE_S),
             )
             answer = response.json()
