@@ -70,8 +70,9 @@ class FingerprintIndex:
     _segments: list[_Segment] = field(default_factory=list)
     _pending: list[_Segment] = field(default_factory=list)
     _slot_track: list[int] = field(default_factory=list)
-    _slot_artist: list[int] = field(default_factory=list)
-    _slot_alive: list[bool] = field(default_factory=list)
+    # per slot, as arrays (grown by doubling): a query masks its votes with them
+    _slot_artist: I32 = field(default_factory=lambda: np.zeros(0, np.int32))
+    _slot_alive: npt.NDArray[np.bool_] = field(default_factory=lambda: np.zeros(0, bool))
     _slot_of_track: dict[int, int] = field(default_factory=dict)
     _artists: dict[str, int] = field(default_factory=dict)
 
@@ -88,8 +89,12 @@ class FingerprintIndex:
         self.remove(track_id)
         slot = len(self._slot_track)
         self._slot_track.append(track_id)
-        self._slot_artist.append(self._artist(artist_did))
-        self._slot_alive.append(True)
+        if slot == len(self._slot_alive):
+            capacity = max(1024, 2 * slot)
+            self._slot_artist = np.resize(self._slot_artist, capacity)
+            self._slot_alive = np.resize(self._slot_alive, capacity)
+        self._slot_artist[slot] = self._artist(artist_did)
+        self._slot_alive[slot] = True
         self._slot_of_track[track_id] = slot
         keys, positions = sampled(items)
         slots = np.full(len(keys), slot, dtype=np.int32)
@@ -121,9 +126,7 @@ class FingerprintIndex:
         if slots.size == 0:
             return []
         excluded = self._artists.get(exclude_artist, -1)
-        artist = np.asarray(self._slot_artist, dtype=np.int32)[slots]
-        alive = np.asarray(self._slot_alive, dtype=bool)[slots]
-        keep = alive & (artist != excluded)
+        keep = self._slot_alive[slots] & (self._slot_artist[slots] != excluded)
         return self._ranked(slots[keep], offsets[keep], limit)
 
     def _ranked(self, slots: I32, offsets: I32, limit: int) -> list[Candidate]:
