@@ -93,3 +93,11 @@ def test_unreadable_audio_fails_clearly(tmp_path: Path) -> None:
     junk.write_bytes(b"not audio at all" * 100)
     with pytest.raises(fpcalc.FingerprintFailed):
         fpcalc.fingerprint_file_sync(junk)
+
+
+@pytest.mark.parametrize(
+    ("ber", "expected"),
+    [(0.0, "likely"), (0.15, "likely"), (0.151, "possible"), (0.30, "possible"), (0.31, "clear")],
+)
+def test_the_spec_thresholds(ber: float, expected: str) -> None:
+    assert matching.verdict(ber) == expected

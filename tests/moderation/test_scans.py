@@ -23,6 +23,7 @@ from plyr.models import ModerationItem, Track, TrackFingerprint
 from plyr.moderation.fingerprint import excerpt, service
 from plyr.moderation.fingerprint.audd import AuddScanner
 from plyr.moderation.fingerprint.scanner import ScanFailed, ScannedTrack
+from plyr.moderation.fingerprint.store import indexed_catalog
 from plyr.moderation.fingerprint.tasks import SCAN_TRACK, scan_track
 from plyr.tracks.publishing import SCAN_TRACK as ENQUEUED_NAME
 from tests.app import User
@@ -120,6 +121,27 @@ async def test_a_deleted_original_is_not_matched(
     )
     await poll(lambda: fingerprinted(app, copy["id"]), what="the copy's fingerprint")
     assert await service.scan_track(runtime, copy["id"]) == []  # ...but gone from the table
+
+
+async def test_the_index_follows_the_table(
+    app: FastAPI, client: AsyncClient, alice: User, tmp_path: Path
+) -> None:
+    fpaudio.require_fpcalc()
+    runtime = runtime_of(app)
+    catalog = indexed_catalog(runtime)
+    track = await upload_track(
+        client, alice, fpaudio.write(tmp_path / "a.flac", fpaudio.piece(6)), title="A"
+    )
+    stored = await poll(lambda: fingerprinted(app, track["id"]), what="the fingerprint")
+    async with runtime.sessionmaker() as db:
+        await catalog.refresh(db)
+        assert catalog.held[track["id"]] == stored.created_at
+        assert await catalog.refresh(db) == 0  # nothing new: nothing added twice
+    assert await service.scan_track(runtime, track["id"]) == []  # stored again: replaced
+    again = await fingerprinted(app, track["id"])
+    assert again is not None and again.created_at > stored.created_at
+    # the scan refreshed the index before matching: it holds the new fingerprint already
+    assert catalog.held[track["id"]] == again.created_at and catalog.index.holds(track["id"])
 
 
 async def test_audd_names_the_song_it_recognises(tmp_path: Path) -> None:

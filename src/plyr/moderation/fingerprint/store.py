@@ -1,7 +1,7 @@
 """The process's fingerprint index, kept up with the table: at most every
 `REFRESH_INTERVAL_S` (and before each match) the rows stored since the newest one held, less
 `OVERLAP` (a transaction that committed late with an earlier timestamp is not missed), are
-added; a row already held is skipped. The first use loads the whole table."""
+added; a fingerprint already held is skipped. The first use loads the whole table."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ OVERLAP = timedelta(minutes=2)
 @dataclass
 class IndexedCatalog:
     index: FingerprintIndex = field(default_factory=FingerprintIndex)
-    held: dict[int, int] = field(default_factory=dict)  # track id -> fingerprint row id
+    # track id -> the stored time of the fingerprint held (not the row id: SQLite reuses the
+    # id of a replaced row)
+    held: dict[int, datetime] = field(default_factory=dict)
     watermark: datetime | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
@@ -35,10 +37,10 @@ class IndexedCatalog:
             for row in await repository.since(db, after):
                 if self.watermark is None or row.created_at > self.watermark:
                     self.watermark = row.created_at
-                if self.held.get(row.track_id) == row.id:
+                if self.held.get(row.track_id) == row.created_at:
                     continue
                 self.index.add(row.track_id, row.artist_did, Fingerprint.items_from(row.items))
-                self.held[row.track_id] = row.id
+                self.held[row.track_id] = row.created_at
                 added += 1
             return added
 
