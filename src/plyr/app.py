@@ -34,8 +34,8 @@ from plyr.likes.router import router as likes_router
 from plyr.lists.router import router as lists_router
 from plyr.media.sensitive import FreshSensitiveArtwork
 from plyr.meta.router import router as meta_router
-from plyr.moderation.labeler.router import router as labeler_router
 from plyr.moderation.images.router import router as sensitive_images_router
+from plyr.moderation.labeler.router import router as labeler_router
 from plyr.plays.router import router as plays_router
 from plyr.preferences.router import router as preferences_router
 from plyr.queue.router import router as queue_router

@@ -35,6 +35,7 @@ from plyr.moderation_tables import Label as Label  # moderation's tables, named 
 from plyr.moderation_tables import ModerationEvent as ModerationEvent
 from plyr.moderation_tables import ModerationItem as ModerationItem
 from plyr.moderation_tables import SensitiveImage as SensitiveImage
+from plyr.moderation_tables import TrackFingerprint as TrackFingerprint
 
 
 def _normal_of(source: str) -> Callable[[Any], str]:

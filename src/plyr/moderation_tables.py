@@ -101,3 +101,18 @@ class SensitiveImage(Base):
     decided_by: Mapped[str | None] = mapped_column(String(255))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class TrackFingerprint(Base):
+    """A track's Chromaprint fingerprint (`fpcalc -raw`: 32-bit items, ~8 a second, stored
+    little-endian in `items`), kept to find later re-uploads of it by other artists. One per
+    track; replaced when its audio is fingerprinted again."""
+
+    __tablename__ = "track_fingerprints"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    track_id: Mapped[int] = mapped_column(ForeignKey("tracks.id", ondelete="CASCADE"), unique=True)
+    artist_did: Mapped[str] = mapped_column(String(255))
+    items: Mapped[bytes] = mapped_column(LargeBinary)
+    duration: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)

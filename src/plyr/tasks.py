@@ -17,8 +17,9 @@ from plyr.exports.tasks import export_tracks
 from plyr.housekeeping import sweep, sweep_storage
 from plyr.ingest.tasks import sync_repo
 from plyr.jobs import repository as jobs
-from plyr.moderation.labeler.self_labels import sync_self_labels
+from plyr.moderation.fingerprint.tasks import scan_track
 from plyr.moderation.images.tasks import score_image
+from plyr.moderation.labeler.self_labels import sync_self_labels
 from plyr.tracks import publishing
 from plyr.tracks.tasks import enqueue_publish, enqueue_upload, process_upload, publish_track
 from plyr.tracks.uploads import upload_dir
@@ -63,6 +64,7 @@ TASKS: list[Callable[..., Awaitable[None]]] = [
     analyze_track,
     sync_self_labels,
     score_image,
+    scan_track,
 ]
 
 

@@ -75,6 +75,8 @@ class Settings(BaseSettings):
     # Uploaded artwork the NSFW classifier scores at or above this is marked sensitive
     # (blurred) and queued for review; open_nsfw's customary cut-off.
     nsfw_threshold: float = Field(0.8, alias="PLYR_NSFW_THRESHOLD", ge=0.0, le=1.0)
+    # AudD as a second re-upload scanner (plyr.moderation.fingerprint.audd); unset: off
+    audd_api_token: str | None = Field(None, alias="PLYR_AUDD_API_TOKEN")
 
     @field_validator("public_url")
     @classmethod

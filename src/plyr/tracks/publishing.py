@@ -51,6 +51,8 @@ MAX_BLOB_BYTES = 100 * 1024 * 1024  # the lexicon's audioBlob maxSize
 # discovery's task (`plyr.discovery.tasks`), named: discovery sits above tracks
 ANALYZE_TRACK = "analyze_track"
 SYNC_SELF_LABELS = "sync_self_labels"  # plyr.moderation's, by name (tracks may not import it)
+# moderation's re-upload scan (`plyr.moderation.fingerprint.tasks`), named likewise
+SCAN_TRACK = "scan_track"
 
 
 async def sync_record(
@@ -166,6 +168,8 @@ async def queue_analysis(db: AsyncSession, track_id: int, *, auto_tag: bool = Fa
     (`auto_tag`: then adds the tags it suggests)."""
     key = f"analyze-{track_id}" + ("-auto-tag" if auto_tag else "")
     await outbox.enqueue(db, ANALYZE_TRACK, track_id, auto_tag, key=key)
+    if not auto_tag:  # a new or replaced audio, not an edit asking for tags
+        await outbox.enqueue(db, SCAN_TRACK, track_id, key=f"scan-{track_id}")
 
 
 async def queue_self_labels(db: AsyncSession, track_id: int) -> None:
