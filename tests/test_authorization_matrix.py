@@ -173,6 +173,9 @@ SELF_SCOPED = {
     ("delete", "/account"): {"json": {"confirmation": "x"}},
     ("post", "/jams/"): {"json": {"track_ids": []}},
     ("post", "/jams/{code}/join"): {},  # anyone signed in with the link may join
+    ("post", "/moderation/reports"): {
+        "json": {"target_type": "artist", "target_id": "did:plc:x", "reason": "spam"}
+    },
 }
 PUBLIC = {
     ("post", "/auth/app-password"),  # signing in

@@ -33,6 +33,7 @@ from plyr.jobs.router import router as jobs_router
 from plyr.likes.router import router as likes_router
 from plyr.lists.router import router as lists_router
 from plyr.meta.router import router as meta_router
+from plyr.moderation.router import router as moderation_router
 from plyr.plays.router import router as plays_router
 from plyr.preferences.router import router as preferences_router
 from plyr.queue.router import router as queue_router
@@ -122,6 +123,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
         jams_ws_router,  # /jams/{code}/ws
         exports_router,
         accounts_router,
+        moderation_router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
     app.include_router(embed_router, responses=ERROR_RESPONSES)
