@@ -70,6 +70,17 @@ class Settings(BaseSettings):
     # An operator's CLAP exported to ONNX (clap_audio.onnx, clap_text.onnx, tokenizer.json):
     # mood search in one audio-text space. Unset: mood search bridges through tags.
     clap_dir: Path | None = Field(None, alias="PLYR_CLAP_DIR")
+    # Admins are told of new moderation flags and reports: a JSON POST to this URL...
+    notify_webhook_url: str | None = Field(None, alias="PLYR_NOTIFY_WEBHOOK_URL")
+    # ... and a Bluesky DM from a bot account (its handle or DID, app password, PDS) to each
+    # of these DIDs (default: PLYR_ADMIN_DIDS), through the chat service its PDS proxies to
+    notify_dm_handle: str | None = Field(None, alias="PLYR_NOTIFY_DM_HANDLE")
+    notify_dm_password: str | None = Field(None, alias="PLYR_NOTIFY_DM_APP_PASSWORD")
+    notify_dm_pds_url: str = Field("https://bsky.social", alias="PLYR_NOTIFY_DM_PDS_URL")
+    notify_dm_recipients: str = Field("", alias="PLYR_NOTIFY_DM_RECIPIENTS")
+    notify_dm_chat_service: str = Field(
+        "did:web:api.bsky.chat#bsky_chat", alias="PLYR_NOTIFY_DM_CHAT_SERVICE"
+    )
 
     @field_validator("public_url")
     @classmethod
@@ -147,6 +158,11 @@ class Settings(BaseSettings):
     @property
     def admin_did_set(self) -> frozenset[str]:
         return frozenset(d.strip() for d in self.admin_dids.split(",") if d.strip())
+
+    @property
+    def notify_dm_recipient_dids(self) -> list[str]:
+        chosen = [d.strip() for d in self.notify_dm_recipients.split(",") if d.strip()]
+        return chosen or sorted(self.admin_did_set)
 
     @property
     def cookie_secure(self) -> bool:
