@@ -42,6 +42,7 @@ from plyr.shares.router import router as shares_router
 from plyr.stream.fastpath import PublicAudioFastPath
 from plyr.stream.router import router as stream_router
 from plyr.tracks.router import router as tracks_router
+from plyr.web.admin_router import router as admin_page_router
 from plyr.web.assets import mount_api_docs, mount_static
 from plyr.web.embed_router import router as embed_router
 from plyr.web.errors import install_page_errors
@@ -128,6 +129,7 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
         app.include_router(router, responses=ERROR_RESPONSES)
     app.include_router(embed_router, responses=ERROR_RESPONSES)
     app.include_router(member_router)
+    app.include_router(admin_page_router)
     app.include_router(search_page_router)
     app.include_router(web_router)  # pages last: the API owns its paths
     install_page_errors(app)

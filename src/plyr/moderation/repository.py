@@ -127,3 +127,27 @@ async def takedown_events_of(db: AsyncSession, track_ids: list[int]) -> list[Mod
         .order_by(ModerationEvent.id)
     )
     return list(rows.scalars())
+
+
+async def label_uri(db: AsyncSession, target_type: str, target_id: str) -> str | None:
+    """What a label about this item names: its record's at:// URI, an artist's DID; None
+    when it has no record (private, not published yet) or is not a record at all (a tag)."""
+    if target_type == "artist":
+        return target_id if target_id.startswith("did:") else None
+    model = {"track": Track, "album": Album, "playlist": Playlist, "comment": Comment}.get(
+        target_type
+    )
+    row_id = _row_id(target_id)
+    if model is None or row_id is None:
+        return None
+    uri: str | None = await db.scalar(
+        select(model.atproto_record_uri).where(model.id == row_id)  # type: ignore[attr-defined]
+    )
+    return uri
+
+
+async def recent_events(db: AsyncSession, limit: int = 50) -> list[ModerationEvent]:
+    rows = await db.execute(
+        select(ModerationEvent).order_by(ModerationEvent.id.desc()).limit(limit)
+    )
+    return list(rows.scalars())

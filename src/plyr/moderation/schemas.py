@@ -24,3 +24,9 @@ class ReportIn(BaseModel):
 
 class ReportOut(BaseModel):
     id: int
+
+
+class ItemResolved(BaseModel):
+    id: int
+    status: str
+    resolution: str
