@@ -132,8 +132,8 @@ async def test_each_action_does_what_it_says(
         ),
         (
             {"kind": "report", "target_type": "tag", "target_id": "spam", "reason": "spam"},
-            "take_down",
-            [("takedown", {"target_type": "tag", "target_id": "spam", "reason": "decided"})],
+            "dismiss",
+            [],
         ),
         ({"kind": "report", "target_type": "artist", "target_id": bob.did}, "dismiss", []),
     ]
@@ -208,3 +208,25 @@ async def test_a_track_without_a_record_is_hidden_directly(
     assert calls == [
         ("takedown", {"target_type": "track", "target_id": str(song["id"]), "reason": "decided"})
     ]
+
+
+async def test_the_artist_sees_a_takedown_and_why_in_the_portal(
+    app: FastAPI,
+    client: AsyncClient,
+    song: dict[str, Any],
+    alice: User,
+    bob: User,
+    calls: Calls,
+) -> None:
+    admin = await make_admin(app)
+    item_id = await _report(app, song, bob)
+    assert (await client.get("/portal", headers=alice.auth)).text.count("takedown-notice") == 0
+    data = {"action": "take_down", "reason": "stolen recording"}
+    await client.post(f"/moderation/items/{item_id}/actions", data=data, headers=admin.auth)
+    portal = await client.get("/portal", headers=alice.auth)
+    assert "taken down: stolen recording" in portal.text
+    runtime: Runtime = app.state.runtime
+    async with runtime.writer() as db:
+        await desk.restore(db, runtime, "track", str(song["id"]), actor=admin.did, reason="ok")
+        await db.commit()
+    assert "takedown-notice" not in (await client.get("/portal", headers=alice.auth)).text

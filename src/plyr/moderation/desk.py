@@ -34,7 +34,9 @@ SENSITIVE_VALUE = "sexual"  # what a person marking an item's audio sensitive la
 
 def actions_for(item: ModerationItem) -> list[str]:
     """The actions the desk offers for this item."""
-    offered = ["take_down", "uphold_copyright"] if item.target_type != "image" else []
+    # an image is judged sensitive or not; a tag has nothing to take down (yet): dismiss
+    hideable = item.target_type not in ("image", "tag")
+    offered = ["take_down", "uphold_copyright"] if hideable else []
     if item.kind == "scan":
         offered += ["false_positive", "original_artist"]
     if item.target_type in ("image", "track", "album", "playlist"):
@@ -96,7 +98,7 @@ async def restore(
         for val in HIDING.values():
             await links.issue_label(db, runtime, uri=uri, val=val, neg=True)
     else:
-        await links.restore(db, target_type=target_type, target_id=target_id, reason=reason or "")
+        await links.restore(db, target_type=target_type, target_id=target_id)
     await queue.record_event(
         db,
         actor=actor,

@@ -61,3 +61,17 @@ async def open_desk(db: AsyncSession) -> Desk:
         counts=await repository.open_counts(db),
         events=await repository.recent_events(db),
     )
+
+
+async def takedowns_of(db: AsyncSession, track_ids: list[int]) -> dict[int, str]:
+    """Of these tracks, those taken down now (their last decision hid them, none restored
+    them since), with why: what their artist is told in the portal."""
+    standing: dict[int, str] = {}
+    for event in await repository.takedown_events_of(db, track_ids):
+        track_id = int(event.target_id)
+        if event.action == "restore":
+            standing.pop(track_id, None)
+        else:
+            what = "copyright" if event.action == "uphold_copyright" else "taken down"
+            standing[track_id] = f"{what}: {event.reason}" if event.reason else what
+    return standing

@@ -56,10 +56,8 @@ async def takedown(db: AsyncSession, *, target_type: str, target_id: str, reason
     )
 
 
-async def restore(db: AsyncSession, *, target_type: str, target_id: str, reason: str) -> bool:
-    return await _call(
-        EFFECTS, "restore", db, target_type=target_type, target_id=target_id, reason=reason
-    )
+async def restore(db: AsyncSession, *, target_type: str, target_id: str) -> bool:
+    return await _call(EFFECTS, "restore", db, target_type=target_type, target_id=target_id)
 
 
 async def mark_sensitive(db: AsyncSession, image_id: str, *, actor: str) -> bool:
