@@ -173,6 +173,13 @@ SELF_SCOPED = {
     ("delete", "/account"): {"json": {"confirmation": "x"}},
     ("post", "/jams/"): {"json": {"track_ids": []}},
     ("post", "/jams/{code}/join"): {},  # anyone signed in with the link may join
+    ("post", "/moderation/reports"): {
+        "json": {"target_type": "artist", "target_id": "did:plc:x", "reason": "spam"}
+    },
+}
+# Admins' routes (PLYR_ADMIN_DIDS): anyone else, signed in or not, is told there is nothing here
+ADMIN_ONLY = {
+    ("post", "/moderation/items/{item_id}/actions"): {"data": {"action": "dismiss"}},
 }
 PUBLIC = {
     ("post", "/auth/app-password"),  # signing in
@@ -201,7 +208,9 @@ async def test_every_mutating_route_is_classified(app: FastAPI, owned: dict[str,
         for method in item
         if method in MUTATING
     }
-    classified = {(m, t) for m, t, _, _ in owner_only(owned)} | set(SELF_SCOPED) | PUBLIC
+    classified = (
+        {(m, t) for m, t, _, _ in owner_only(owned)} | set(SELF_SCOPED) | set(ADMIN_ONLY) | PUBLIC
+    )
     assert operations - classified == set(), "classify these routes in the matrix"
 
 
@@ -214,6 +223,20 @@ async def test_second_user_and_nobody_change_nothing(
         assert as_bob.status_code in (403, 404), f"bob {method} {template}: {as_bob.status_code}"
         anonymous = await client.request(method.upper(), path, **kwargs)
         assert anonymous.status_code == 401, f"nobody {method} {template}: {anonymous.status_code}"
+    assert await snapshot(app) == before
+
+
+async def test_admin_routes_are_not_there_for_others(
+    app: FastAPI, client: AsyncClient, bob: User, owned: dict[str, Any]
+) -> None:
+    body = {"target_type": "track", "target_id": str(owned["track"]), "reason": "spam"}
+    report = await client.post("/moderation/reports", json=body, headers=bob.auth)
+    before = await snapshot(app)
+    for (method, template), kwargs in ADMIN_ONLY.items():
+        path = template.replace("{item_id}", str(report.json()["id"]))
+        for headers in (bob.auth, {}):
+            response = await client.request(method.upper(), path, headers=headers, **kwargs)
+            assert response.status_code == 404, f"{method} {template}: {response.status_code}"
     assert await snapshot(app) == before
 
 

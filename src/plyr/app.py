@@ -36,6 +36,7 @@ from plyr.media.sensitive import FreshSensitiveArtwork
 from plyr.meta.router import router as meta_router
 from plyr.moderation.images.router import router as sensitive_images_router
 from plyr.moderation.labeler.router import router as labeler_router
+from plyr.moderation.router import router as moderation_router
 from plyr.plays.router import router as plays_router
 from plyr.preferences.router import router as preferences_router
 from plyr.queue.router import router as queue_router
@@ -44,6 +45,7 @@ from plyr.shares.router import router as shares_router
 from plyr.stream.fastpath import PublicAudioFastPath
 from plyr.stream.router import router as stream_router
 from plyr.tracks.router import router as tracks_router
+from plyr.web.admin_router import router as admin_page_router
 from plyr.web.assets import mount_api_docs, mount_static
 from plyr.web.embed_router import router as embed_router
 from plyr.web.errors import install_page_errors
@@ -128,10 +130,12 @@ def create_app(settings: Settings | None = None, *, with_worker: bool | None = N
         accounts_router,
         labeler_router,  # /xrpc/com.atproto.label.*, /.well-known/did.json
         sensitive_images_router,
+        moderation_router,
     ):
         app.include_router(router, responses=ERROR_RESPONSES)
     app.include_router(embed_router, responses=ERROR_RESPONSES)
     app.include_router(member_router)
+    app.include_router(admin_page_router)
     app.include_router(search_page_router)
     app.include_router(web_router)  # pages last: the API owns its paths
     install_page_errors(app)

@@ -7,12 +7,14 @@ import logging
 import signal
 import sys
 from collections import Counter
-from collections.abc import Callable
-from typing import Annotated
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any, TypeVar
 
 import typer
 
 from plyr.core.config import get_settings
+
+T = TypeVar("T")
 
 app = typer.Typer(help="plyr: AT-Protocol-native audio streaming.", no_args_is_help=True)
 db_app = typer.Typer(help="Database commands.", no_args_is_help=True)
@@ -24,6 +26,8 @@ app.add_typer(dev_app, name="dev")
 app.add_typer(discovery_app, name="discovery")
 labeler_app = typer.Typer(help="The AT Protocol labeler.", no_args_is_help=True)
 app.add_typer(labeler_app, name="labeler")
+admin_app = typer.Typer(help="The review desk, for scripts (as /admin).", no_args_is_help=True)
+app.add_typer(admin_app, name="admin")
 
 
 def _migrate() -> None:
@@ -255,6 +259,66 @@ async def _create_session(did: str, handle: str, days: int) -> str:
             return token
     finally:
         await engine.dispose()
+
+
+def _admin_actor() -> str:
+    import getpass
+
+    return f"cli:{getpass.getuser()}"
+
+
+ActorOption = Annotated[str | None, typer.Option(help="who decides (default cli:<user>)")]
+ReasonOption = Annotated[str | None, typer.Option(help="why (kept in the log)")]
+
+
+@admin_app.command("queue")
+def admin_queue() -> None:
+    """The open review items: id, kind, target, reason, score, reporter or matched track."""
+    from plyr.moderation.scripted import open_lines
+
+    for line in _with_runtime(open_lines):
+        typer.echo(line)
+
+
+@admin_app.command("act")
+def admin_act(
+    item_id: int, action: str, reason: ReasonOption = None, actor: ActorOption = None
+) -> None:
+    """Resolve an open item: take_down, uphold_copyright, false_positive, original_artist,
+    mark_sensitive, clear_sensitive or dismiss."""
+    from plyr.core.errors import AppError
+    from plyr.moderation.scripted import act
+
+    who = actor or _admin_actor()
+    try:
+        typer.echo(_with_runtime(act, item_id, action, actor=who, reason=reason))
+    except AppError as e:
+        typer.echo(f"refused: {e}", err=True)
+        raise typer.Exit(1) from e
+
+
+@admin_app.command("restore")
+def admin_restore(
+    target_type: str, target_id: str, reason: ReasonOption = None, actor: ActorOption = None
+) -> None:
+    """Withdraw a take-down (negations of !takedown and copyright-violation)."""
+    from plyr.moderation.scripted import restore
+
+    _with_runtime(restore, target_type, target_id, actor=actor or _admin_actor(), reason=reason)
+    typer.echo("restored")
+
+
+def _with_runtime(work: Callable[..., Awaitable[T]], *args: Any, **kwargs: Any) -> T:
+    async def run() -> T:
+        from plyr.wiring import start_runtime
+
+        runtime = await start_runtime(get_settings(), with_worker=False)
+        try:
+            return await work(runtime, *args, **kwargs)
+        finally:
+            await runtime.close()
+
+    return asyncio.run(run())
 
 
 if __name__ == "__main__":

@@ -20,6 +20,7 @@ from plyr.ingest import firehose
 from plyr.likes import records as like_records
 from plyr.lists import records as list_records
 from plyr.models import PendingWrite
+from plyr.moderation.notify import performers as moderation_notify
 from plyr.tracks import placement, publishing
 
 
@@ -123,5 +124,7 @@ HANDLERS: Mapping[str, Handler] = {
         Kind.FIREHOSE_COMMIT: _firehose_commit,
         Kind.SESSIONS_REVOKE: _sessions_revoke,
         Kind.TASK: _task,
+        Kind.NOTIFY_WEBHOOK: moderation_notify.perform_webhook,
+        Kind.NOTIFY_DM: moderation_notify.perform_dm,
     }.items()
 }

@@ -37,3 +37,4 @@ UploadLimits = [per_ip("upload_ip"), per_account("upload")]
 CommentLimit = per_account("comment")
 JamLimit = per_account("jam")
 JamCommandLimit = per_account("jam_command")
+ReportLimit = per_account("report")

@@ -77,6 +77,17 @@ class Settings(BaseSettings):
     nsfw_threshold: float = Field(0.8, alias="PLYR_NSFW_THRESHOLD", ge=0.0, le=1.0)
     # AudD as a second re-upload scanner (plyr.moderation.fingerprint.audd); unset: off
     audd_api_token: str | None = Field(None, alias="PLYR_AUDD_API_TOKEN")
+    # Admins are told of new moderation flags and reports: a JSON POST to this URL...
+    notify_webhook_url: str | None = Field(None, alias="PLYR_NOTIFY_WEBHOOK_URL")
+    # ... and a Bluesky DM from a bot account (its handle or DID, app password, PDS) to each
+    # of these DIDs (default: PLYR_ADMIN_DIDS), through the chat service its PDS proxies to
+    notify_dm_handle: str | None = Field(None, alias="PLYR_NOTIFY_DM_HANDLE")
+    notify_dm_password: str | None = Field(None, alias="PLYR_NOTIFY_DM_APP_PASSWORD")
+    notify_dm_pds_url: str = Field("https://bsky.social", alias="PLYR_NOTIFY_DM_PDS_URL")
+    notify_dm_recipients: str = Field("", alias="PLYR_NOTIFY_DM_RECIPIENTS")
+    notify_dm_chat_service: str = Field(
+        "did:web:api.bsky.chat#bsky_chat", alias="PLYR_NOTIFY_DM_CHAT_SERVICE"
+    )
 
     @field_validator("public_url")
     @classmethod
@@ -158,6 +169,11 @@ class Settings(BaseSettings):
     @property
     def labeler_dids(self) -> list[str]:
         return [d.strip() for d in self.labelers.split(",") if d.strip()]
+
+    @property
+    def notify_dm_recipient_dids(self) -> list[str]:
+        chosen = [d.strip() for d in self.notify_dm_recipients.split(",") if d.strip()]
+        return chosen or sorted(self.admin_did_set)
 
     @property
     def cookie_secure(self) -> bool:

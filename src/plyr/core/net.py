@@ -9,9 +9,10 @@ PDS and authorization-server endpoints, blobs): every request plyr makes goes th
   call site with `bounds(...)`; redirects are never followed;
 - `Accept-Encoding: identity`, so relayed bytes are the bytes the upstream stored.
 
-Operator-configured origins (PLC directory, handle resolvers, signup PDSes, firehose) are
-trusted, like any target when `allow_private_network` is on (devnet, tests). Refusals are
-`httpx.TransportError`s (the callers' "upstream unavailable" path) whose text is plyr's own.
+Operator-configured origins (PLC directory, handle resolvers, signup PDSes, firehose, the
+moderation notifiers' webhook and bot PDS) are trusted, like any target when
+`allow_private_network` is on (devnet, tests). Refusals are `httpx.TransportError`s (the
+callers' "upstream unavailable" path) whose text is plyr's own.
 
 The client also makes the rule "no network inside SQLite's write lock" checkable: a request
 made while a writer transaction is open (`plyr.core.db.in_writer_transaction`) raises
@@ -129,6 +130,8 @@ class Policy:
             settings.firehose_url,
             *settings.handle_resolver_urls,
             *settings.signup_pds_urls,
+            *filter(None, [settings.notify_webhook_url]),
+            *([settings.notify_dm_pds_url] if settings.notify_dm_handle else []),
         ]
         trusted = set()
         for url in urls:

@@ -31,6 +31,7 @@ DEFAULT_RATE_LIMITS: dict[str, str] = {
     "share_click_ip": "300/minute",  # per IP
     "jam": "30/minute;300/hour",  # starting, joining, leaving, ending jams, per account
     "jam_command": "20/second;600/minute",  # jam commands over REST, per account
+    "report": "10/hour",  # moderation reports, per account
 }
 
 

@@ -8,8 +8,10 @@ from typing import Any, Literal
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from plyr.core.runtime import current_runtime
 from plyr.models import ModerationEvent, ModerationItem, utcnow
 from plyr.moderation import repository
+from plyr.moderation.notify import queue_notifications
 
 Kind = Literal["scan", "report", "image"]
 TargetType = Literal["track", "artist", "album", "playlist", "tag", "comment", "image"]
@@ -62,6 +64,8 @@ async def open_item(
         item_id=item.id,
         reason=reason,
     )
+    # the admins are told (webhook, DM) once this transaction commits
+    await queue_notifications(db, current_runtime().settings, item)
     return item
 
 

@@ -14,6 +14,7 @@ from plyr.core.deps import DbSession, RuntimeDep
 from plyr.html.templating import render
 from plyr.likes import service as likes
 from plyr.lists import service as playlists
+from plyr.moderation.desk_view import takedowns_of
 from plyr.preferences import service as preferences
 from plyr.shares import service as shares
 from plyr.tracks import repository as tracks_repo
@@ -45,7 +46,8 @@ async def portal_page(
     request: Request, db: DbSession, runtime: RuntimeDep, user: Member
 ) -> Response:
     """My tracks (edit in place), developer tokens."""
-    mine = await tracks.present(db, runtime, await tracks_repo.by_artist(db, user.did), user.did)
+    rows = await tracks_repo.by_artist(db, user.did)
+    mine = await tracks.present(db, runtime, rows, user.did)
     return render(
         request,
         "pages/portal.html",
@@ -56,6 +58,7 @@ async def portal_page(
         pds_problem=user.artist.pds_problem,
         shares=await shares.my_shares(db, runtime, user.did),
         stats=await analytics.analytics(db, user.did),
+        takedowns=await takedowns_of(db, [t.id for t in rows]),
     )
 
 

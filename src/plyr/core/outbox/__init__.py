@@ -67,6 +67,8 @@ class Kind(StrEnum):
     FIREHOSE_COMMIT = "firehose_commit"  # {paths}: a commit of `did`'s repo to index again
     SESSIONS_REVOKE = "sessions_revoke"  # {sealed}: PDS credentials of deleted sessions
     TASK = "task"  # {task, key, args}: a background task to enqueue (`enqueue`)
+    NOTIFY_WEBHOOK = "notify_webhook"  # {item_id}: tell the admins' webhook of a new item
+    NOTIFY_DM = "notify_dm"  # {item_id, to}: a Bluesky DM to an admin about a new item
 
 
 Handler = Callable[["Runtime", PendingWrite], Awaitable[None]]

@@ -3,7 +3,6 @@ queryLabels."""
 
 from __future__ import annotations
 
-import importlib
 from collections.abc import Sequence
 from typing import Any
 
@@ -12,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from plyr.core.runtime import Runtime
 from plyr.models import Label
+from plyr.moderation import effects
 from plyr.moderation.labeler import identity, repository, wire
 from plyr.moderation.labeler.bell import bell
 
@@ -75,12 +75,6 @@ async def issue(
 
 
 async def apply_effect(db: AsyncSession, *, uri: str, val: str, neg: bool, src: str) -> None:
-    """`plyr.moderation.effects.apply_label` (mod-effects' contract). Looked up by name so
-    this branch works before effects lands; the lead may import it directly at merge."""
-    try:
-        effects: Any = importlib.import_module("plyr.moderation.effects")
-    except ModuleNotFoundError:
-        return
     await effects.apply_label(db, uri=uri, val=val, neg=neg, src=src)
 
 

@@ -5,6 +5,7 @@ import { initUpload } from "./upload.js";
 import { initPortal } from "./portal.js";
 import { initLists } from "./lists.js";
 import { initRecommend } from "./recommend.js";
+import { initReports } from "./report.js";
 import { copy, initSocial } from "./social.js";
 import { initData } from "./data.js";
 import { request, visit } from "./http.js";
@@ -132,6 +133,7 @@ function bind() {
   initRecommend();
   initSocial();
   initData();
+  initReports();
 }
 
 bind();

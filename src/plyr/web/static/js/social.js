@@ -256,6 +256,11 @@ function commentItem(sec, comment) {
   actions.append(button("share", "data-comment-share"));
   if (sec.dataset.me === comment.author.did) {
     actions.append(" ", button("edit", "data-comment-edit"), " ", button("delete", "data-comment-delete", "link-danger"));
+  } else {
+    const report = button("report", "data-report"); // report.js opens its dialog
+    report.dataset.report = "comment";
+    report.dataset.reportId = String(comment.id);
+    actions.append(" ", report);
   }
   body.append(meta, text, actions);
   li.append(time, body);
