@@ -3,6 +3,8 @@ media folder per test, the app in-process with its in-process worker."""
 
 from __future__ import annotations
 
+import os
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
@@ -32,6 +34,7 @@ from tests.services import (
 pytest_plugins = ["tests.atnet.network"]
 
 BROWSER_TESTS = Path(__file__).parent / "browser"
+EXIT_STATUS = pytest.StashKey[int]()
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -43,6 +46,23 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if BROWSER_TESTS in item.path.parents:
             item.add_marker(pytest.mark.browser)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    session.config.stash[EXIT_STATUS] = int(exitstatus)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_unconfigure(config: pytest.Config) -> None:
+    """Leave without the interpreter's shutdown: its final garbage collection over the run's
+    heap (GBs: a thousand apps' worth of objects) took minutes on a busy box, after the
+    results were printed."""
+    status = config.stash.get(EXIT_STATUS, None)
+    if status is None:  # not a test run (--help, --collect-only errors): exit as usual
+        return
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(status)
 
 
 @pytest.fixture(autouse=True)
