@@ -18,6 +18,8 @@ async def test_defaults_then_merge(client: AsyncClient, alice: User) -> None:
         "enable_teal_scrobbling": False,
         "download_policy": "open",
         "normalize_volume": True,
+        "show_sensitive_artwork": False,  # blurred until the listener asks
+        "show_sensitive_audio": False,
         "terms_accepted_at": None,
     }
     first = await client.post("/preferences", json={"theme": "light"}, headers=alice.auth)
