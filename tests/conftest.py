@@ -98,10 +98,6 @@ def settings(tmp_path: Path, database_url: str) -> Settings:
         PLYR_MAX_UPLOAD_MB=64,
         PLYR_ALLOW_PRIVATE_NETWORK=True,
         PLYR_RATE_LIMITS=TEST_RATE_LIMITS,
-        # a queue of its own: the in-process queue lives on in this process after the app
-        # stops, and a task a stopped app left claimed would hold its key (e.g. `scan-1`,
-        # on PostgreSQL whose ids restart with every test) against the next test's
-        PLYR_QUEUE_NAME=f"plyr-test-{uuid.uuid4().hex[:8]}",
     )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import json
+import uuid
 import wave
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from fastapi import FastAPI
 from httpx import AsyncClient
 from sqlalchemy import select
 
+from plyr.core.config import Settings
 from plyr.core.net import GuardedClient, Policy
 from plyr.core.runtime import Runtime
 from plyr.models import ModerationItem, Track, TrackFingerprint
@@ -32,6 +34,14 @@ from tests.json_server import JsonServer
 from tests.moderation import fpaudio
 
 DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture
+def settings(settings: Settings) -> Settings:
+    """A queue of its own for each test: the in-process queue outlives a stopped app, and a
+    scan a previous test's app left claimed would hold its key (`scan-1`: ids restart with
+    every test on PostgreSQL) against this test's upload."""
+    return settings.model_copy(update={"queue_name": f"plyr-scans-{uuid.uuid4().hex[:8]}"})
 
 
 def runtime_of(app: FastAPI) -> Runtime:
