@@ -8,6 +8,7 @@ import socket
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
@@ -65,6 +66,17 @@ def postgres_database(prefix: str) -> Iterator[str]:
         yield admin.replace("postgresql://", "postgresql+asyncpg://").rsplit("/", 1)[0] + f"/{name}"
     finally:
         asyncio.run(run(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@contextmanager
+def empty_database(prefix: str, folder: Path) -> Iterator[str]:
+    """A database with no tables yet, of the run's kind: PostgreSQL (`postgres_database`)
+    with PLYR_TEST_DB=postgres, else a new SQLite file in `folder` (for migration tests)."""
+    if using_postgres():
+        with postgres_database(prefix) as url:
+            yield url
+    else:
+        yield f"sqlite+aiosqlite:///{folder / f'{prefix}.db'}"
 
 
 def reachable(url: str, default_port: int) -> bool:

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from plyr.core.db import create_engine
 from plyr.core.migrate import upgrade
 from plyr.models import Playlist, Track, utcnow
-from tests.services import postgres_database, using_postgres
+from tests.services import empty_database
 
 VICTIM, ATTACKER = "did:plc:victimvictimvictimvictim", "did:plc:attackerattackerattacke"
 TRACK = f"at://{VICTIM}/fm.plyr.track/3m2abcdefgh22"
@@ -24,11 +24,8 @@ LIST = f"at://{VICTIM}/fm.plyr.list/3m2abcdefgh33"
 
 @pytest.fixture
 def fresh_url(tmp_path: Path) -> Iterator[str]:
-    if using_postgres():
-        with postgres_database("plyr_mig") as url:
-            yield url
-    else:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    with empty_database("plyr_mig", tmp_path) as url:
+        yield url
 
 
 async def _seed(url: str) -> None:

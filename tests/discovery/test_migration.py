@@ -16,16 +16,13 @@ from plyr.core.db import create_engine, create_sessionmaker
 from plyr.core.migrate import alembic_config, upgrade
 from plyr.discovery.vectors import Features, open_vector_store
 from plyr.models import Artist, AudioFile, Track
-from tests.services import postgres_database, using_postgres
+from tests.services import empty_database
 
 
 @pytest.fixture
 def fresh_url(tmp_path: Path) -> Iterator[str]:
-    if using_postgres():
-        with postgres_database("plyr_vectors_migration") as url:
-            yield url
-    else:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    with empty_database("plyr_vectors_migration", tmp_path) as url:
+        yield url
 
 
 async def _analyse_one_track(url: str) -> str:

@@ -16,7 +16,7 @@ from plyr.core.db import create_engine
 from plyr.core.migrate import upgrade
 from plyr.core.orm import UTCDateTime
 from plyr.models import Track, utcnow
-from tests.services import postgres_database, using_postgres
+from tests.services import empty_database
 
 ARTIST = "did:plc:artistartistartistartist"
 # the tracks table as revision 0014 has it (today's model has later columns)
@@ -36,11 +36,8 @@ LABELS = {"explicit": ["porn"], "warned": ["graphic-media"], "plain": None}
 
 @pytest.fixture
 def fresh_url(tmp_path: Path) -> Iterator[str]:
-    if using_postgres():
-        with postgres_database("plyr_mig_effects") as url:
-            yield url
-    else:
-        yield f"sqlite+aiosqlite:///{tmp_path / 'old.db'}"
+    with empty_database("plyr_mig_effects", tmp_path) as url:
+        yield url
 
 
 async def _seed(url: str) -> None:
